@@ -1,0 +1,47 @@
+// Runs every benchmark and writes target/bench/results.json. Figures are medians over repeated
+// runs in this one invocation. A benchmark never fails: a missing piece is reported as null.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { cpus, arch } from 'node:os';
+import { launch, APP_URL } from '../tests/e2e/harness.mjs';
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const round = (x, d = 1) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+const results = { machine: `${cpus().length} cores, ${arch() === 'x64' ? 'x86_64' : arch()}` };
+
+// Bundle: the initial load, brotli-compressed.
+results.bundle = JSON.parse(execFileSync('node', ['scripts/bundle-size.mjs', '--json']).toString());
+
+const browser = await launch();
+
+// Cold start: navigation start → body[data-ready], cache disabled, fresh profile each time.
+{
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await page.goto(APP_URL + '/');
+    await page.waitForSelector('body[data-ready="true"]');
+    // The app records when it became interactive, in ms since navigation start.
+    runs.push(Number(await page.evaluate(() => document.body.dataset.readyMs)));
+    await ctx.close();
+  }
+  results.cold_start_ms = round(median(runs));
+}
+
+// Native benchmarks printed by the release examples (each prints one JSON object).
+function nativeBench(example) {
+  const bin = `target/release/examples/${example}`;
+  if (!existsSync(bin)) return null;
+  return JSON.parse(execFileSync(bin).toString());
+}
+const est = nativeBench('bench_estimate');
+results.estimate_200_series_us = est ? round(est.median_us, 2) : null;
+
+await browser.close();
+mkdirSync('target/bench', { recursive: true });
+writeFileSync('target/bench/results.json', JSON.stringify(results, null, 2) + '\n');
+console.log(JSON.stringify(results, null, 2));

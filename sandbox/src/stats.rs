@@ -1,0 +1,150 @@
+//! Traffic and billing statistics, served at `GET /_sandbox/stats`.
+//!
+//! Only traffic to the provider API is counted: the `/_sandbox/*` control
+//! routes and CORS preflights are left out, so a benchmark sees exactly what
+//! the client sent.
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// Token usage of one generation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TokenUsage {
+    /// Prompt tokens, cached ones included.
+    pub prompt_tokens: u64,
+    /// Reply tokens.
+    pub completion_tokens: u64,
+    /// Prompt tokens served from the prefix cache.
+    pub cached_tokens: u64,
+}
+
+impl TokenUsage {
+    /// Prompt plus completion tokens.
+    pub fn total_tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+/// Billed totals, overall or for one model.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct UsageTotals {
+    /// Billed generations.
+    pub requests: u64,
+    /// Billed prompt tokens.
+    pub prompt_tokens: u64,
+    /// Billed completion tokens.
+    pub completion_tokens: u64,
+    /// Billed prompt tokens that were cache hits.
+    pub cached_tokens: u64,
+    /// Prompt plus completion tokens.
+    pub total_tokens: u64,
+}
+
+impl UsageTotals {
+    fn add(&mut self, usage: &TokenUsage) {
+        self.requests += 1;
+        self.prompt_tokens += usage.prompt_tokens;
+        self.completion_tokens += usage.completion_tokens;
+        self.cached_tokens += usage.cached_tokens;
+        self.total_tokens += usage.total_tokens();
+    }
+}
+
+/// Billed usage: the totals plus a breakdown per model.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Billed {
+    /// The totals over all models.
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+    /// The totals per model.
+    pub by_model: BTreeMap<String, UsageTotals>,
+}
+
+/// Everything `GET /_sandbox/stats` reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Requests per `"METHOD /path"`.
+    pub requests: BTreeMap<String, u64>,
+    /// Responses per status code.
+    pub status: BTreeMap<String, u64>,
+    /// Successful generations.
+    pub billed: Billed,
+    /// Billed chat requests whose exact body had already been billed.
+    pub duplicates: u64,
+    /// Hashes of billed request bodies, for `duplicates`.
+    #[serde(skip)]
+    billed_bodies: HashSet<u64>,
+}
+
+impl Stats {
+    /// Counts one request and its response status.
+    pub fn record_request(&mut self, method: &Method, path: &str, status: u16) {
+        *self.requests.entry(format!("{method} {path}")).or_default() += 1;
+        *self.status.entry(status.to_string()).or_default() += 1;
+    }
+
+    /// Bills one successful generation of `model`, whose request body hashed
+    /// to `body_hash`.
+    pub fn bill(&mut self, model: &str, usage: &TokenUsage, body_hash: u64) {
+        self.billed.totals.add(usage);
+        self.billed
+            .by_model
+            .entry(model.to_owned())
+            .or_default()
+            .add(usage);
+        if !self.billed_bodies.insert(body_hash) {
+            self.duplicates += 1;
+        }
+    }
+}
+
+/// Middleware that counts every provider request and its status.
+pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if method != Method::OPTIONS && !path.starts_with("/_sandbox/") {
+        state
+            .lock()
+            .stats
+            .record_request(&method, &path, response.status().as_u16());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_adds_up_and_finds_duplicates() {
+        let mut stats = Stats::default();
+        let usage = TokenUsage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            cached_tokens: 2,
+        };
+        stats.bill("gpt-4.1", &usage, 1);
+        stats.bill("gpt-4.1", &usage, 1);
+        stats.bill("deepseek-v3.2", &usage, 2);
+        assert_eq!(stats.billed.totals.requests, 3);
+        assert_eq!(stats.billed.totals.total_tokens, 45);
+        assert_eq!(stats.billed.totals.cached_tokens, 6);
+        assert_eq!(stats.billed.by_model["gpt-4.1"].requests, 2);
+        assert_eq!(stats.duplicates, 1);
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["billed"]["prompt_tokens"], 30);
+        assert_eq!(
+            json["billed"]["by_model"]["deepseek-v3.2"]["total_tokens"],
+            15
+        );
+        assert!(json.get("billed_bodies").is_none());
+    }
+}

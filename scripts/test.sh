@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test tier, in order; stops at the first failure (set -e). Run through `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+tier() { printf '\n\033[1;35m== %s ==\033[0m\n' "$*"; }
+
+tier "1/6 native: cargo test (domain, sandbox)"
+cargo test --workspace
+
+# The sandbox serves the browser tests (tier 2) and the end-to-end tests (tier 4).
+E2E_SANDBOX_PORT=${E2E_SANDBOX_PORT:-18787}
+E2E_APP_PORT=${E2E_APP_PORT:-18080}
+start_sandbox "$E2E_SANDBOX_PORT"
+export SANDBOX_URL="http://127.0.0.1:$E2E_SANDBOX_PORT/v1"
+
+tier "2/6 wasm-bindgen-test in headless Chromium"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --test web
+
+tier "3/6 release build: trunk build --release (wasm-opt -Oz)"
+trunk build --release
+
+tier "4/6 end-to-end: playwright-core + Chromium against dist/ and the sandbox"
+start_app "$E2E_APP_PORT"
+export APP_URL="http://127.0.0.1:$E2E_APP_PORT"
+node --test --test-concurrency=1 tests/e2e/
+
+tier "5/6 accessibility: axe-core on every page (0 serious or critical)"
+node tests/a11y/audit.mjs
+
+tier "6/6 bundle budget: wasm + js + css <= 250 KB brotli"
+node scripts/bundle-size.mjs --budget 250000

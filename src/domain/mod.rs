@@ -1,0 +1,21 @@
+//! Pure domain logic. Architecture invariant: nothing here touches the browser, the network,
+//! the clock or storage; every function is deterministic and natively testable.
+
+pub mod api_error;
+pub mod chat;
+pub mod connection;
+pub mod estimate;
+pub mod estimate_csv;
+pub mod i18n;
+pub mod litellm;
+pub mod money;
+pub mod plan;
+pub mod plan_link;
+pub mod pricing;
+pub mod profile;
+pub mod ratelimit;
+pub mod routing;
+pub mod seed_figures;
+pub mod spend_chart;
+pub mod sse;
+pub mod token_estimate;

@@ -1,0 +1,3 @@
+//! Reusable components.
+
+pub mod header;

@@ -1,0 +1,6 @@
+//! Browser adapters: the only code that touches `web_sys`, storage, timers and the network.
+//! Each adapter is small and turns browser failures into typed errors.
+
+pub mod dom;
+pub mod idb;
+pub mod prefs;

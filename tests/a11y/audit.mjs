@@ -1,0 +1,34 @@
+// Accessibility audit: axe-core on every page in both languages. Fails on any serious or
+// critical violation and prints each one with its target.
+import AxeBuilder from '@axe-core/playwright';
+import { launch, newContext, APP_URL } from '../e2e/harness.mjs';
+
+const PAGES = (process.env.A11Y_PAGES ?? '/,/studio,/settings,/view').split(',');
+const browser = await launch();
+let failures = 0;
+let pagesFailed = 0;
+let audited = 0;
+for (const locale of ['zh-CN', 'en-US']) {
+  // axe is injected by script evaluation; the audit context bypasses the app's CSP for that.
+  const ctx = await newContext(browser, { locale, bypassCSP: true });
+  for (const path of PAGES) {
+    const page = await ctx.newPage();
+    await page.goto(APP_URL + path);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    audited += 1;
+    if (bad.length) pagesFailed += 1;
+    for (const v of bad) {
+      failures += 1;
+      console.error(`${locale} ${path}: [${v.impact}] ${v.id}: ${v.help}`);
+      for (const n of v.nodes.slice(0, 5)) console.error(`    ${n.target.join(' ')}`);
+    }
+    console.log(`${locale} ${path}: ${result.violations.length} violation(s), ${bad.length} serious/critical`);
+    await page.close();
+  }
+  await ctx.close();
+}
+await browser.close();
+console.log(`a11y: ${audited - pagesFailed} passed, ${pagesFailed} failed`);
+process.exit(failures ? 1 : 0);

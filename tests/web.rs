@@ -1,0 +1,11 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the adapters and components against
+//! the real DOM, storage and IndexedDB.
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "web/shell.rs"]
+mod shell;
+
