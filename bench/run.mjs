@@ -41,6 +41,15 @@ function nativeBench(example) {
 const est = nativeBench('bench_estimate');
 results.estimate_200_series_us = est ? round(est.median_us, 2) : null;
 
+// Streaming: the largest gap between animation frames while a 2,000-token reply streams in.
+try {
+  const { streamBench } = await import('./stream.mjs');
+  Object.assign(results, await streamBench(browser, APP_URL, process.env.SANDBOX_URL));
+} catch (e) {
+  console.error(`stream benchmark unavailable: ${e.message}`);
+  results.stream_2000_tokens_max_frame_gap_ms = null;
+}
+
 await browser.close();
 mkdirSync('target/bench', { recursive: true });
 writeFileSync('target/bench/results.json', JSON.stringify(results, null, 2) + '\n');

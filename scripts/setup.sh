@@ -38,4 +38,7 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] 
   npm ci --no-audit --no-fund
 fi
 
+# Fetch every crate once, for both targets, so Trunk's offline build finds them.
+cargo fetch --quiet
+
 say "toolchain ready"

@@ -9,3 +9,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[path = "web/shell.rs"]
 mod shell;
 
+#[path = "web/http.rs"]
+mod http;
+
+#[path = "web/editors.rs"]
+mod editors;
+
+#[path = "web/drafts.rs"]
+mod drafts;

@@ -28,6 +28,8 @@ pub struct SandboxConfig {
     pub rpm: Option<u64>,
     /// Tokens per minute allowed per key, enforced per second; `None` is unlimited.
     pub tpm: Option<u64>,
+    /// Timing and failures of the video job APIs (see [`crate::video`]).
+    pub video: VideoConfig,
 }
 
 impl Default for SandboxConfig {
@@ -40,6 +42,47 @@ impl Default for SandboxConfig {
             slow_first_byte_ms: 3000,
             rpm: None,
             tpm: None,
+            video: VideoConfig::default(),
+        }
+    }
+}
+
+/// How video jobs progress and fail. A job copies these values when it is
+/// submitted, so changing the configuration never alters a job under way.
+///
+/// Every failure rule is deterministic: `fail_every` counts jobs by their
+/// sequence number (1, 2, 3… since start or the last reset, both API shapes
+/// together), `fail_rate` draws from a generator seeded by `seed` and that
+/// sequence number, and a prompt fails when it contains
+/// `fail_prompts_containing` or the directive `[[sandbox:video=fail]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VideoConfig {
+    /// How long a job stays `queued`.
+    pub queued_ms: u64,
+    /// How long a job renders (`in_progress`, progress 0 to 100) before it
+    /// completes. A failing job fails halfway through.
+    pub render_ms: u64,
+    /// Probability (0.0 to 1.0) that a job fails.
+    pub fail_rate: f64,
+    /// Every Nth job fails (N ≥ 1); `None` for none.
+    pub fail_every: Option<u32>,
+    /// Jobs whose prompt contains this text (case-sensitive) fail.
+    pub fail_prompts_containing: Option<String>,
+    /// How long the download link of a completed video works, counted from
+    /// completion (`expires_at`). After that the content is 404 `video_expired`.
+    pub link_ttl_ms: u64,
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        Self {
+            queued_ms: 1000,
+            render_ms: 4000,
+            fail_rate: 0.0,
+            fail_every: None,
+            fail_prompts_containing: None,
+            link_ttl_ms: 3_600_000,
         }
     }
 }
@@ -146,6 +189,20 @@ impl SandboxConfig {
                 "rpm and tpm must be at least 1 (omit them or use null for no limit)".into(),
             );
         }
+        if !(0.0..=1.0).contains(&self.video.fail_rate) {
+            return Err("video.fail_rate must be between 0.0 and 1.0".into());
+        }
+        if self.video.fail_every == Some(0) {
+            return Err(
+                "video.fail_every must be at least 1 (omit it or use null for none)".into(),
+            );
+        }
+        if self.video.fail_prompts_containing.as_deref() == Some("") {
+            return Err(
+                "video.fail_prompts_containing must not be empty (omit it or use null for none)"
+                    .into(),
+            );
+        }
         Ok(())
     }
 
@@ -194,6 +251,23 @@ mod tests {
         assert_eq!(config.slow_first_byte_ms, 3000);
         assert_eq!(config.seed, 1);
         assert_eq!(config.rpm, None);
+        assert_eq!(config.video.queued_ms, 1000);
+        assert_eq!(config.video.render_ms, 4000);
+        assert_eq!(config.video.fail_every, None);
+        assert_eq!(config.video.link_ttl_ms, 3_600_000);
+    }
+
+    #[test]
+    fn video_config_is_validated() {
+        let config =
+            SandboxConfig::from_json(r#"{"video":{"queued_ms":20,"fail_every":3}}"#).unwrap();
+        assert_eq!(config.video.queued_ms, 20);
+        assert_eq!(config.video.render_ms, 4000);
+        assert_eq!(config.video.fail_every, Some(3));
+        assert!(SandboxConfig::from_json(r#"{"video":{"fail_rate":1.5}}"#).is_err());
+        assert!(SandboxConfig::from_json(r#"{"video":{"fail_every":0}}"#).is_err());
+        assert!(SandboxConfig::from_json(r#"{"video":{"fail_prompts_containing":""}}"#).is_err());
+        assert!(SandboxConfig::from_json(r#"{"video":{"render":5}}"#).is_err());
     }
 
     #[test]

@@ -130,6 +130,16 @@ impl Directives {
                         })?;
                         directives.malformed = Some(kind);
                     }
+                    // For the video APIs: accepted (and checked) so a shot
+                    // prompt carrying it can also go through chat.
+                    "video" => {
+                        if !crate::video::DIRECTIVE_VALUES.contains(&value.trim()) {
+                            return Err(format!(
+                                "Invalid sandbox directive: video must be one of {}.",
+                                crate::video::DIRECTIVE_VALUES.join(", ")
+                            ));
+                        }
+                    }
                     other => {
                         return Err(format!("Unknown sandbox directive `{other}`."));
                     }
@@ -708,6 +718,11 @@ mod tests {
         assert!(Directives::parse("[[sandbox:tokens=x]]").is_err());
         assert!(Directives::parse("[[sandbox:malformed=weird]]").is_err());
         assert!(Directives::parse("[[sandbox:colour=red]]").is_err());
+        assert_eq!(
+            Directives::parse("[[sandbox:video=fail]]").unwrap(),
+            Directives::default()
+        );
+        assert!(Directives::parse("[[sandbox:video=explode]]").is_err());
         assert_eq!(
             Directives::parse("[[sandbox:tokens=99999999]]")
                 .unwrap()

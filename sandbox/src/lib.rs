@@ -10,6 +10,11 @@
 //!
 //! * `GET /v1/models`, `GET /v1/models/{id}` and `POST /v1/chat/completions`
 //!   need `Authorization: Bearer KEY`;
+//! * the video job APIs, OpenAI style (`POST /v1/videos`, `GET /v1/videos`,
+//!   `GET /v1/videos/{id}`, `GET /v1/videos/{id}/content`) and the seeds'
+//!   shape (`POST /v1/video/generate`, `GET /v1/video/status/{id}` or
+//!   `GET /v1/video/generate/{id}`), need the key too; the seeds' file links
+//!   `GET /v1/video/files/{id}.mp4` do not (see [`video`]);
 //! * `GET|POST /_sandbox/config`, `GET /_sandbox/stats` and
 //!   `POST /_sandbox/reset` control the sandbox and need no key.
 
@@ -26,6 +31,7 @@ pub mod rng;
 pub mod state;
 pub mod stats;
 pub mod tokens;
+pub mod video;
 
 use std::time::Duration;
 
@@ -37,7 +43,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower_http::cors::{Any, CorsLayer};
 
-pub use config::{FaultRates, LatencyRange, SandboxConfig};
+pub use config::{FaultRates, LatencyRange, SandboxConfig, VideoConfig};
 pub use error::ApiError;
 pub use state::AppState;
 pub use stats::Stats;
@@ -66,6 +72,13 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models", get(models::list))
         .route("/v1/models/{id}", get(models::retrieve))
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/videos", get(video::list).post(video::create))
+        .route("/v1/videos/{id}", get(video::retrieve))
+        .route("/v1/videos/{id}/content", get(video::content))
+        .route("/v1/video/generate", post(video::generate))
+        .route("/v1/video/generate/{id}", get(video::status))
+        .route("/v1/video/status/{id}", get(video::status))
+        .route("/v1/video/files/{file}", get(video::file))
         .route(
             "/_sandbox/config",
             get(control::get_config).post(control::set_config),

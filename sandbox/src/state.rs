@@ -7,6 +7,7 @@ use crate::config::SandboxConfig;
 use crate::limits::RateLimiter;
 use crate::rng::SplitMix64;
 use crate::stats::Stats;
+use crate::video::VideoJobs;
 
 /// A cheap, cloneable handle on the sandbox's state.
 #[derive(Clone)]
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     pub prefix_cache: HashSet<u64>,
     /// Chat completions answered so far, used to make ids unique.
     pub completions: u64,
+    /// Video jobs of both API shapes.
+    pub videos: VideoJobs,
 }
 
 impl Shared {
@@ -46,6 +49,7 @@ impl Shared {
             stats: Stats::default(),
             prefix_cache: HashSet::new(),
             completions: 0,
+            videos: VideoJobs::default(),
         }
     }
 }
@@ -104,13 +108,16 @@ impl AppState {
         shared.config = config;
     }
 
-    /// A copy of the statistics.
+    /// A copy of the statistics, with the video jobs counted as they stand now.
     pub fn stats(&self) -> Stats {
-        self.lock().stats.clone()
+        let shared = self.lock();
+        let mut stats = shared.stats.clone();
+        stats.video = shared.videos.stats(tokio::time::Instant::now());
+        stats
     }
 
-    /// Zeroes the statistics and empties the prefix cache and the rate-limit
-    /// buckets. The configuration stays, and the fault generator restarts
+    /// Zeroes the statistics and empties the prefix cache, the rate-limit
+    /// buckets and the video jobs. The configuration stays, and the fault generator restarts
     /// from its seed so a run after a reset sees the same fault sequence.
     pub fn reset(&self) {
         let mut shared = self.lock();

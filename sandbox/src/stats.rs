@@ -67,6 +67,59 @@ pub struct Billed {
     pub by_model: BTreeMap<String, UsageTotals>,
 }
 
+/// Counts of video jobs, overall or for one API shape.
+///
+/// `queued`, `in_progress`, `completed` and `failed` are the jobs' states at
+/// the moment the stats are read, so they add up to `submitted`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VideoCounts {
+    /// Jobs accepted (validation errors are not jobs).
+    pub submitted: u64,
+    /// Accepted jobs whose request body (as canonical JSON) had already been
+    /// accepted on the same API shape: the app submitted the same job twice.
+    pub duplicates: u64,
+    /// Jobs still waiting.
+    pub queued: u64,
+    /// Jobs rendering.
+    pub in_progress: u64,
+    /// Jobs finished with a video.
+    pub completed: u64,
+    /// Jobs that failed.
+    pub failed: u64,
+    /// Sum of the requested seconds of the completed jobs (what a provider bills).
+    pub completed_seconds: u64,
+    /// Status reads of existing jobs.
+    pub polls: u64,
+    /// Video files served.
+    pub downloads: u64,
+}
+
+impl VideoCounts {
+    /// Adds another shape's counts to these.
+    pub fn add(&mut self, other: &Self) {
+        self.submitted += other.submitted;
+        self.duplicates += other.duplicates;
+        self.queued += other.queued;
+        self.in_progress += other.in_progress;
+        self.completed += other.completed;
+        self.failed += other.failed;
+        self.completed_seconds += other.completed_seconds;
+        self.polls += other.polls;
+        self.downloads += other.downloads;
+    }
+}
+
+/// Video jobs: the totals plus a breakdown per API shape, `openai`
+/// (`/v1/videos`) and `generate` (`/v1/video/generate`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VideoStats {
+    /// The totals over both shapes.
+    #[serde(flatten)]
+    pub totals: VideoCounts,
+    /// The counts per shape.
+    pub by_shape: BTreeMap<String, VideoCounts>,
+}
+
 /// Everything `GET /_sandbox/stats` reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -78,6 +131,9 @@ pub struct Stats {
     pub billed: Billed,
     /// Billed chat requests whose exact body had already been billed.
     pub duplicates: u64,
+    /// Video jobs of both API shapes, computed from the jobs when the stats
+    /// are read (see [`crate::video`]).
+    pub video: VideoStats,
     /// Hashes of billed request bodies, for `duplicates`.
     #[serde(skip)]
     billed_bodies: HashSet<u64>,

@@ -10,12 +10,10 @@
 //! running it as a formula. Cells the module itself writes as numbers (`-12.50`) are left alone:
 //! a number cannot be a formula.
 
+use super::csv;
 use super::estimate::Estimate;
 use super::i18n::Lang;
 use super::money::{Money, RoundedPercent};
-
-/// The byte-order mark the CSV starts with.
-pub const CSV_BOM: &str = "\u{FEFF}";
 
 /// One row's cells: text cells are neutralised, number cells are not.
 enum Cell {
@@ -139,7 +137,7 @@ pub fn estimate_to_csv(estimate: &Estimate, lang: Lang) -> String {
             percent(row.saving_percent.cny),
         ]);
     }
-    let mut out = String::from(CSV_BOM);
+    let mut out = String::from(csv::BOM);
     for row in rows {
         let cells: Vec<String> = row.into_iter().map(write_cell).collect();
         out.push_str(&cells.join(","));
@@ -148,25 +146,11 @@ pub fn estimate_to_csv(estimate: &Estimate, lang: Lang) -> String {
     out
 }
 
-/// Writes one cell: neutralises formulas in text, then quotes as RFC 4180 requires.
+/// Writes one cell: text is neutralised against formulas, numbers are only quoted.
 fn write_cell(cell: Cell) -> String {
-    let value = match cell {
-        Cell::Number(number) => number,
-        Cell::Text(text) => neutralise_formula(text),
-    };
-    if value.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-/// Prefixes `'` to text a spreadsheet would run as a formula.
-pub fn neutralise_formula(text: String) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text
+    match cell {
+        Cell::Number(number) => csv::quote(&number),
+        Cell::Text(text) => csv::csv_field(&text),
     }
 }
 
@@ -178,7 +162,7 @@ mod tests {
 
     /// A small RFC 4180 reader for checking the output.
     fn parse(csv: &str) -> Vec<Vec<String>> {
-        let csv = csv.strip_prefix(CSV_BOM).expect("starts with a BOM");
+        let csv = csv.strip_prefix(csv::BOM).expect("starts with a BOM");
         let mut rows = Vec::new();
         let mut row = Vec::new();
         let mut cell = String::new();

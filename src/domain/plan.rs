@@ -438,6 +438,8 @@ pub fn seed_inventory_plan() -> ProductionPlan {
             stage(Stage::CharacterConsistency, 400_000),
             stage(Stage::Dialogue, 300_000),
         ],
+        // Savings read as "what the relay saves against the official endpoints".
+        baseline_profile: Some(Profile::OFFICIAL.into()),
         roi_months: 3,
         ..ProductionPlan::default()
     }

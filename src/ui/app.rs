@@ -6,7 +6,7 @@ use crate::ui::i18n::{t, UiLang};
 use crate::ui::pages::{
     estimate::EstimatePage, settings::SettingsPage, studio::StudioPage, view::SharedViewPage,
 };
-use crate::ui::state::{initial_connection, AppState};
+use crate::ui::state::AppState;
 use crate::web::{dom, prefs};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -19,9 +19,7 @@ pub fn App() -> impl IntoView {
     let stored = prefs::get("lang");
     let lang = RwSignal::new(Lang::choose(stored.as_deref(), &dom::preferred_languages()));
     provide_context(UiLang(lang));
-    provide_context(AppState {
-        connection: RwSignal::new(initial_connection()),
-    });
+    provide_context(AppState::new());
 
     Effect::new(move |_| dom::set_document_lang(lang.get().tag()));
     Effect::new(move |_| dom::mark_ready());

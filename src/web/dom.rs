@@ -39,3 +39,31 @@ pub fn preferred_languages() -> Vec<String> {
         .filter_map(|v: JsValue| v.as_string())
         .collect()
 }
+
+/// The URL fragment without its `#`, if any.
+pub fn fragment() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let hash = hash.strip_prefix('#').unwrap_or(&hash).to_owned();
+    (!hash.is_empty()).then_some(hash)
+}
+
+/// Replaces the URL fragment without adding a history entry or scrolling.
+pub fn replace_fragment(fragment: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(href) = window.location().href() else {
+        return;
+    };
+    let base = href.split('#').next().unwrap_or(&href);
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{base}#{fragment}")));
+    }
+}
+
+/// The page's full URL.
+pub fn href() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
+}

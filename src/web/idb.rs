@@ -12,18 +12,32 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode,
+    IdbDatabase, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode,
 };
 
 /// The database name.
 pub const DB_NAME: &str = "duanju-studio";
 /// The schema version this build writes. Bump it and add a step to [`upgrade`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Key-value records: the price catalog, routes, profiles, the plan, connections.
 pub const KV: &str = "kv";
 /// The usage ledger: one record per API call, auto-numbered.
 pub const LEDGER: &str = "ledger";
+/// Projects (series), by project id (schema 2).
+pub const PROJECTS: &str = "projects";
+/// The projects list: one small entry per project, by project id, so the list never loads
+/// whole series (schema 2).
+pub const PROJECT_META: &str = "project_meta";
+/// Named versions of projects, by snapshot id `{project id}~…` (schema 2).
+pub const SNAPSHOTS: &str = "snapshots";
+/// Batches of generation requests, by id (schema 2; used by the batch engine).
+pub const BATCHES: &str = "batches";
+/// The items of batches, by id (schema 2; used by the batch engine).
+pub const BATCH_ITEMS: &str = "batch_items";
+/// Video clips (blobs), by shot id (schema 2).
+pub const CLIPS: &str = "clips";
 
 /// A storage failure a user can meet.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,13 +103,28 @@ impl StorageError {
 }
 
 /// Creates the stores of each version in order: a database at version `old` is brought to
-/// [`SCHEMA_VERSION`] by running every step after `old`.
-fn upgrade(db: &IdbDatabase, old: u32) -> Result<(), JsValue> {
+/// [`SCHEMA_VERSION`] by running every step after `old`, inside the upgrade transaction `tx`
+/// (so a failed step leaves the database at its old version, with its data).
+fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32) -> Result<(), JsValue> {
     if old < 1 {
         db.create_object_store(KV)?;
         let params = IdbObjectStoreParameters::new();
         params.set_auto_increment(true);
         db.create_object_store_with_optional_parameters(LEDGER, &params)?;
+    }
+    if old < 2 {
+        for store in [
+            PROJECTS,
+            PROJECT_META,
+            SNAPSHOTS,
+            BATCHES,
+            BATCH_ITEMS,
+            CLIPS,
+        ] {
+            db.create_object_store(store)?;
+        }
+        // Schema 1 kept project drafts in `kv`: move them, migrated, to their own stores.
+        crate::web::drafts::move_v1_projects(tx)?;
     }
     Ok(())
 }
@@ -150,6 +179,68 @@ async fn committed(tx: &IdbTransaction) -> Result<(), StorageError> {
         .map_err(StorageError::from_js)
 }
 
+/// Resolves with the database when `open` succeeds. A tab holding an older version open
+/// (one that does not let go when asked) blocks the upgrade: that is reported at once as
+/// [`StorageError::Blocked`] instead of waiting, and a connection that opens later anyway is
+/// closed.
+async fn opened(open: &IdbOpenDbRequest) -> Result<JsValue, StorageError> {
+    let given_up = std::rc::Rc::new(std::cell::Cell::new(false));
+    let promise = Promise::new(&mut |resolve, reject| {
+        let ok = open.clone();
+        let late = given_up.clone();
+        let on_success = Closure::once_into_js(move |_: web_sys::Event| {
+            let result = ok.result().unwrap_or(JsValue::UNDEFINED);
+            if late.get() {
+                result.unchecked_into::<IdbDatabase>().close();
+            } else {
+                let _ = resolve.call1(&JsValue::NULL, &result);
+            }
+        });
+        let bad = open.clone();
+        let reject_error = reject.clone();
+        let on_error = Closure::once_into_js(move |_: web_sys::Event| {
+            let err = bad
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL);
+            let _ = reject_error.call1(&JsValue::NULL, &err);
+        });
+        let flag = given_up.clone();
+        let on_blocked = Closure::once_into_js(move |_: web_sys::Event| {
+            flag.set(true);
+            let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(BLOCKED));
+        });
+        open.set_onsuccess(Some(on_success.unchecked_ref()));
+        open.set_onerror(Some(on_error.unchecked_ref()));
+        open.set_onblocked(Some(on_blocked.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map_err(|err| {
+        if err.as_string().as_deref() == Some(BLOCKED) {
+            StorageError::Blocked
+        } else {
+            StorageError::from_js(err)
+        }
+    })
+}
+
+const BLOCKED: &str = "duanju:blocked";
+
+thread_local! {
+    static SHARED: std::cell::RefCell<Option<Db>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The app's database, opened once per page and shared.
+pub async fn shared() -> Result<Db, StorageError> {
+    if let Some(db) = SHARED.with(|s| s.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = Db::open().await?;
+    SHARED.with(|s| *s.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
 /// An open database.
 #[derive(Clone)]
 pub struct Db {
@@ -174,21 +265,17 @@ impl Db {
         let on_upgrade = Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
             if let Ok(result) = upgrading.result() {
                 let db: IdbDatabase = result.unchecked_into();
-                if let Err(e) = upgrade(&db, event.old_version() as u32) {
+                let Some(tx) = upgrading.transaction() else {
+                    return;
+                };
+                if let Err(e) = upgrade(&db, &tx, event.old_version() as u32) {
                     web_sys::console::error_2(&"IndexedDB upgrade failed".into(), &e);
+                    tx.abort().ok();
                 }
             }
         });
         open.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
-        let blocked = std::rc::Rc::new(std::cell::Cell::new(false));
-        let flag = blocked.clone();
-        let on_blocked = Closure::once_into_js(move |_: web_sys::Event| flag.set(true));
-        open.set_onblocked(Some(on_blocked.unchecked_ref()));
-        let result = request(&open).await;
-        if blocked.get() && result.is_err() {
-            return Err(StorageError::Blocked);
-        }
-        let db: IdbDatabase = result?.unchecked_into();
+        let db: IdbDatabase = opened(&open).await?.unchecked_into();
         // Another tab that upgrades the schema asks us to let go: close instead of blocking it.
         let closing = db.clone();
         let on_version_change = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| closing.close());
@@ -296,5 +383,184 @@ impl Db {
     /// Closes the connection.
     pub fn close(&self) {
         self.inner.close();
+    }
+
+    /// Calls `f` when another tab upgrades the database: this connection is then closed, so
+    /// the caller should stop writing and ask the user to reload.
+    pub fn on_version_change(&self, f: impl Fn() + 'static) {
+        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| f());
+        let _ = self
+            .inner
+            .add_event_listener_with_callback("versionchange", listener.as_ref().unchecked_ref());
+        listener.forget();
+    }
+
+    /// Starts a transaction over several stores: the writes made through it land together or
+    /// not at all. With `write` false it is read-only.
+    pub fn transaction(&self, stores: &[&str], write: bool) -> Result<Tx, StorageError> {
+        let names = stores
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect::<Array>();
+        let mode = if write {
+            IdbTransactionMode::Readwrite
+        } else {
+            IdbTransactionMode::Readonly
+        };
+        let inner = self
+            .inner
+            .transaction_with_str_sequence_and_mode(&names, mode)
+            .map_err(StorageError::from_js)?;
+        let done = settled(&inner);
+        Ok(Tx { inner, done })
+    }
+}
+
+/// The outcome of a transaction as a promise, set up when it starts so no event is missed. It
+/// never rejects (a rejection nobody awaits would be reported as uncaught): it resolves with
+/// `true` when the transaction commits, and with the abort's error (or null) otherwise.
+fn settled(tx: &IdbTransaction) -> Promise {
+    Promise::new(&mut |resolve, _| {
+        let completed = resolve.clone();
+        let on_complete = Closure::once_into_js(move |_: web_sys::Event| {
+            let _ = completed.call1(&JsValue::NULL, &JsValue::TRUE);
+        });
+        let aborted = tx.clone();
+        let on_abort = Closure::once_into_js(move |_: web_sys::Event| {
+            let err = aborted.error().map(JsValue::from).unwrap_or(JsValue::NULL);
+            let _ = resolve.call1(&JsValue::NULL, &err);
+        });
+        tx.set_oncomplete(Some(on_complete.unchecked_ref()));
+        tx.set_onabort(Some(on_abort.unchecked_ref()));
+    })
+}
+
+/// An open transaction over several stores ([`Db::transaction`]). Values are JSON text, as
+/// everywhere in this database. Writes are queued at once; [`Tx::commit`] waits until they are
+/// durable. Awaiting anything but this transaction's own requests in between lets it
+/// auto-commit early, after which further requests fail.
+pub struct Tx {
+    inner: IdbTransaction,
+    done: Promise,
+}
+
+impl Tx {
+    fn store(&self, store: &str) -> Result<web_sys::IdbObjectStore, StorageError> {
+        self.inner
+            .object_store(store)
+            .map_err(StorageError::from_js)
+    }
+
+    /// Reads one record's text.
+    pub async fn get_text(&self, store: &str, key: &str) -> Result<Option<String>, StorageError> {
+        let req = self
+            .store(store)?
+            .get(&key.into())
+            .map_err(StorageError::from_js)?;
+        Ok(request(&req).await?.as_string())
+    }
+
+    /// Reads the texts of the records whose keys lie in `lower..=upper`, in key order.
+    pub async fn texts_in_range(
+        &self,
+        store: &str,
+        lower: &str,
+        upper: &str,
+    ) -> Result<Vec<String>, StorageError> {
+        let range = web_sys::IdbKeyRange::bound(&lower.into(), &upper.into())
+            .map_err(StorageError::from_js)?;
+        let req = self
+            .store(store)?
+            .get_all_with_key(&range)
+            .map_err(StorageError::from_js)?;
+        let array: Array = request(&req).await?.unchecked_into();
+        Ok(array.iter().filter_map(|v| v.as_string()).collect())
+    }
+
+    /// Reads the texts of every record of a store, in key order.
+    pub async fn all_texts(&self, store: &str) -> Result<Vec<String>, StorageError> {
+        let req = self
+            .store(store)?
+            .get_all()
+            .map_err(StorageError::from_js)?;
+        let array: Array = request(&req).await?.unchecked_into();
+        Ok(array.iter().filter_map(|v| v.as_string()).collect())
+    }
+
+    /// Reads every key of a store that is a string, in order.
+    pub async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
+        let req = self
+            .store(store)?
+            .get_all_keys()
+            .map_err(StorageError::from_js)?;
+        let array: Array = request(&req).await?.unchecked_into();
+        Ok(array.iter().filter_map(|v| v.as_string()).collect())
+    }
+
+    /// Queues a write of `text` under `key`.
+    pub fn put_text(&self, store: &str, key: &str, text: &str) -> Result<(), StorageError> {
+        self.store(store)?
+            .put_with_key(&text.into(), &key.into())
+            .map(|_| ())
+            .map_err(StorageError::from_js)
+    }
+
+    /// Queues a write of `value` as JSON under `key`.
+    pub fn put<T: Serialize>(&self, store: &str, key: &str, value: &T) -> Result<(), StorageError> {
+        let text = serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))?;
+        self.put_text(store, key, &text)
+    }
+
+    /// Queues the deletion of one record.
+    pub fn delete(&self, store: &str, key: &str) -> Result<(), StorageError> {
+        self.store(store)?
+            .delete(&key.into())
+            .map(|_| ())
+            .map_err(StorageError::from_js)
+    }
+
+    /// Queues the deletion of the records whose keys lie in `lower..=upper`.
+    pub fn delete_range(&self, store: &str, lower: &str, upper: &str) -> Result<(), StorageError> {
+        let range = web_sys::IdbKeyRange::bound(&lower.into(), &upper.into())
+            .map_err(StorageError::from_js)?;
+        self.store(store)?
+            .delete(&range)
+            .map(|_| ())
+            .map_err(StorageError::from_js)
+    }
+
+    /// Asks the browser to commit now and waits until the writes are durable. A full disk
+    /// aborts the transaction: then nothing of it was written and the error says why.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        // Committing explicitly sends the writes even if the page is closing; a transaction
+        // that already finished its requests commits on its own, so a refusal is harmless.
+        // (`commit` is marked deprecated in web-sys only because older browsers lack it.)
+        #[allow(deprecated)]
+        let _ = self.inner.commit();
+        self.finished().await
+    }
+
+    /// Abandons every write of this transaction.
+    pub fn abort(&self) {
+        let _ = self.inner.abort();
+    }
+
+    /// Waits for the transaction to end: `Ok` when it committed, the abort's reason otherwise.
+    pub async fn finished(&self) -> Result<(), StorageError> {
+        let outcome = JsFuture::from(self.done.clone())
+            .await
+            .map_err(StorageError::from_js)?;
+        if outcome == JsValue::TRUE {
+            Ok(())
+        } else {
+            Err(StorageError::from_js(outcome))
+        }
+    }
+
+    /// Queues writes and asks for the commit without waiting: for `pagehide`, when there is no
+    /// later turn to wait in.
+    pub fn commit_now(&self) {
+        #[allow(deprecated)]
+        let _ = self.inner.commit();
     }
 }

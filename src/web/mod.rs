@@ -2,5 +2,9 @@
 //! Each adapter is small and turns browser failures into typed errors.
 
 pub mod dom;
+pub mod drafts;
+pub mod files;
+pub mod http;
 pub mod idb;
 pub mod prefs;
+pub mod tabs;

@@ -20,17 +20,37 @@ pub fn Header() -> impl IntoView {
         lang.set(next);
         prefs::set("lang", next.tag());
     };
+    // The active connection's name (its base URL as a tooltip); a connection without a key,
+    // or none at all, links to Settings.
     let connection = move || {
         match state.connection.get() {
-        Some(c) => view! {
-            <span class="ds-conn ds-conn--on" data-testid="active-connection" title=c.base_url.clone()>
+        Some(active) if !active.key.is_empty() => view! {
+            <span
+                class="ds-conn ds-conn--on"
+                data-testid="active-connection"
+                data-state="ready"
+                title=active.connection.base_url.clone()
+            >
                 <span class="ds-conn__dot" aria-hidden="true"></span>
-                {c.name.clone()}
+                {active.connection.name.clone()}
             </span>
         }
         .into_any(),
+        Some(active) => view! {
+            <A
+                href="/settings"
+                attr:class="ds-conn ds-conn--off"
+                attr:data-testid="active-connection"
+                attr:data-state="no-key"
+                attr:title=active.connection.base_url.clone()
+            >
+                {active.connection.name.clone()}
+                {t(" · 未填密钥", " · no key")}
+            </A>
+        }
+        .into_any(),
         None => view! {
-            <A href="/settings" attr:class="ds-conn ds-conn--off" attr:data-testid="active-connection">
+            <A href="/settings" attr:class="ds-conn ds-conn--off" attr:data-testid="active-connection" attr:data-state="none">
                 {t("未连接 · 去设置", "No connection · Settings")}
             </A>
         }

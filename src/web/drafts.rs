@@ -1,0 +1,1156 @@
+//! Project drafts in IndexedDB: the projects list, saves that merge instead of overwrite,
+//! the trash, snapshots, export and import, the autosaver, and the tabs' coordination.
+//!
+//! **Stores** (schema 2, see [`crate::web::idb`]): `projects` (the project as JSON, by id),
+//! `project_meta` (its list entry, written in the same transaction), `snapshots`
+//! (`{project id}~…`). Every operation is one transaction: it lands whole or not at all, so a
+//! full disk or a crash never leaves half a save, and the record saved before stays as it was.
+//!
+//! **Saves merge.** [`Drafts::save`] reads the stored copy in the same transaction and merges
+//! it shot by shot with the one being saved ([`merge_projects`]): an edit made meanwhile in
+//! another tab is kept, and a losing edit of the same shot goes to the project's history. The
+//! merged project is returned; the caller adopts it.
+//!
+//! **Tabs.** After each write the tab posts a [`SavedNotice`] on the `duanju-drafts` channel;
+//! the others get a [`DraftsEvent::RemoteSaved`] and call [`Drafts::merge_remote`]. A tab that
+//! hears from a newer version of the app, or whose connection another tab upgrades
+//! (`versionchange`), becomes read-only ([`ReadOnly`]) and asks the user to reload.
+//!
+//! **Closing the page.** The [`Autosaver`] debounces saves (300 ms) and flushes when the page
+//! is hidden. On `pagehide` there is no later turn to wait for a read, so the unsaved project
+//! is written as it is to a journal record in `kv` (one put, committed at once); the next
+//! [`Drafts::open`] merges every journal into its project.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), duanju_studio::web::drafts::DraftError> {
+//! use duanju_studio::web::drafts::{Autosaver, Drafts};
+//!
+//! let drafts = Drafts::open().await?;
+//! let mut project = drafts.create("逆袭千金").await?;
+//! let autosaver = Autosaver::new(drafts.clone());
+//! autosaver.on_status(|status| web_sys::console::log_1(&format!("{status:?}").into()));
+//! project.edit(duanju_studio::web::tabs::now_ms(), drafts.tab_id(), |p| p.settings.style = "冷色调".into());
+//! autosaver.schedule(project);
+//! # Ok(()) }
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::domain::i18n::Lang;
+use crate::domain::project::{
+    before_import_name, before_restore_name, duplicate_name, purge_expired, sort_recent,
+    validate_name, IdGen, NameError, Project, ProjectMeta, Snapshot, SnapshotMeta,
+    PROJECT_SCHEMA_VERSION,
+};
+use crate::domain::project_file::{
+    export_project, export_workspace, load_any, load_record, ImportError, Loaded,
+};
+use crate::domain::project_merge::{merge_projects, SavedNotice};
+use crate::web::idb::{self, Db, StorageError, Tx, KV, PROJECTS, PROJECT_META, SNAPSHOTS};
+use crate::web::tabs::{self, PageHideHooks, TabChannel};
+
+/// The `kv` keys under which schema-1 databases kept projects (`project:<id>`).
+pub const V1_PROJECT_PREFIX: &str = "project:";
+/// The `kv` keys of pagehide journals (`drafts.journal:<id>`).
+pub const JOURNAL_PREFIX: &str = "drafts.journal:";
+/// The `kv` keys where a stored project that no longer reads is kept before it is replaced.
+pub const DAMAGED_PREFIX: &str = "drafts.damaged:";
+/// The autosave delay.
+pub const AUTOSAVE_DELAY_MS: i32 = 300;
+
+/// Why this tab stopped writing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadOnly {
+    /// Another tab announced a save made by a newer version of the app.
+    NewerVersionInAnotherTab {
+        /// Its project shape.
+        schema_version: u32,
+        /// Its storage schema.
+        db_version: u32,
+    },
+    /// Another tab upgraded the database: this tab's connection was closed.
+    UpgradedElsewhere,
+    /// A stored project was written by a newer version of the app.
+    NewerRecord,
+}
+
+impl ReadOnly {
+    /// A message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        lang.pick(
+            "另一个标签页运行着更新的版本：请刷新本页。在刷新之前，本页的修改不会保存。",
+            "Another tab runs a newer version: reload this page. Until then, changes made here are not saved.",
+        )
+        .into()
+    }
+}
+
+/// Why a drafts operation failed. Whatever the reason, what was saved before is unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DraftError {
+    /// IndexedDB refused (full disk, blocked upgrade, unavailable, damaged record).
+    Storage(StorageError),
+    /// An import file (or a stored record) could not be read.
+    Import(ImportError),
+    /// No project (or snapshot) with this id.
+    NotFound(String),
+    /// This tab no longer writes.
+    ReadOnly(ReadOnly),
+    /// The name was refused.
+    Name(NameError),
+    /// The project's 30 days in the trash are over.
+    Expired,
+    /// Replacing takes a file of one project, not a workspace backup.
+    ReplaceNeedsOneProject,
+}
+
+impl DraftError {
+    /// A message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            DraftError::Storage(e) => e.message(lang),
+            DraftError::Import(e) => e.message(lang),
+            DraftError::NotFound(id) => match lang {
+                Lang::ZhCn => format!("找不到该项目或版本（{id}），可能已在另一个标签页中删除。"),
+                Lang::En => format!("This project or version ({id}) was not found; another tab may have deleted it."),
+            },
+            DraftError::ReadOnly(reason) => reason.message(lang),
+            DraftError::Name(e) => e.message(lang),
+            DraftError::Expired => lang
+                .pick(
+                    "该项目在回收站中已超过 30 天，无法恢复。",
+                    "This project has been in the trash for more than 30 days and can no longer be restored.",
+                )
+                .into(),
+            DraftError::ReplaceNeedsOneProject => lang
+                .pick(
+                    "工作区备份只能作为副本导入；替换需要单个项目文件。",
+                    "A workspace backup can only be imported as copies; replacing takes a single project file.",
+                )
+                .into(),
+        }
+    }
+}
+
+impl From<StorageError> for DraftError {
+    fn from(e: StorageError) -> DraftError {
+        DraftError::Storage(e)
+    }
+}
+
+/// How an import treats the workspace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Add the file's projects as new projects with new ids: nothing existing changes.
+    Copy,
+    /// Replace the project `id` with the file's project, after the user confirmed. The current
+    /// state is kept as a snapshot first.
+    Replace {
+        /// The project to replace.
+        id: String,
+    },
+}
+
+/// What a tab hears about the workspace.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DraftsEvent {
+    /// Another tab saved a project: merge it if it is open ([`Drafts::merge_remote`]).
+    RemoteSaved(SavedNotice),
+    /// This tab stopped writing.
+    ReadOnly(ReadOnly),
+}
+
+type Listener = Rc<dyn Fn(&DraftsEvent)>;
+/// Per project id: the stored text last seen and its parse.
+type KnownRecords = HashMap<String, (Rc<str>, Rc<Project>)>;
+
+struct Inner {
+    db: Db,
+    tab_id: String,
+    ids: RefCell<IdGen>,
+    read_only: RefCell<Option<ReadOnly>>,
+    channel: RefCell<Option<TabChannel>>,
+    listeners: RefCell<Vec<(u32, Listener)>>,
+    next_listener: Cell<u32>,
+    /// The last text this tab read or wrote per project, with its parse: a stored text equal
+    /// to it needs no parsing.
+    known: RefCell<KnownRecords>,
+    fail_next_write: RefCell<Option<StorageError>>,
+}
+
+/// The drafts of this workspace, as seen by this tab. Cheap to clone; open it once per page.
+#[derive(Clone)]
+pub struct Drafts {
+    inner: Rc<Inner>,
+}
+
+impl Drafts {
+    /// Opens the app's drafts (the shared database and the `duanju-drafts` channel) and
+    /// merges any journal a closed page left.
+    pub async fn open() -> Result<Drafts, DraftError> {
+        let db = idb::shared().await?;
+        Drafts::with_db(db, tabs::CHANNEL).await
+    }
+
+    /// Opens the drafts of another database on its own connection: tests use their own
+    /// names, and two calls with one name act as two tabs.
+    pub async fn open_named(name: &str) -> Result<Drafts, DraftError> {
+        let db = Db::open_named(name).await?;
+        Drafts::with_db(db, &format!("{}:{name}", tabs::CHANNEL)).await
+    }
+
+    async fn with_db(db: Db, channel: &str) -> Result<Drafts, DraftError> {
+        let tab_id = tabs::new_tab_id();
+        let inner = Rc::new(Inner {
+            db,
+            ids: RefCell::new(IdGen::new(tab_id.trim_start_matches("tab-"))),
+            tab_id,
+            read_only: RefCell::new(None),
+            channel: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+            known: RefCell::new(HashMap::new()),
+            fail_next_write: RefCell::new(None),
+        });
+        let weak = Rc::downgrade(&inner);
+        inner.db.on_version_change(move || {
+            if let Some(inner) = weak.upgrade() {
+                Drafts { inner }.become_read_only(ReadOnly::UpgradedElsewhere);
+            }
+        });
+        let weak: Weak<Inner> = Rc::downgrade(&inner);
+        let channel = TabChannel::open(channel, move |notice| {
+            if let Some(inner) = weak.upgrade() {
+                Drafts { inner }.hear(notice);
+            }
+        });
+        *inner.channel.borrow_mut() = channel;
+        let drafts = Drafts { inner };
+        drafts.replay_journals().await?;
+        Ok(drafts)
+    }
+
+    /// This tab's id, written on its edits.
+    pub fn tab_id(&self) -> &str {
+        &self.inner.tab_id
+    }
+
+    /// Why this tab no longer writes, if it does not.
+    pub fn read_only(&self) -> Option<ReadOnly> {
+        self.inner.read_only.borrow().clone()
+    }
+
+    /// Calls `f` for every [`DraftsEvent`]; returns an id for [`Drafts::remove_listener`].
+    pub fn on_event(&self, f: impl Fn(&DraftsEvent) + 'static) -> u32 {
+        let id = self.inner.next_listener.get() + 1;
+        self.inner.next_listener.set(id);
+        self.inner.listeners.borrow_mut().push((id, Rc::new(f)));
+        id
+    }
+
+    /// Stops calling a listener.
+    pub fn remove_listener(&self, id: u32) {
+        self.inner.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Makes the next write fail with `error` after its records were queued, aborting its
+    /// transaction (as a full disk does). For tests of the failure path.
+    #[doc(hidden)]
+    pub fn fail_next_write(&self, error: StorageError) {
+        *self.inner.fail_next_write.borrow_mut() = Some(error);
+    }
+
+    /// Closes the connection and the channel.
+    pub fn close(&self) {
+        self.inner.channel.borrow_mut().take();
+        self.inner.db.close();
+    }
+
+    fn emit(&self, event: DraftsEvent) {
+        let listeners: Vec<Listener> = self
+            .inner
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for listener in listeners {
+            listener(&event);
+        }
+    }
+
+    fn become_read_only(&self, reason: ReadOnly) {
+        if self.inner.read_only.borrow().is_some() {
+            return;
+        }
+        *self.inner.read_only.borrow_mut() = Some(reason.clone());
+        self.emit(DraftsEvent::ReadOnly(reason));
+    }
+
+    fn hear(&self, notice: SavedNotice) {
+        if notice.tab_id == self.inner.tab_id {
+            return;
+        }
+        if notice.is_from_newer_version(PROJECT_SCHEMA_VERSION, idb::SCHEMA_VERSION) {
+            self.become_read_only(ReadOnly::NewerVersionInAnotherTab {
+                schema_version: notice.schema_version,
+                db_version: notice.db_version,
+            });
+        }
+        self.emit(DraftsEvent::RemoteSaved(notice));
+    }
+
+    fn writable(&self) -> Result<(), DraftError> {
+        match self.read_only() {
+            Some(reason) => Err(DraftError::ReadOnly(reason)),
+            None => Ok(()),
+        }
+    }
+
+    fn next_id(&self, kind: &str) -> String {
+        self.inner.ids.borrow_mut().next_id(kind)
+    }
+
+    /// Reads a stored project text, using the cache when the text is the one last seen.
+    fn parse(&self, id: &str, text: &str) -> Result<Rc<Project>, DraftError> {
+        if let Some((known, project)) = self.inner.known.borrow().get(id) {
+            if **known == *text {
+                return Ok(project.clone());
+            }
+        }
+        match load_record(text) {
+            Ok(project) => {
+                let project = Rc::new(project);
+                self.remember(id, text, project.clone());
+                Ok(project)
+            }
+            Err(ImportError::NewerVersion { .. }) => {
+                self.become_read_only(ReadOnly::NewerRecord);
+                Err(DraftError::ReadOnly(ReadOnly::NewerRecord))
+            }
+            Err(e) => Err(DraftError::Storage(StorageError::Corrupt(format!(
+                "{PROJECTS}/{id}: {}",
+                e.message(Lang::En)
+            )))),
+        }
+    }
+
+    fn remember(&self, id: &str, text: &str, project: Rc<Project>) {
+        self.inner
+            .known
+            .borrow_mut()
+            .insert(id.to_owned(), (Rc::from(text), project));
+    }
+
+    /// Queues the writes of a project and its list entry.
+    fn put_project(&self, tx: &Tx, project: &Project) -> Result<String, DraftError> {
+        let text =
+            serde_json::to_string(project).map_err(|e| StorageError::Other(e.to_string()))?;
+        tx.put_text(PROJECTS, &project.id, &text)?;
+        tx.put(PROJECT_META, &project.id, &project.meta())?;
+        Ok(text)
+    }
+
+    /// Commits, or aborts when a failure was injected for tests.
+    async fn finish(&self, tx: Tx) -> Result<(), DraftError> {
+        let injected = self.inner.fail_next_write.borrow_mut().take();
+        if let Some(error) = injected {
+            tx.abort();
+            let _ = tx.finished().await;
+            return Err(DraftError::Storage(error));
+        }
+        tx.commit().await.map_err(DraftError::Storage)
+    }
+
+    fn announce(&self, project: &Project) {
+        let notice = SavedNotice::of(
+            project,
+            &self.inner.tab_id,
+            idb::SCHEMA_VERSION,
+            tabs::now_ms(),
+        );
+        if let Some(channel) = self.inner.channel.borrow().as_ref() {
+            channel.post(&notice);
+        }
+    }
+
+    /// Reads the stored copy inside `tx`, or `NotFound`.
+    async fn stored(&self, tx: &Tx, id: &str) -> Result<Rc<Project>, DraftError> {
+        let text = tx
+            .get_text(PROJECTS, id)
+            .await?
+            .ok_or_else(|| DraftError::NotFound(id.to_owned()))?;
+        self.parse(id, &text)
+    }
+
+    /// Writes `project` in `tx`, commits, remembers and announces it.
+    async fn write(&self, tx: Tx, project: Project) -> Result<Project, DraftError> {
+        let text = match self.put_project(&tx, &project) {
+            Ok(text) => text,
+            Err(e) => {
+                tx.abort();
+                return Err(e);
+            }
+        };
+        self.finish(tx).await?;
+        let id = project.id.clone();
+        let project = Rc::new(project);
+        self.remember(&id, &text, project.clone());
+        self.announce(&project);
+        Ok(Rc::unwrap_or_clone(project))
+    }
+
+    /// Applies `change` to the stored project in one transaction and returns the result.
+    async fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Project) -> Result<(), DraftError>,
+    ) -> Result<Project, DraftError> {
+        self.writable()?;
+        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let mut project = (*self.stored(&tx, id).await?).clone();
+        if let Err(e) = change(&mut project) {
+            tx.abort();
+            return Err(e);
+        }
+        self.write(tx, project).await
+    }
+
+    /// The live projects, the last opened first.
+    pub async fn list(&self) -> Result<Vec<ProjectMeta>, DraftError> {
+        let mut list = self.metas().await?;
+        list.retain(|m| m.deleted_ms.is_none());
+        sort_recent(&mut list);
+        Ok(list)
+    }
+
+    /// The projects in the trash, the most recently deleted first.
+    pub async fn list_trash(&self) -> Result<Vec<ProjectMeta>, DraftError> {
+        let mut list = self.metas().await?;
+        list.retain(|m| m.deleted_ms.is_some());
+        list.sort_by(|a, b| {
+            b.deleted_ms
+                .unwrap_or(0.0)
+                .total_cmp(&a.deleted_ms.unwrap_or(0.0))
+        });
+        Ok(list)
+    }
+
+    async fn metas(&self) -> Result<Vec<ProjectMeta>, DraftError> {
+        let tx = self.inner.db.transaction(&[PROJECT_META], false)?;
+        let texts = tx.all_texts(PROJECT_META).await?;
+        Ok(texts
+            .iter()
+            .filter_map(|t| serde_json::from_str(t).ok())
+            .collect())
+    }
+
+    /// One project.
+    pub async fn load(&self, id: &str) -> Result<Project, DraftError> {
+        let tx = self.inner.db.transaction(&[PROJECTS], false)?;
+        let project = self.stored(&tx, id).await?;
+        Ok((*project).clone())
+    }
+
+    /// Opens a project: loads it and records that it was opened now (the list's order).
+    pub async fn open_project(&self, id: &str) -> Result<Project, DraftError> {
+        if self.read_only().is_some() {
+            return self.load(id).await;
+        }
+        let now = tabs::now_ms();
+        self.update(id, |p| {
+            p.opened_ms = now;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Creates an empty project.
+    pub async fn create(&self, name: &str) -> Result<Project, DraftError> {
+        self.writable()?;
+        let name = validate_name(name).map_err(DraftError::Name)?;
+        let project = Project::new(self.next_id("p"), name, tabs::now_ms(), &self.inner.tab_id);
+        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        self.write(tx, project).await
+    }
+
+    /// Saves a project: merged, in one transaction, with the copy stored meanwhile (by another
+    /// tab, or by this one through another path). Returns the merged project, which the
+    /// caller adopts.
+    pub async fn save(&self, project: &Project) -> Result<Project, DraftError> {
+        self.writable()?;
+        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let merged = match tx.get_text(PROJECTS, &project.id).await? {
+            None => project.clone(),
+            Some(text) => match self.parse(&project.id, &text) {
+                Ok(stored) => merge_projects(project, &stored, tabs::now_ms()),
+                Err(DraftError::Storage(StorageError::Corrupt(_))) => {
+                    // Keep what no longer reads beside the project before replacing it.
+                    let key = format!("{DAMAGED_PREFIX}{}:{}", project.id, tabs::now_ms());
+                    tx.abort();
+                    let _ = tx.finished().await;
+                    self.inner.db.put(KV, &key, &text).await?;
+                    return self.write_fresh(project).await;
+                }
+                Err(e) => {
+                    tx.abort();
+                    return Err(e);
+                }
+            },
+        };
+        self.write(tx, merged).await
+    }
+
+    async fn write_fresh(&self, project: &Project) -> Result<Project, DraftError> {
+        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        self.write(tx, project.clone()).await
+    }
+
+    /// The stored copy merged into `local`, without writing: what a tab shows after another
+    /// tab saved the project it has open.
+    pub async fn merge_remote(&self, local: &Project) -> Result<Project, DraftError> {
+        let stored = self.load(&local.id).await?;
+        Ok(merge_projects(local, &stored, tabs::now_ms()))
+    }
+
+    /// Renames a project (the name is checked and trimmed).
+    pub async fn rename(&self, id: &str, name: &str) -> Result<Project, DraftError> {
+        let name = validate_name(name).map_err(DraftError::Name)?;
+        let (now, tab) = (tabs::now_ms(), self.inner.tab_id.clone());
+        self.update(id, |p| {
+            p.edit(now, &tab, |p| p.name = name);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Copies a project under a new id, with new shot ids and the name `… (副本)` / `… (copy)`.
+    pub async fn duplicate(&self, id: &str, lang: Lang) -> Result<Project, DraftError> {
+        self.writable()?;
+        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let source = self.stored(&tx, id).await?;
+        let mut copy = {
+            let mut ids = self.inner.ids.borrow_mut();
+            source.with_new_ids(&mut ids, tabs::now_ms(), &self.inner.tab_id)
+        };
+        copy.name = duplicate_name(&source.name, lang);
+        self.write(tx, copy).await
+    }
+
+    /// Moves a project to the trash, restorable for 30 days.
+    pub async fn delete(&self, id: &str) -> Result<Project, DraftError> {
+        let (now, tab) = (tabs::now_ms(), self.inner.tab_id.clone());
+        self.update(id, |p| {
+            p.edit(now, &tab, |p| p.deleted_ms = Some(now));
+            Ok(())
+        })
+        .await
+    }
+
+    /// Takes a project out of the trash.
+    pub async fn restore(&self, id: &str) -> Result<Project, DraftError> {
+        let (now, tab) = (tabs::now_ms(), self.inner.tab_id.clone());
+        self.update(id, |p| {
+            if !p.is_restorable(now) {
+                return Err(DraftError::Expired);
+            }
+            p.edit(now, &tab, |p| p.deleted_ms = None);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes a project and its snapshots for good. (Its clips stay until the batch engine's
+    /// clean-up, since clips may be shared with a duplicate.)
+    pub async fn purge(&self, id: &str) -> Result<(), DraftError> {
+        self.purge_all(&[id.to_owned()]).await
+    }
+
+    async fn purge_all(&self, ids: &[String]) -> Result<(), DraftError> {
+        self.writable()?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, PROJECT_META, SNAPSHOTS], true)?;
+        for id in ids {
+            let queued = tx
+                .delete(PROJECTS, id)
+                .and_then(|_| tx.delete(PROJECT_META, id))
+                .and_then(|_| {
+                    tx.delete_range(SNAPSHOTS, &format!("{id}~"), &format!("{id}~\u{FFFF}"))
+                });
+            if let Err(e) = queued {
+                tx.abort();
+                return Err(e.into());
+            }
+        }
+        self.finish(tx).await?;
+        let mut known = self.inner.known.borrow_mut();
+        for id in ids {
+            known.remove(id);
+        }
+        Ok(())
+    }
+
+    /// Deletes for good the projects whose 30 days in the trash are over; returns their ids.
+    pub async fn purge_expired(&self) -> Result<Vec<String>, DraftError> {
+        let mut list = self.metas().await?;
+        let expired: Vec<String> = purge_expired(&mut list, tabs::now_ms())
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        if !expired.is_empty() {
+            self.purge_all(&expired).await?;
+        }
+        Ok(expired)
+    }
+
+    /// Keeps the stored project as a named version. (Flush the autosaver first so the version
+    /// has the latest edits.)
+    pub async fn create_snapshot(&self, id: &str, name: &str) -> Result<SnapshotMeta, DraftError> {
+        self.writable()?;
+        let name = validate_name(name).map_err(DraftError::Name)?;
+        let tx = self.inner.db.transaction(&[PROJECTS, SNAPSHOTS], true)?;
+        let project = self.stored(&tx, id).await?;
+        let snapshot = {
+            let mut ids = self.inner.ids.borrow_mut();
+            Snapshot::take(&project, &name, tabs::now_ms(), &mut ids)
+        };
+        if let Err(e) = tx.put(SNAPSHOTS, &snapshot.id, &snapshot) {
+            tx.abort();
+            return Err(e.into());
+        }
+        self.finish(tx).await?;
+        Ok(snapshot.meta())
+    }
+
+    /// A project's snapshots, the newest first.
+    pub async fn snapshots(&self, id: &str) -> Result<Vec<SnapshotMeta>, DraftError> {
+        let tx = self.inner.db.transaction(&[SNAPSHOTS], false)?;
+        let texts = tx
+            .texts_in_range(SNAPSHOTS, &format!("{id}~"), &format!("{id}~\u{FFFF}"))
+            .await?;
+        let mut list: Vec<SnapshotMeta> = texts
+            .iter()
+            .filter_map(|t| serde_json::from_str(t).ok())
+            .collect();
+        list.sort_by(|a, b| b.created_ms.total_cmp(&a.created_ms));
+        Ok(list)
+    }
+
+    /// Makes a snapshot the project's current state, as a new edit that other tabs take too.
+    /// The state before is kept as a snapshot named "Before restoring …".
+    pub async fn restore_snapshot(
+        &self,
+        snapshot_id: &str,
+        lang: Lang,
+    ) -> Result<Project, DraftError> {
+        self.writable()?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, PROJECT_META, SNAPSHOTS], true)?;
+        let text = tx
+            .get_text(SNAPSHOTS, snapshot_id)
+            .await?
+            .ok_or_else(|| DraftError::NotFound(snapshot_id.to_owned()))?;
+        let snapshot: Snapshot = match serde_json::from_str(&text) {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                tx.abort();
+                return Err(
+                    StorageError::Corrupt(format!("{SNAPSHOTS}/{snapshot_id}: {e}")).into(),
+                );
+            }
+        };
+        let current = self.stored(&tx, &snapshot.project_id).await?;
+        let now = tabs::now_ms();
+        let before = {
+            let mut ids = self.inner.ids.borrow_mut();
+            Snapshot::take(
+                &current,
+                &before_restore_name(&snapshot.name, lang),
+                now,
+                &mut ids,
+            )
+        };
+        if let Err(e) = tx.put(SNAPSHOTS, &before.id, &before) {
+            tx.abort();
+            return Err(e.into());
+        }
+        let next = current.replaced_by(&snapshot.project, now, &self.inner.tab_id);
+        self.write(tx, next).await
+    }
+
+    /// Deletes one snapshot.
+    pub async fn delete_snapshot(&self, snapshot_id: &str) -> Result<(), DraftError> {
+        self.writable()?;
+        let tx = self.inner.db.transaction(&[SNAPSHOTS], true)?;
+        tx.delete(SNAPSHOTS, snapshot_id)?;
+        self.finish(tx).await
+    }
+
+    /// One project as an export file (JSON text). It never holds an API key: a project has no
+    /// field for one.
+    pub async fn export_project(&self, id: &str) -> Result<String, DraftError> {
+        Ok(export_project(&self.load(id).await?))
+    }
+
+    /// Every project, the trash included, as a backup file. Projects that no longer read are
+    /// left out and listed as the second value.
+    pub async fn export_workspace(&self) -> Result<(String, Vec<StorageError>), DraftError> {
+        let tx = self.inner.db.transaction(&[PROJECTS], false)?;
+        let texts = tx.all_texts(PROJECTS).await?;
+        let mut projects = Vec::new();
+        let mut damaged = Vec::new();
+        for (index, text) in texts.iter().enumerate() {
+            match load_record(text) {
+                Ok(project) => projects.push(project),
+                Err(e) => damaged.push(StorageError::Corrupt(format!(
+                    "{PROJECTS}[{index}]: {}",
+                    e.message(Lang::En)
+                ))),
+            }
+        }
+        Ok((export_workspace(&projects, tabs::now_ms()), damaged))
+    }
+
+    /// Imports a project file or a workspace backup. The file is checked whole before anything
+    /// is written, and all its projects land in one transaction: a bad file changes nothing.
+    /// Returns the list entries of the projects written.
+    pub async fn import(
+        &self,
+        text: &str,
+        mode: ImportMode,
+        lang: Lang,
+    ) -> Result<Vec<ProjectMeta>, DraftError> {
+        self.writable()?;
+        let loaded = load_any(text).map_err(DraftError::Import)?;
+        let now = tabs::now_ms();
+        match mode {
+            ImportMode::Copy => {
+                let projects = match loaded {
+                    Loaded::Project(p) => vec![*p],
+                    Loaded::Workspace(list) => list,
+                };
+                let copies: Vec<Project> = {
+                    let mut ids = self.inner.ids.borrow_mut();
+                    projects
+                        .iter()
+                        .map(|p| p.with_new_ids(&mut ids, now, &self.inner.tab_id))
+                        .collect()
+                };
+                let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+                for copy in &copies {
+                    if let Err(e) = self.put_project(&tx, copy) {
+                        tx.abort();
+                        return Err(e);
+                    }
+                }
+                self.finish(tx).await?;
+                for copy in &copies {
+                    self.announce(copy);
+                }
+                Ok(copies.iter().map(Project::meta).collect())
+            }
+            ImportMode::Replace { id } => {
+                let Loaded::Project(incoming) = loaded else {
+                    return Err(DraftError::ReplaceNeedsOneProject);
+                };
+                let tx = self
+                    .inner
+                    .db
+                    .transaction(&[PROJECTS, PROJECT_META, SNAPSHOTS], true)?;
+                let current = self.stored(&tx, &id).await?;
+                let before = {
+                    let mut ids = self.inner.ids.borrow_mut();
+                    Snapshot::take(&current, &before_import_name(lang), now, &mut ids)
+                };
+                if let Err(e) = tx.put(SNAPSHOTS, &before.id, &before) {
+                    tx.abort();
+                    return Err(e.into());
+                }
+                let next = current.replaced_by(&incoming, now, &self.inner.tab_id);
+                Ok(vec![self.write(tx, next).await?.meta()])
+            }
+        }
+    }
+
+    /// Writes `project` as it is to its journal, at once and without waiting: for `pagehide`,
+    /// when a read-merge-write can no longer finish. The next [`Drafts::open`] merges it.
+    pub fn write_journal_now(&self, project: &Project) {
+        if self.read_only().is_some() {
+            return;
+        }
+        let Ok(text) = serde_json::to_string(project) else {
+            return;
+        };
+        if let Ok(tx) = self.inner.db.transaction(&[KV], true) {
+            if tx
+                .put_text(KV, &format!("{JOURNAL_PREFIX}{}", project.id), &text)
+                .is_ok()
+            {
+                tx.commit_now();
+            }
+        }
+    }
+
+    /// Merges every journal into its project, in one transaction.
+    async fn replay_journals(&self) -> Result<(), DraftError> {
+        if self.read_only().is_some() {
+            return Ok(());
+        }
+        let tx = self
+            .inner
+            .db
+            .transaction(&[KV, PROJECTS, PROJECT_META], true)?;
+        let journals: Vec<String> = tx
+            .keys(KV)
+            .await?
+            .into_iter()
+            .filter(|k| k.starts_with(JOURNAL_PREFIX))
+            .collect();
+        for key in &journals {
+            let Some(text) = tx.get_text(KV, key).await? else {
+                continue;
+            };
+            let Ok(journal) = load_record(&text) else {
+                // A journal that does not read is left for inspection, never applied.
+                continue;
+            };
+            let merged = match tx.get_text(PROJECTS, &journal.id).await? {
+                Some(stored) => match load_record(&stored) {
+                    Ok(stored) => merge_projects(&journal, &stored, tabs::now_ms()),
+                    Err(_) => continue,
+                },
+                None => journal,
+            };
+            if let Err(e) = self
+                .put_project(&tx, &merged)
+                .and_then(|_| Ok(tx.delete(KV, key)?))
+            {
+                tx.abort();
+                return Err(e);
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Moves the projects a schema-1 database kept in `kv` (`project:<id>`, version-1 shape) to
+/// the `projects` and `project_meta` stores, migrated, inside the upgrade transaction. A record
+/// that does not read is left where it was. Called by [`crate::web::idb`]'s upgrade to schema 2.
+pub(crate) fn move_v1_projects(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
+    let kv = tx.object_store(KV)?;
+    let projects = tx.object_store(PROJECTS)?;
+    let metas = tx.object_store(PROJECT_META)?;
+    let range = web_sys::IdbKeyRange::bound(
+        &V1_PROJECT_PREFIX.into(),
+        &format!("{V1_PROJECT_PREFIX}\u{FFFF}").into(),
+    )?;
+    let cursor_request = kv.open_cursor_with_range(&range)?;
+    let request = cursor_request.clone();
+    let on_success = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let Ok(result) = request.result() else {
+            return;
+        };
+        let Ok(cursor) = result.dyn_into::<web_sys::IdbCursorWithValue>() else {
+            return; // The end: `result` is null.
+        };
+        let text = cursor.value().ok().and_then(|v| v.as_string());
+        match text.as_deref().map(load_record) {
+            Some(Ok(project)) => {
+                let moved = serde_json::to_string(&project)
+                    .ok()
+                    .zip(serde_json::to_string(&project.meta()).ok());
+                if let Some((text, meta)) = moved {
+                    let key = JsValue::from_str(&project.id);
+                    let written = projects
+                        .put_with_key(&text.into(), &key)
+                        .and_then(|_| metas.put_with_key(&meta.into(), &key))
+                        .and_then(|_| cursor.delete());
+                    if let Err(e) = written {
+                        web_sys::console::error_2(&"moving a v1 project failed".into(), &e);
+                    }
+                }
+            }
+            Some(Err(e)) => web_sys::console::warn_1(
+                &format!("a v1 project was left in kv: {}", e.message(Lang::En)).into(),
+            ),
+            None => {}
+        }
+        let _ = cursor.continue_();
+    });
+    cursor_request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+    // The upgrade runs once per database: the handler may live as long as the page.
+    on_success.forget();
+    Ok(())
+}
+
+/// Where the autosave of the open project stands, for the "已保存 / Saved" indicator.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveStatus {
+    /// Nothing to save yet.
+    Idle,
+    /// An edit waits for the debounce.
+    Pending,
+    /// Being written.
+    Saving,
+    /// Written and durable.
+    Saved {
+        /// When.
+        at_ms: f64,
+    },
+    /// The last save failed; the edit is still in memory and is retried with the next one.
+    Error(DraftError),
+}
+
+impl SaveStatus {
+    /// The short label shown to the user (a failure shows its full message).
+    pub fn label(&self, lang: Lang) -> String {
+        match self {
+            SaveStatus::Idle => String::new(),
+            SaveStatus::Pending => lang.pick("有未保存的修改", "Unsaved changes").into(),
+            SaveStatus::Saving => lang.pick("正在保存…", "Saving…").into(),
+            SaveStatus::Saved { .. } => lang.pick("已保存", "Saved").into(),
+            SaveStatus::Error(e) => e.message(lang),
+        }
+    }
+}
+
+type StatusListener = Rc<dyn Fn(&SaveStatus)>;
+type SavedListener = Rc<dyn Fn(&Project)>;
+
+struct AutoInner {
+    drafts: Drafts,
+    delay_ms: i32,
+    /// The latest project handed in and not yet saved.
+    pending: RefCell<Option<Project>>,
+    /// The project being written, until its save ends.
+    saving: RefCell<Option<Project>>,
+    /// Resolves when the save in flight ends.
+    in_flight: RefCell<Option<js_sys::Promise>>,
+    timer: Cell<Option<i32>>,
+    status: RefCell<SaveStatus>,
+    on_status: RefCell<Vec<StatusListener>>,
+    on_saved: RefCell<Vec<SavedListener>>,
+    tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    hooks: RefCell<Option<PageHideHooks>>,
+}
+
+/// Debounced saves of the open project, flushed when the page is hidden or left.
+///
+/// Hand it the project after each edit ([`Autosaver::schedule`]); it saves 300 ms after the
+/// last one, through [`Drafts::save`], and reports each [`SaveStatus`]. The merged project a
+/// save returns is passed to [`Autosaver::on_saved`] listeners. Dropping the last clone stops
+/// it (flush first).
+#[derive(Clone)]
+pub struct Autosaver {
+    inner: Rc<AutoInner>,
+}
+
+impl Autosaver {
+    /// An autosaver with the default delay ([`AUTOSAVE_DELAY_MS`]).
+    pub fn new(drafts: Drafts) -> Autosaver {
+        Autosaver::with_delay(drafts, AUTOSAVE_DELAY_MS)
+    }
+
+    /// An autosaver that saves `delay_ms` after the last edit.
+    pub fn with_delay(drafts: Drafts, delay_ms: i32) -> Autosaver {
+        let inner = Rc::new(AutoInner {
+            drafts,
+            delay_ms,
+            pending: RefCell::new(None),
+            saving: RefCell::new(None),
+            in_flight: RefCell::new(None),
+            timer: Cell::new(None),
+            status: RefCell::new(SaveStatus::Idle),
+            on_status: RefCell::new(Vec::new()),
+            on_saved: RefCell::new(Vec::new()),
+            tick: RefCell::new(None),
+            hooks: RefCell::new(None),
+        });
+        let weak = Rc::downgrade(&inner);
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.timer.set(None);
+                let saver = Autosaver { inner };
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = saver.flush().await;
+                });
+            }
+        });
+        *inner.tick.borrow_mut() = Some(tick);
+        let hidden = Rc::downgrade(&inner);
+        let leaving = Rc::downgrade(&inner);
+        let hooks = PageHideHooks::install(
+            move || {
+                if let Some(inner) = hidden.upgrade() {
+                    let saver = Autosaver { inner };
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = saver.flush().await;
+                    });
+                }
+            },
+            move || {
+                if let Some(inner) = leaving.upgrade() {
+                    Autosaver { inner }.flush_on_pagehide();
+                }
+            },
+        );
+        *inner.hooks.borrow_mut() = Some(hooks);
+        Autosaver { inner }
+    }
+
+    /// The current status.
+    pub fn status(&self) -> SaveStatus {
+        self.inner.status.borrow().clone()
+    }
+
+    /// Calls `f` with each new status.
+    pub fn on_status(&self, f: impl Fn(&SaveStatus) + 'static) {
+        self.inner.on_status.borrow_mut().push(Rc::new(f));
+    }
+
+    /// Calls `f` with the merged project after each save. The editor may have moved on since
+    /// it scheduled that save: merge the result into its copy
+    /// ([`crate::domain::project_merge::apply_remote`]) rather than replace it.
+    pub fn on_saved(&self, f: impl Fn(&Project) + 'static) {
+        self.inner.on_saved.borrow_mut().push(Rc::new(f));
+    }
+
+    /// Whether an edit has not been written yet.
+    pub fn has_unsaved(&self) -> bool {
+        self.inner.pending.borrow().is_some() || self.inner.saving.borrow().is_some()
+    }
+
+    fn set_status(&self, status: SaveStatus) {
+        *self.inner.status.borrow_mut() = status.clone();
+        let listeners: Vec<StatusListener> = self.inner.on_status.borrow().clone();
+        for listener in listeners {
+            listener(&status);
+        }
+    }
+
+    fn cancel_timer(&self) {
+        if let (Some(handle), Some(window)) = (self.inner.timer.take(), web_sys::window()) {
+            window.clear_timeout_with_handle(handle);
+        }
+    }
+
+    fn start_timer(&self) {
+        self.cancel_timer();
+        let handle = web_sys::window().and_then(|window| {
+            let tick = self.inner.tick.borrow();
+            let tick = tick.as_ref()?;
+            window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    tick.as_ref().unchecked_ref(),
+                    self.inner.delay_ms,
+                )
+                .ok()
+        });
+        self.inner.timer.set(handle);
+    }
+
+    /// Hands in the project after an edit: it is saved after the delay, unless another edit
+    /// comes first.
+    pub fn schedule(&self, project: Project) {
+        *self.inner.pending.borrow_mut() = Some(project);
+        self.set_status(SaveStatus::Pending);
+        self.start_timer();
+    }
+
+    /// Saves the pending project now and waits until it is durable (after a save already in
+    /// flight). Returns the merged project, or `None` when nothing was pending.
+    pub async fn flush(&self) -> Result<Option<Project>, DraftError> {
+        self.cancel_timer();
+        loop {
+            let in_flight = self.inner.in_flight.borrow().clone();
+            match in_flight {
+                Some(promise) => {
+                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                }
+                None => break,
+            }
+        }
+        let Some(project) = self.inner.pending.borrow_mut().take() else {
+            return Ok(None);
+        };
+        let mut done: Option<js_sys::Function> = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _| done = Some(resolve));
+        *self.inner.in_flight.borrow_mut() = Some(promise);
+        *self.inner.saving.borrow_mut() = Some(project.clone());
+        self.set_status(SaveStatus::Saving);
+        let result = self.inner.drafts.save(&project).await;
+        *self.inner.saving.borrow_mut() = None;
+        *self.inner.in_flight.borrow_mut() = None;
+        if let Some(done) = done {
+            let _ = done.call0(&JsValue::NULL);
+        }
+        match result {
+            Ok(merged) => {
+                self.set_status(SaveStatus::Saved {
+                    at_ms: tabs::now_ms(),
+                });
+                let listeners: Vec<SavedListener> = self.inner.on_saved.borrow().clone();
+                for listener in listeners {
+                    listener(&merged);
+                }
+                if self.inner.pending.borrow().is_some() {
+                    self.set_status(SaveStatus::Pending);
+                    self.start_timer();
+                }
+                Ok(Some(merged))
+            }
+            Err(error) => {
+                // Keep the edit in memory: the next schedule or flush writes it.
+                let mut pending = self.inner.pending.borrow_mut();
+                if pending.is_none() {
+                    *pending = Some(project);
+                }
+                drop(pending);
+                self.set_status(SaveStatus::Error(error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    /// What `pagehide` does: the unsaved project goes to its journal at once, and a normal
+    /// save is started in case the page lives on (a back-forward cache).
+    fn flush_on_pagehide(&self) {
+        let unsaved = self
+            .inner
+            .pending
+            .borrow()
+            .clone()
+            .or_else(|| self.inner.saving.borrow().clone());
+        if let Some(project) = unsaved {
+            self.inner.drafts.write_journal_now(&project);
+            let saver = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = saver.flush().await;
+            });
+        }
+    }
+
+    /// Simulates `pagehide`: for tests of closing a page with a save pending.
+    #[doc(hidden)]
+    pub fn simulate_pagehide(&self) {
+        self.flush_on_pagehide();
+    }
+}
+
+impl Drop for AutoInner {
+    fn drop(&mut self) {
+        if let (Some(handle), Some(window)) = (self.timer.take(), web_sys::window()) {
+            window.clear_timeout_with_handle(handle);
+        }
+    }
+}
