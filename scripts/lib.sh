@@ -1,6 +1,7 @@
 # Shared by the scripts: start the sandbox and the static app server, and stop them on exit.
 # Source it; it defines start_sandbox PORT, start_app PORT and registers the cleanup.
 
+mkdir -p target
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -21,7 +22,7 @@ wait_for_url() { # URL, seconds
 start_sandbox() { # PORT
   cargo build --release -p sandbox -q
   SANDBOX_LOG=${SANDBOX_LOG:-target/sandbox-$1.log}
-  target/release/sandbox --port "$1" >"$SANDBOX_LOG" 2>&1 &
+  "${CARGO_TARGET_DIR:-target}/release/sandbox" --port "$1" >"$SANDBOX_LOG" 2>&1 &
   PIDS+=($!)
   wait_for_url "http://127.0.0.1:$1/_sandbox/stats" 30
 }

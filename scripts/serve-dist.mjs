@@ -14,13 +14,18 @@ const types = {
   '.txt': 'text/plain; charset=utf-8', '.mp4': 'video/mp4',
 };
 
+async function isFile(path) {
+  try { return (await stat(path)).isFile(); } catch { return false; }
+}
+
+// A file as is; a folder by its index.html (each page's bundle lives in its own folder);
+// any other path without an extension falls back to the root page.
 async function fileFor(urlPath) {
   const rel = normalize(decodeURIComponent(urlPath)).replace(/^(\.\.[/\\])+/, '');
   const candidate = join(root, rel);
   if (!candidate.startsWith(root)) return null;
-  try {
-    if ((await stat(candidate)).isFile()) return candidate;
-  } catch { /* not a file: fall through */ }
+  if (await isFile(candidate)) return candidate;
+  if (await isFile(join(candidate, 'index.html'))) return join(candidate, 'index.html');
   return extname(rel) ? null : join(root, 'index.html');
 }
 

@@ -2,14 +2,17 @@
 //! the clock or storage; every function is deterministic and natively testable.
 
 pub mod api_error;
+pub mod batch;
 pub mod chat;
 pub mod connection;
 pub mod csv;
 pub mod estimate;
 pub mod estimate_csv;
+pub mod fountain;
 pub mod i18n;
 pub mod ledger;
 pub mod litellm;
+pub mod llm_json;
 pub mod money;
 pub mod plan;
 pub mod plan_edit;
@@ -25,4 +28,5 @@ pub mod routing;
 pub mod seed_figures;
 pub mod spend_chart;
 pub mod sse;
+pub mod storyboard_schema;
 pub mod token_estimate;
