@@ -50,6 +50,26 @@ try {
   results.stream_2000_tokens_max_frame_gap_ms = null;
 }
 
+// Storage and rendering of a 12-episode × 47-shot series.
+try {
+  const { storageBench } = await import('./storage.mjs');
+  Object.assign(results, await storageBench(browser, APP_URL));
+} catch (e) {
+  console.error(`storage benchmark unavailable: ${e.message}`);
+  results.storage = null;
+  results.render_564_shots_ms = null;
+}
+
+// Scheduler: the seeds' throttle as the baseline. Ours (the wasm batch engine) has no browser
+// executor yet, so its keys stay null rather than being estimated.
+try {
+  const { schedulerBench } = await import('./scheduler.mjs');
+  results.scheduler = await schedulerBench(process.env.SANDBOX_URL.replace(/\/v1$/, ''));
+} catch (e) {
+  console.error(`scheduler benchmark unavailable: ${e.message}`);
+  results.scheduler = null;
+}
+
 await browser.close();
 mkdirSync('target/bench', { recursive: true });
 writeFileSync('target/bench/results.json', JSON.stringify(results, null, 2) + '\n');

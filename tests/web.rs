@@ -17,3 +17,6 @@ mod editors;
 
 #[path = "web/drafts.rs"]
 mod drafts;
+
+#[path = "web/share.rs"]
+mod share;

@@ -39,9 +39,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::api_error::ApiError;
-use super::csv::{csv_row, BOM};
 use super::chat::Usage;
 use super::connection::Connection;
+use super::csv::{csv_row, BOM};
 use super::i18n::Lang;
 use super::money::{format_decimal, Currency, Money};
 use super::pricing::{PriceSet, Usage as PricedUsage};

@@ -6,12 +6,18 @@
 //! and cross-field checks. An edit that breaks any rule returns the error for that field (or the
 //! first error, for a cross-field rule) and leaves the plan as it was.
 
-use super::plan::{FieldError, FieldProblem, PlanError, ProductionPlan, Stage, StagePlan, VideoPlan};
+use super::plan::{
+    FieldError, FieldProblem, PlanError, ProductionPlan, Stage, StagePlan, VideoPlan,
+};
 use serde_json::Value;
 
 /// Returns the plan with the field at `path` (`studios`, `stages[1].output_tokens`,
 /// `video.takes_per_shot`) set from `text`, or the error to show at that field.
-pub fn with_field(plan: &ProductionPlan, path: &str, text: &str) -> Result<ProductionPlan, FieldError> {
+pub fn with_field(
+    plan: &ProductionPlan,
+    path: &str,
+    text: &str,
+) -> Result<ProductionPlan, FieldError> {
     let mut value = serde_json::to_value(plan).map_err(|_| not_found(path))?;
     let slot = slot_at(&mut value, path).ok_or_else(|| not_found(path))?;
     *slot = Value::String(text.trim().to_owned());
@@ -58,7 +64,10 @@ fn read_back(value: &Value, path: &str) -> Result<ProductionPlan, FieldError> {
     match ProductionPlan::from_value(value) {
         Ok(plan) => Ok(plan),
         Err(PlanError::Invalid(errors)) => {
-            let own = errors.iter().find(|e| e.path == path).or_else(|| errors.first());
+            let own = errors
+                .iter()
+                .find(|e| e.path == path)
+                .or_else(|| errors.first());
             Err(own.cloned().unwrap_or_else(|| not_found(path)))
         }
         Err(_) => Err(not_found(path)),
@@ -66,7 +75,10 @@ fn read_back(value: &Value, path: &str) -> Result<ProductionPlan, FieldError> {
 }
 
 fn not_found(path: &str) -> FieldError {
-    FieldError { path: path.to_owned(), problem: FieldProblem::Missing }
+    FieldError {
+        path: path.to_owned(),
+        problem: FieldProblem::Missing,
+    }
 }
 
 /// The JSON slot at a path of `name`, `name.name` and `name[index]` steps; missing object
@@ -118,15 +130,25 @@ mod tests {
         check("studios", "", Err(FieldProblem::Empty));
         check("studios", "2.5", Err(FieldProblem::NotAWholeNumber));
         assert!(matches!(
-            with_field(&seed_inventory_plan(), "studios", "99999999999").unwrap_err().problem,
+            with_field(&seed_inventory_plan(), "studios", "99999999999")
+                .unwrap_err()
+                .problem,
             FieldProblem::TooLarge { .. }
         ));
     }
 
     #[test]
     fn nested_fields() {
-        check("stages[0].output_tokens", "900000", Ok(r#""output_tokens":900000"#));
-        check("stages[0].output_tokens", "x", Err(FieldProblem::NotANumber));
+        check(
+            "stages[0].output_tokens",
+            "900000",
+            Ok(r#""output_tokens":900000"#),
+        );
+        check(
+            "stages[0].output_tokens",
+            "x",
+            Err(FieldProblem::NotANumber),
+        );
         check("cache_hit_percent", "35", Ok(r#""cache_hit_percent""#));
         let video = with_video(&seed_inventory_plan(), true);
         let next = with_field(&video, "video.takes_per_shot", "3").unwrap();

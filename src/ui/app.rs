@@ -28,6 +28,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="ds-skip" href="#main">{t("跳到主要内容", "Skip to main content")}</a>
             <Header/>
+            <crate::ui::components::update_banner::UpdateBanner/>
             <main id="main" class="ds-main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=EstimatePage/>

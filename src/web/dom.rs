@@ -57,7 +57,8 @@ pub fn replace_fragment(fragment: &str) {
     };
     let base = href.split('#').next().unwrap_or(&href);
     if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{base}#{fragment}")));
+        let _ =
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{base}#{fragment}")));
     }
 }
 

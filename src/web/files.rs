@@ -38,10 +38,20 @@ impl FileError {
     pub fn message(&self, lang: Lang) -> String {
         match self {
             FileError::TooLarge { size, cap } => match lang {
-                Lang::ZhCn => format!("文件太大（{:.0} KB，上限 {:.0} KB），未读取。", size / 1024.0, cap / 1024.0),
-                Lang::En => format!("The file is too large ({:.0} KB, limit {:.0} KB) and was not read.", size / 1024.0, cap / 1024.0),
+                Lang::ZhCn => format!(
+                    "文件太大（{:.0} KB，上限 {:.0} KB），未读取。",
+                    size / 1024.0,
+                    cap / 1024.0
+                ),
+                Lang::En => format!(
+                    "The file is too large ({:.0} KB, limit {:.0} KB) and was not read.",
+                    size / 1024.0,
+                    cap / 1024.0
+                ),
             },
-            FileError::Unreadable => lang.pick("无法读取该文件。", "The file could not be read.").into(),
+            FileError::Unreadable => lang
+                .pick("无法读取该文件。", "The file could not be read.")
+                .into(),
         }
     }
 }
@@ -50,9 +60,14 @@ impl FileError {
 pub async fn read_text(file: &web_sys::File, cap_bytes: f64) -> Result<String, FileError> {
     let size = file.size();
     if size > cap_bytes {
-        return Err(FileError::TooLarge { size, cap: cap_bytes });
+        return Err(FileError::TooLarge {
+            size,
+            cap: cap_bytes,
+        });
     }
-    let text = JsFuture::from(file.text()).await.map_err(|_| FileError::Unreadable)?;
+    let text = JsFuture::from(file.text())
+        .await
+        .map_err(|_| FileError::Unreadable)?;
     text.as_string().ok_or(FileError::Unreadable)
 }
 

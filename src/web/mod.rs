@@ -7,4 +7,6 @@ pub mod files;
 pub mod http;
 pub mod idb;
 pub mod prefs;
+pub mod pwa;
+pub mod share_link;
 pub mod tabs;

@@ -49,7 +49,8 @@ pub fn EstimatePage() -> impl IntoView {
     Effect::new(move |_| plan.with(|p| dom::replace_fragment(&plan_to_fragment(p))));
 
     let result = Memo::new(move |_| plan.with(|p| state.book.with(|b| estimate(p, b))));
-    let shown = RwSignal::new(plan.with_untracked(|p| state.book.with_untracked(|b| estimate(p, b).ok())));
+    let shown =
+        RwSignal::new(plan.with_untracked(|p| state.book.with_untracked(|b| estimate(p, b).ok())));
     let book_error = RwSignal::new(None::<PlanError>);
     Effect::new(move |_| match result.get() {
         Ok(e) => {
@@ -598,7 +599,12 @@ fn ShareLinkInfo(plan: RwSignal<ProductionPlan>) -> impl IntoView {
 
 /// A labelled horizontal bar chart as inline SVG.
 #[component]
-fn BarChart(slices: Signal<Vec<ChartSlice>>, title_zh: &'static str, title_en: &'static str, testid: &'static str) -> impl IntoView {
+fn BarChart(
+    slices: Signal<Vec<ChartSlice>>,
+    title_zh: &'static str,
+    title_en: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
     let lang = use_lang();
     move || {
         let slices = slices.get();

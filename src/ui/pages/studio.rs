@@ -1,15 +1,17 @@
-//! The Studio page: the playground and the usage ledger (projects and the production pipeline
-//! come later).
+//! The Studio page: the projects (series drafts) and the open project's storyboard, then the
+//! playground and the usage ledger.
 
 use crate::domain::ledger::LedgerEntry;
 use crate::ui::components::ledger_view::{load_ledger, LedgerView};
 use crate::ui::components::playground::Playground;
+use crate::ui::components::projects::ProjectsPanel;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// Studio: run a route in the playground and see what every call cost in the ledger.
+/// Studio: keep the series' drafts and edit their storyboards, run a route in the playground
+/// and see what every call cost in the ledger.
 #[component]
 pub fn StudioPage() -> impl IntoView {
     let state = use_app_state();
@@ -46,6 +48,7 @@ pub fn StudioPage() -> impl IntoView {
                     </button>
                 </div>
             })}
+            <ProjectsPanel/>
             <Playground ledger/>
             <LedgerView ledger/>
         </section>

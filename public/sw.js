@@ -1,0 +1,205 @@
+// Duanju Studio's service worker: the app shell offline, and updates offered, never forced.
+//
+// The shell is each page's index.html and every same-origin asset it names (the hashed .js,
+// .wasm and .css Trunk writes, the icons and the manifest). A release build puts each page in
+// its own bundle and folder (scripts/build.sh: /, /studio/, /settings/, /view/); a one-bundle
+// build has the root alone, and the pages it lacks are skipped. At install the worker fetches
+// every page's index.html and caches the shell they list, so the app opens with the network
+// off, and estimates and drafts (IndexedDB) keep working.
+//
+// Navigations are answered from the cache at once; the worker then fetches index.html in the
+// background. When it names other assets than the cached shell (a new version was deployed),
+// the new shell is downloaded into a staging cache and the pages are told ("update-ready"):
+// they show "Reload to update" and switch only when the user says so ("apply-update"). A page
+// that is open keeps the version it started with.
+//
+// Only same-origin GET requests are ever answered or cached. Cross-origin requests (the model
+// API, video downloads) and every other method pass through untouched.
+'use strict';
+
+const SHELL = 'duanju-shell';
+const STAGED = 'duanju-shell-staged';
+const INDEX = '/index.html';
+// The pages' folders, as scripts/build.sh lays them out (and PAGES in src/ui/app.rs).
+const PAGES = ['/', '/studio/', '/settings/', '/view/'];
+const LIST = '/__duanju-shell.json';
+const ASSET = /\.(?:js|wasm|css|svg|png|webmanifest|ico)$/;
+
+/** The same-origin asset paths an index.html names. */
+function assetsOf(html, base) {
+  const paths = new Set();
+  const refs = /(?:href|src)\s*=\s*["']([^"']+)["']|["'](\/[^"'\s]+\.(?:js|wasm|css))["']/g;
+  for (const m of html.matchAll(refs)) {
+    let url;
+    try {
+      url = new URL(m[1] ?? m[2], base);
+    } catch {
+      continue;
+    }
+    if (url.origin === self.location.origin && ASSET.test(url.pathname)) paths.add(url.pathname);
+  }
+  return paths;
+}
+
+/** Every page's index.html as deployed now (pages the build lacks are left out). */
+async function fetchPages() {
+  const pages = [];
+  for (const page of PAGES) {
+    const index = `${page}index.html`;
+    const response = await fetch(index, { cache: 'no-store' });
+    // A page folder this build does not have falls back to the root page: not a page of its own.
+    if (!response.ok) continue;
+    const html = await response.clone().text();
+    if (page !== '/' && pages.some((p) => p.html === html)) continue;
+    pages.push({ index, html, response });
+  }
+  if (!pages.length) throw new Error('no page');
+  return pages;
+}
+
+/** The shell of some pages: their index.html files and the assets they name, sorted. */
+function shellOf(pages) {
+  const paths = new Set();
+  for (const { index, html } of pages) {
+    paths.add(index);
+    for (const p of assetsOf(html, new URL(index, self.location.origin))) paths.add(p);
+  }
+  return [...paths].sort();
+}
+
+/** Downloads a whole shell into `name` (all or nothing) and returns its list. */
+async function download(name, pages) {
+  const paths = shellOf(pages);
+  const indexes = new Set(pages.map((p) => p.index));
+  const cache = await caches.open(name);
+  const responses = await Promise.all(
+    paths.filter((p) => !indexes.has(p)).map(async (p) => {
+      const r = await fetch(p, { cache: 'no-store' });
+      if (!r.ok) throw new Error(`${p}: ${r.status}`);
+      return [p, r];
+    }),
+  );
+  for (const [p, r] of responses) await cache.put(p, r);
+  for (const { index, response } of pages) await cache.put(index, response);
+  await cache.put(LIST, new Response(JSON.stringify(paths), { headers: { 'content-type': 'application/json' } }));
+  return paths;
+}
+
+async function listOf(name) {
+  const cache = await caches.open(name);
+  const r = await cache.match(LIST);
+  return r ? r.json() : null;
+}
+
+async function broadcast(message) {
+  const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const page of pages) page.postMessage(message);
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    // A worker replacing an older one reuses its shell; the first one downloads it.
+    if (!(await listOf(SHELL))) {
+      await caches.delete(SHELL);
+      await download(SHELL, await fetchPages());
+    }
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
+let checking = null;
+
+/** Looks for a newer deployment; stages it and tells the pages. */
+function checkForUpdate() {
+  checking ??= (async () => {
+    try {
+      const pages = await fetchPages();
+      const fresh = shellOf(pages);
+      const current = await listOf(SHELL);
+      const staged = await listOf(STAGED);
+      const same = (a, b) => a && JSON.stringify(a) === JSON.stringify(b);
+      if (same(fresh, current)) {
+        if (staged) await caches.delete(STAGED);
+        return;
+      }
+      if (!same(fresh, staged)) {
+        await caches.delete(STAGED);
+        await download(STAGED, pages);
+      }
+      await broadcast({ type: 'update-ready' });
+    } catch {
+      // Offline or a failed download: try again at the next navigation.
+    } finally {
+      checking = null;
+    }
+  })();
+  return checking;
+}
+
+/** Makes the staged shell the current one. */
+async function applyUpdate() {
+  const staged = await caches.open(STAGED);
+  const keys = await staged.keys();
+  if (!keys.length) return;
+  await caches.delete(SHELL);
+  const shell = await caches.open(SHELL);
+  for (const request of keys) await shell.put(request, await staged.match(request));
+  await caches.delete(STAGED);
+}
+
+self.addEventListener('message', (event) => {
+  const type = event.data && event.data.type;
+  if (type === 'check') {
+    event.waitUntil((async () => {
+      if (await listOf(STAGED)) event.source?.postMessage({ type: 'update-ready' });
+      else await checkForUpdate();
+    })());
+  } else if (type === 'apply-update') {
+    event.waitUntil((async () => {
+      await applyUpdate();
+      event.source?.postMessage({ type: 'update-applied' });
+    })());
+  } else if (type === 'skip-waiting') {
+    self.skipWaiting();
+  }
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  // A navigation to a route of the app (a path without a file extension) gets the shell.
+  if (request.mode === 'navigate' && !/\.[a-z0-9]+$/i.test(url.pathname)) {
+    event.respondWith((async () => {
+      // The page's own folder first (/view → /view/index.html), then the root page.
+      const path = url.pathname.replace(/\/+$/, '');
+      const cached =
+        (path && (await caches.match(`${path}/index.html`, { cacheName: SHELL }))) ||
+        (await caches.match(INDEX, { cacheName: SHELL }));
+      if (cached) {
+        event.waitUntil(checkForUpdate());
+        return cached;
+      }
+      return fetch(request);
+    })());
+    return;
+  }
+
+  if (!ASSET.test(url.pathname) || url.pathname === '/sw.js') return;
+  event.respondWith((async () => {
+    const cached = await caches.match(url.pathname, { cacheName: SHELL });
+    if (cached) return cached;
+    const response = await fetch(request);
+    // An asset the shell list missed (say an icon) is kept for next time.
+    if (response.ok && response.type === 'basic') {
+      const cache = await caches.open(SHELL);
+      await cache.put(url.pathname, response.clone());
+    }
+    return response;
+  })());
+});

@@ -1,0 +1,542 @@
+//! One shot of the storyboard as a card: its number, framing, timing, action, dialogue, tone,
+//! visual elements, characters, notes and status, edited in place inside a frame guide whose
+//! shape is the project's aspect ratio (a vertical 9:16 phone frame by default).
+//!
+//! A card reads one `RwSignal<Shot>` and writes through [`EditorModel::edit_shot`], so an edit
+//! re-runs only that card's own bindings: the other cards of a 564-shot series are not
+//! touched. Every value is a text node or a form value, never HTML.
+//!
+//! **Built by cloning.** A 564-shot storyboard is some 25,000 elements; built one element and
+//! one attribute at a time from WebAssembly that takes half a second. So a card's fixed
+//! markup (its labels, buttons and empty fields, described by [`FIELDS`]) is built once per
+//! language with the DOM API and cloned for each card (`cloneNode`); the card then writes its
+//! shot's values into the clone's fields. Events bubble to the card, which handles them once,
+//! by the `data-field` or `data-action` of their target. When the shot changes (an edit
+//! elsewhere, a merge, a save), one effect per card writes the fields whose value no longer
+//! says the same thing as the shot, and leaves alone a field that does (so `4.` typed in the
+//! duration, or a list typed with a trailing comma, is not rewritten under the caret).
+//!
+//! Reordering works with the ↑/↓ buttons and with the keyboard: the card's handle takes
+//! Alt+ArrowUp / Alt+ArrowDown, keeps the focus after the move and announces the new position
+//! through the editor's live region.
+
+use crate::domain::i18n::Lang;
+use crate::domain::project::{Shot, ShotStatus};
+use std::cell::RefCell;
+
+use crate::ui::components::project_editor::EditorModel;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, DocumentFragment, Element, HtmlElement};
+
+/// The production statuses and their stable names, in the order the picker lists them.
+const STATUSES: [(ShotStatus, &str); 5] = [
+    (ShotStatus::Draft, "draft"),
+    (ShotStatus::Ready, "ready"),
+    (ShotStatus::Generating, "generating"),
+    (ShotStatus::Done, "done"),
+    (ShotStatus::Failed, "failed"),
+];
+
+/// The stable name of a status, used as the `<option>` value and in `data-status`.
+pub fn status_value(status: ShotStatus) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or("draft", |(_, value)| value)
+}
+
+/// The status named `value`, if it is one.
+fn status_from_value(value: &str) -> Option<ShotStatus> {
+    STATUSES.iter().find(|(_, v)| *v == value).map(|(s, _)| *s)
+}
+
+/// Splits a comma-separated list as typed (`雨夜, 冷色调，浅景深`): ASCII and full-width commas
+/// and the enumeration comma `、` all separate; items are trimmed and empty ones dropped.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A list as the field shows it.
+pub fn join_list(items: &[String]) -> String {
+    items.join(", ")
+}
+
+/// A duration as typed, in seconds: a finite number, zero or more.
+pub fn parse_duration(text: &str) -> Option<f64> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+}
+
+/// The CSS `aspect-ratio` of a project's frame setting (`"9:16"` → `"9 / 16"`); anything that
+/// is not two positive numbers falls back to 9 / 16.
+pub fn css_aspect_ratio(setting: &str) -> String {
+    let parsed = setting.split_once([':', '/', 'x', '×']).and_then(|(w, h)| {
+        let w = w.trim().parse::<f64>().ok()?;
+        let h = h.trim().parse::<f64>().ok()?;
+        (w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0).then_some((w, h))
+    });
+    match parsed {
+        Some((w, h)) => format!("{w} / {h}"),
+        None => "9 / 16".into(),
+    }
+}
+
+/// How a field is edited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// One line of text.
+    Line,
+    /// Several lines.
+    Lines,
+    /// Seconds, a number.
+    Seconds,
+    /// A comma-separated list.
+    List,
+    /// The production status, picked from [`STATUSES`].
+    Status,
+}
+
+/// One field of a card: its `data-field` name (and `shot-…` test id), labels, kind, and
+/// whether it spans the card's width.
+struct FieldSpec {
+    field: &'static str,
+    testid: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    kind: Kind,
+    wide: bool,
+}
+
+/// The fields of a card, in the order they are shown.
+#[rustfmt::skip]
+const FIELDS: [FieldSpec; 12] = [
+    FieldSpec { field: "number", testid: "shot-number", zh: "编号", en: "No.", kind: Kind::Line, wide: false },
+    FieldSpec { field: "status", testid: "shot-status", zh: "状态", en: "Status", kind: Kind::Status, wide: false },
+    FieldSpec { field: "shot_size", testid: "shot-shot-size", zh: "景别", en: "Shot size", kind: Kind::Line, wide: false },
+    FieldSpec { field: "camera_angle", testid: "shot-camera-angle", zh: "机位角度", en: "Camera angle", kind: Kind::Line, wide: false },
+    FieldSpec { field: "movement", testid: "shot-movement", zh: "运镜", en: "Movement", kind: Kind::Line, wide: false },
+    FieldSpec { field: "duration", testid: "shot-duration", zh: "时长（秒）", en: "Duration (s)", kind: Kind::Seconds, wide: false },
+    FieldSpec { field: "emotional_tone", testid: "shot-emotional-tone", zh: "情绪基调", en: "Emotional tone", kind: Kind::Line, wide: true },
+    FieldSpec { field: "action", testid: "shot-action", zh: "动作", en: "Action", kind: Kind::Lines, wide: true },
+    FieldSpec { field: "dialogue", testid: "shot-dialogue", zh: "台词", en: "Dialogue", kind: Kind::Lines, wide: true },
+    FieldSpec { field: "visual_elements", testid: "shot-visual-elements", zh: "画面元素（逗号分隔）", en: "Visual elements (comma-separated)", kind: Kind::List, wide: true },
+    FieldSpec { field: "characters", testid: "shot-characters", zh: "出场角色（逗号分隔）", en: "Characters (comma-separated)", kind: Kind::List, wide: true },
+    FieldSpec { field: "notes", testid: "shot-notes", zh: "备注", en: "Notes", kind: Kind::Lines, wide: true },
+];
+
+/// The status labels, in [`STATUSES`] order.
+const STATUS_LABELS: [(&str, &str); 5] = [
+    ("草稿", "Draft"),
+    ("待生成", "Ready"),
+    ("生成中", "Generating"),
+    ("已完成", "Done"),
+    ("失败", "Failed"),
+];
+
+/// The delete button's two texts.
+const DELETE: (&str, &str) = ("删除", "Delete");
+const SURE: (&str, &str) = ("确定删除？再点一次", "Sure? Click again");
+
+/// The value of a field as the card shows it.
+fn shown(field: &str, shot: &Shot) -> String {
+    match field {
+        "number" => shot.number.clone(),
+        "status" => status_value(shot.status).to_owned(),
+        "shot_size" => shot.shot_size.clone(),
+        "camera_angle" => shot.camera_angle.clone(),
+        "movement" => shot.movement.clone(),
+        "duration" => format!("{}", shot.duration_s),
+        "emotional_tone" => shot.emotional_tone.clone(),
+        "action" => shot.action.clone(),
+        "dialogue" => shot.dialogue.clone(),
+        "visual_elements" => join_list(&shot.visual_elements),
+        "characters" => join_list(&shot.characters),
+        "notes" => shot.notes.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Whether the text of a field says what the shot says (then it is left as typed).
+fn says_same(field: &str, text: &str, shot: &Shot) -> bool {
+    match field {
+        "duration" => parse_duration(text) == Some(shot.duration_s),
+        "visual_elements" => split_list(text) == shot.visual_elements,
+        "characters" => split_list(text) == shot.characters,
+        _ => text == shown(field, shot),
+    }
+}
+
+/// Applies what was typed in the field `field` of a card to its shot, through the editor.
+/// Text that says what the shot already says is not an edit.
+fn apply_field(model: EditorModel, shot: RwSignal<Shot>, field: &str, text: String) {
+    if shot.with_untracked(|s| says_same(field, &text, s)) {
+        return;
+    }
+    let id = shot.with_untracked(|s| s.id.clone());
+    match field {
+        "number" => model.edit_shot(&id, |s| s.number = text),
+        "shot_size" => model.edit_shot(&id, |s| s.shot_size = text),
+        "camera_angle" => model.edit_shot(&id, |s| s.camera_angle = text),
+        "movement" => model.edit_shot(&id, |s| s.movement = text),
+        "emotional_tone" => model.edit_shot(&id, |s| s.emotional_tone = text),
+        "action" => model.edit_shot(&id, |s| s.action = text),
+        "dialogue" => model.edit_shot(&id, |s| s.dialogue = text),
+        "notes" => model.edit_shot(&id, |s| s.notes = text),
+        "duration" => {
+            if let Some(seconds) = parse_duration(&text) {
+                model.edit_shot(&id, |s| s.duration_s = seconds);
+            }
+        }
+        "visual_elements" => model.edit_shot(&id, |s| s.visual_elements = split_list(&text)),
+        "characters" => model.edit_shot(&id, |s| s.characters = split_list(&text)),
+        "status" => {
+            if let Some(status) = status_from_value(&text) {
+                model.edit_shot(&id, |s| s.status = status);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A form control of a card.
+enum Control {
+    Input(web_sys::HtmlInputElement),
+    Area(web_sys::HtmlTextAreaElement),
+    Select(web_sys::HtmlSelectElement),
+}
+
+impl Control {
+    fn of(element: Element) -> Option<Control> {
+        let element = match element.dyn_into::<web_sys::HtmlInputElement>() {
+            Ok(input) => return Some(Control::Input(input)),
+            Err(e) => e,
+        };
+        let element = match element.dyn_into::<web_sys::HtmlTextAreaElement>() {
+            Ok(area) => return Some(Control::Area(area)),
+            Err(e) => e,
+        };
+        element.dyn_into().ok().map(Control::Select)
+    }
+
+    fn value(&self) -> String {
+        match self {
+            Control::Input(e) => e.value(),
+            Control::Area(e) => e.value(),
+            Control::Select(e) => e.value(),
+        }
+    }
+
+    fn set_value(&self, value: &str) {
+        match self {
+            Control::Input(e) => e.set_value(value),
+            Control::Area(e) => e.set_value(value),
+            Control::Select(e) => e.set_value(value),
+        }
+    }
+}
+
+/// The parts of one card's clone that show the shot.
+struct CardParts {
+    number: Element,
+    controls: Vec<(&'static str, Control)>,
+}
+
+impl CardParts {
+    /// Writes the shot into the fields; with `keep_same`, a field whose text already says the
+    /// same thing is left as it is.
+    fn show(&self, shot: &Shot, keep_same: bool) {
+        let number = Some(shot.number.as_str());
+        if self.number.text_content().as_deref() != number {
+            self.number.set_text_content(number);
+        }
+        for (field, control) in &self.controls {
+            if keep_same && says_same(field, &control.value(), shot) {
+                continue;
+            }
+            control.set_value(&shown(field, shot));
+        }
+    }
+}
+
+/// Creates an element with attributes.
+fn element(document: &Document, tag: &str, attributes: &[(&str, &str)]) -> Element {
+    let el = document
+        .create_element(tag)
+        .expect("creating an element cannot fail");
+    for (name, value) in attributes {
+        let _ = el.set_attribute(name, value);
+    }
+    el
+}
+
+/// Appends a text node.
+fn text(document: &Document, parent: &Element, text: &str) {
+    let _ = parent.append_child(&document.create_text_node(text));
+}
+
+/// The fixed markup of a card in one language: the bar (reorder handle, ↑, ↓, delete) and the
+/// frame guide with every field, empty.
+fn build_skeleton(document: &Document, lang: Lang) -> DocumentFragment {
+    let pick = |pair: (&'static str, &'static str)| lang.pick(pair.0, pair.1);
+    let fragment = document.create_document_fragment();
+    let bar = element(document, "div", &[("class", "ds-shot-card__bar")]);
+    let handle = element(
+        document,
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "ds-shot-card__handle"),
+            ("data-testid", "shot-handle"),
+            ("data-action", "handle"),
+            ("aria-keyshortcuts", "Alt+ArrowUp Alt+ArrowDown"),
+            (
+                "aria-description",
+                pick((
+                    "按 Alt+↑ 或 Alt+↓ 调整顺序",
+                    "Press Alt+↑ or Alt+↓ to reorder",
+                )),
+            ),
+        ],
+    );
+    let grip = element(document, "span", &[("aria-hidden", "true")]);
+    text(document, &grip, "⇅ ");
+    let _ = handle.append_child(&grip);
+    let _ = handle.append_child(&element(
+        document,
+        "span",
+        &[("class", "ds-shot-card__number")],
+    ));
+    let tools = element(document, "span", &[("class", "ds-shot-card__tools")]);
+    let small = "ds-btn ds-btn--ghost ds-btn--small";
+    for (action, testid, label, icon) in [
+        ("up", "shot-move-up", pick(("上移", "Move up")), "↑"),
+        ("down", "shot-move-down", pick(("下移", "Move down")), "↓"),
+    ] {
+        let button = element(
+            document,
+            "button",
+            &[
+                ("type", "button"),
+                ("class", small),
+                ("data-testid", testid),
+                ("data-action", action),
+                ("aria-label", label),
+            ],
+        );
+        text(document, &button, icon);
+        let _ = tools.append_child(&button);
+    }
+    let delete = element(
+        document,
+        "button",
+        &[
+            ("type", "button"),
+            ("class", small),
+            ("data-testid", "shot-delete"),
+            ("data-action", "delete"),
+        ],
+    );
+    text(document, &delete, pick(DELETE));
+    let _ = tools.append_child(&delete);
+    let _ = bar.append_child(&handle);
+    let _ = bar.append_child(&tools);
+
+    let frame = element(document, "div", &[("class", "ds-shot-card__frame")]);
+    for spec in &FIELDS {
+        let class = if spec.wide {
+            "ds-shot-field ds-shot-field--wide"
+        } else {
+            "ds-shot-field"
+        };
+        let label = element(document, "label", &[("class", class)]);
+        let caption = element(document, "span", &[("class", "ds-shot-field__label")]);
+        text(document, &caption, lang.pick(spec.zh, spec.en));
+        let common = [("data-field", spec.field), ("data-testid", spec.testid)];
+        let control = match spec.kind {
+            Kind::Line | Kind::List => element(
+                document,
+                "input",
+                &[common[0], common[1], ("autocomplete", "off")],
+            ),
+            Kind::Lines => element(document, "textarea", &[common[0], common[1], ("rows", "2")]),
+            Kind::Seconds => element(
+                document,
+                "input",
+                &[
+                    common[0],
+                    common[1],
+                    ("type", "number"),
+                    ("min", "0"),
+                    ("step", "0.5"),
+                    ("inputmode", "decimal"),
+                ],
+            ),
+            Kind::Status => {
+                let select = element(document, "select", &common);
+                for ((_, value), labels) in STATUSES.iter().zip(STATUS_LABELS) {
+                    let option = element(document, "option", &[("value", value)]);
+                    text(document, &option, pick(labels));
+                    let _ = select.append_child(&option);
+                }
+                select
+            }
+        };
+        let _ = label.append_child(&caption);
+        let _ = label.append_child(&control);
+        let _ = frame.append_child(&label);
+    }
+    let _ = fragment.append_child(&bar);
+    let _ = fragment.append_child(&frame);
+    fragment
+}
+
+thread_local! {
+    /// The card markup of each language, built on first use.
+    static SKELETONS: RefCell<Vec<(Lang, DocumentFragment)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A fresh copy of the card markup in `lang`, and the parts of it that show a shot.
+fn clone_skeleton(lang: Lang) -> Option<(DocumentFragment, CardParts)> {
+    let document = web_sys::window()?.document()?;
+    let skeleton = SKELETONS.with_borrow_mut(|all| {
+        if let Some((_, fragment)) = all.iter().find(|(l, _)| *l == lang) {
+            return fragment.clone();
+        }
+        let fragment = build_skeleton(&document, lang);
+        all.push((lang, fragment.clone()));
+        fragment
+    });
+    let copy: DocumentFragment = skeleton.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
+    let bar = copy.first_element_child()?;
+    let number = bar.first_element_child()?.last_element_child()?;
+    let mut controls = Vec::with_capacity(FIELDS.len());
+    let mut label = bar.next_element_sibling()?.first_element_child();
+    for spec in &FIELDS {
+        let current = label?;
+        controls.push((spec.field, Control::of(current.last_element_child()?)?));
+        label = current.next_element_sibling();
+    }
+    Some((copy, CardParts { number, controls }))
+}
+
+/// Fills an empty card element with the card markup and its shot, and keeps the fields in step
+/// with the shot (a `use:` directive of [`ShotCard`]: it runs as the element is created).
+fn fill_card(card: Element, (shot, lang): (RwSignal<Shot>, Lang)) {
+    let Some((copy, parts)) = clone_skeleton(lang) else {
+        return;
+    };
+    shot.with_untracked(|s| parts.show(s, false));
+    let _ = card.append_child(&copy);
+    Effect::new(move |first_run: Option<()>| {
+        shot.with(|s| {
+            if first_run.is_some() {
+                parts.show(s, true);
+            }
+        });
+    });
+}
+
+/// The element an event came from.
+fn target(ev: &web_sys::Event) -> Option<Element> {
+    ev.target()?.dyn_into().ok()
+}
+
+/// The card of one shot.
+///
+/// Test ids: the card is `shot-card` with `data-id` (the shot id); its fields are
+/// `shot-number`, `shot-shot-size`, `shot-camera-angle`, `shot-movement`, `shot-duration`,
+/// `shot-action`, `shot-dialogue`, `shot-emotional-tone`, `shot-visual-elements`,
+/// `shot-characters`, `shot-notes`, `shot-status`; its buttons `shot-handle` (keyboard
+/// reordering), `shot-move-up`, `shot-move-down` and `shot-delete` (the first click asks, the
+/// second deletes; leaving the button cancels).
+#[component]
+pub fn ShotCard(
+    /// The open project's editor, through which every edit goes.
+    model: EditorModel,
+    /// The shot, updated in place by edits here, by merges from other tabs and by saves.
+    shot: RwSignal<Shot>,
+    /// The language of the card's fixed text (the board renders its cards again when the
+    /// language changes).
+    lang: Lang,
+) -> impl IntoView {
+    let id = shot.with_untracked(|s| s.id.clone());
+    let moved = move |up: bool, button: Element| {
+        let id = shot.with_untracked(|s| s.id.clone());
+        model.move_shot(&id, up, lang);
+        // The card's node moves in the list and loses the focus: give it back after the move.
+        if let Ok(button) = button.dyn_into::<HtmlElement>() {
+            request_animation_frame(move || {
+                let _ = button.focus();
+            });
+        }
+    };
+    let on_input = move |ev: web_sys::Event| {
+        let field = target(&ev).and_then(|t| t.get_attribute("data-field"));
+        if let Some(field) = field {
+            apply_field(model, shot, &field, event_target_value(&ev));
+        }
+    };
+    let on_click = move |ev: web_sys::MouseEvent| {
+        let Some(button) = target(&ev).and_then(|t| t.closest("[data-action]").ok().flatten())
+        else {
+            return;
+        };
+        match button.get_attribute("data-action").as_deref() {
+            Some("up") => moved(true, button),
+            Some("down") => moved(false, button),
+            Some("delete") if button.has_attribute("data-armed") => {
+                let id = shot.with_untracked(|s| s.id.clone());
+                model.remove_shot(&id);
+            }
+            Some("delete") => {
+                let _ = button.set_attribute("data-armed", "true");
+                button.set_text_content(Some(lang.pick(SURE.0, SURE.1)));
+            }
+            _ => {}
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let Some(handle) =
+            target(&ev).filter(|t| t.get_attribute("data-action").as_deref() == Some("handle"))
+        else {
+            return;
+        };
+        if !ev.alt_key() {
+            return;
+        }
+        let up = match ev.key().as_str() {
+            "ArrowUp" => true,
+            "ArrowDown" => false,
+            _ => return,
+        };
+        ev.prevent_default();
+        moved(up, handle);
+    };
+    // Leaving an armed delete button cancels.
+    let on_focus_out = move |ev: web_sys::FocusEvent| {
+        if let Some(button) = target(&ev).filter(|t| t.has_attribute("data-armed")) {
+            let _ = button.remove_attribute("data-armed");
+            button.set_text_content(Some(lang.pick(DELETE.0, DELETE.1)));
+        }
+    };
+    view! {
+        <article
+            class="ds-shot-card"
+            data-testid="shot-card"
+            data-id=id
+            use:fill_card=(shot, lang)
+            on:input=on_input
+            on:change=on_input
+            on:click=on_click
+            on:keydown=on_key
+            on:focusout=on_focus_out
+        ></article>
+    }
+}
