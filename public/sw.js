@@ -1,7 +1,7 @@
 // Duanju Studio's service worker: the app shell offline, and updates offered, never forced.
 //
-// The shell is each page's index.html and every same-origin asset it names (the hashed .js,
-// .wasm and .css Trunk writes, the icons and the manifest). A release build puts each page in
+// The shell is each page's index.html and the same-origin code and styles it names (the hashed
+// .js, .wasm and .css Trunk writes); icons and the manifest are cached when first fetched. A release build puts each page in
 // its own bundle and folder (scripts/build.sh: /, /studio/, /settings/, /view/); a one-bundle
 // build has the root alone, and the pages it lacks are skipped. At install the worker fetches
 // every page's index.html and caches the shell they list, so the app opens with the network
@@ -23,9 +23,14 @@ const INDEX = '/index.html';
 // The pages' folders, as scripts/build.sh lays them out (and PAGES in src/ui/app.rs).
 const PAGES = ['/', '/studio/', '/settings/', '/view/'];
 const LIST = '/__duanju-shell.json';
+// What the worker caches: the code and styles every page needs are downloaded at install;
+// other assets (icons, the manifest) are kept the first time the page fetches them.
+const SHELL_ASSET = /\.(?:js|wasm|css)$/;
 const ASSET = /\.(?:js|wasm|css|svg|png|webmanifest|ico)$/;
+// A download that takes longer than this fails the install (it is tried again later).
+const FETCH_TIMEOUT_MS = 120000;
 
-/** The same-origin asset paths an index.html names. */
+/** The same-origin code and style paths an index.html names. */
 function assetsOf(html, base) {
   const paths = new Set();
   const refs = /(?:href|src)\s*=\s*["']([^"']+)["']|["'](\/[^"'\s]+\.(?:js|wasm|css))["']/g;
@@ -36,7 +41,7 @@ function assetsOf(html, base) {
     } catch {
       continue;
     }
-    if (url.origin === self.location.origin && ASSET.test(url.pathname)) paths.add(url.pathname);
+    if (url.origin === self.location.origin && SHELL_ASSET.test(url.pathname)) paths.add(url.pathname);
   }
   return paths;
 }
@@ -46,7 +51,7 @@ async function fetchPages() {
   const pages = [];
   for (const page of PAGES) {
     const index = `${page}index.html`;
-    const response = await fetch(index, { cache: 'no-store' });
+    const response = await fetch(index, { cache: 'no-store', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     // A page folder this build does not have falls back to the root page: not a page of its own.
     if (!response.ok) continue;
     const html = await response.clone().text();
@@ -74,7 +79,7 @@ async function download(name, pages) {
   const cache = await caches.open(name);
   const responses = await Promise.all(
     paths.filter((p) => !indexes.has(p)).map(async (p) => {
-      const r = await fetch(p, { cache: 'no-store' });
+      const r = await fetch(p, { cache: 'no-store', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       if (!r.ok) throw new Error(`${p}: ${r.status}`);
       return [p, r];
     }),

@@ -74,6 +74,33 @@ pub fn register(on_update: impl Fn() + 'static) {
     });
     container.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    // The worker's first install downloads the shell again: wait until the page has loaded so
+    // it never competes with the page's own start.
+    after_load(move || register_now(container, on_update));
+}
+
+/// Runs `f` once the page's `load` event has fired.
+fn after_load(f: impl FnOnce() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let loaded = window
+        .document()
+        .is_some_and(|d| d.ready_state() == "complete");
+    if loaded {
+        return f();
+    }
+    let callback = Closure::once_into_js(f);
+    let options = web_sys::AddEventListenerOptions::new();
+    options.set_once(true);
+    let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
+        "load",
+        callback.unchecked_ref(),
+        &options,
+    );
+}
+
+fn register_now(container: ServiceWorkerContainer, on_update: Rc<dyn Fn()>) {
     spawn_local(async move {
         let Ok(registration) = JsFuture::from(container.register(WORKER_URL)).await else {
             return;

@@ -1,8 +1,9 @@
 // Projects and drafts as a user meets them in the Studio of a production build: the projects
 // list (create, rename, duplicate, delete to the trash and restore, search), shot edits that
 // survive a reload and a page closed while the save is pending, keyboard reordering, an import
-// that asks before it replaces and refuses a damaged file without touching anything, two tabs
-// that see each other's edits, a tab that turns read-only, and exports without the API key.
+// that asks before it replaces and refuses a damaged file without touching anything, named
+// versions, a full disk shown without losing the edit, two tabs that see each other's edits, a
+// tab that turns read-only, and exports without the API key.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -384,6 +385,41 @@ test('named versions: take one, change the project, restore it', async () => {
   await listReady(page);
   await openProject(page, '千金归来');
   assert.equal(await page.getByTestId('shot-action').inputValue(), '第一版动作');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('a full disk is shown; the edit stays on screen and is saved once there is room', async () => {
+  const ctx = await newContext(browser);
+  const { page, problems } = await studio(ctx);
+  await createProject(page, '磁盘已满');
+  await addShots(page, 1);
+  // The disk fills up: IndexedDB refuses to store projects as a full disk does.
+  await page.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    window.diskFull = true;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (window.diskFull && this.name === 'projects') {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      }
+      return put.apply(this, args);
+    };
+  });
+  await page.getByTestId('shot-action').fill('空间不足时写下的动作');
+  const status = page.locator('[data-testid="save-status"][data-state="error"]');
+  await status.waitFor({ timeout: 10000 });
+  assert.match(await status.innerText(), /存储配额已满.*已保存的内容完好/);
+  assert.equal(await page.getByTestId('shot-action').inputValue(), '空间不足时写下的动作', 'the edit is kept');
+
+  // Room again: retrying saves the edit.
+  await page.evaluate(() => { window.diskFull = false; });
+  const count = await saveCount(page);
+  await page.getByTestId('save-retry').click();
+  await saved(page, count);
+  await page.reload();
+  await listReady(page);
+  await openProject(page, '磁盘已满');
+  assert.equal(await page.getByTestId('shot-action').inputValue(), '空间不足时写下的动作');
   assert.deepEqual(problems, []);
   await ctx.close();
 });

@@ -20,10 +20,10 @@ use crate::domain::i18n::Lang;
 use crate::domain::project::{
     validate_name, Character, IdGen, Project, Scene, Shot, SnapshotMeta, DEFAULT_ASPECT_RATIO,
 };
-use crate::domain::project_merge::apply_remote;
+use crate::domain::project_merge::{apply_remote, SavedNotice};
 use crate::ui::components::book_editing::{ConfirmButton, FieldError};
 use crate::ui::components::projects::{format_time, perf_mark, perf_measure, Workspace};
-use crate::ui::components::shot_card::{css_aspect_ratio, ShotCard};
+use crate::ui::components::shot_card::{css_aspect_ratio, ShotGrid};
 use crate::ui::i18n::{t, use_lang};
 use crate::web::drafts::{Autosaver, DraftError, Drafts, DraftsEvent, SaveStatus};
 use crate::web::tabs;
@@ -229,8 +229,10 @@ impl EditorModel {
             }
             model.status.try_set(status.clone());
         });
+        // A save returns the stored copy merged with ours: take in what it adds (another
+        // tab's edits), and skip the merge when it adds nothing, which is the usual case.
         autosaver.on_saved(move |merged| {
-            if model.alive() {
+            if model.alive() && model.lacks_something_in(merged) {
                 model.adopt(merged);
             }
         });
@@ -320,6 +322,15 @@ impl EditorModel {
         self.sync();
         self.schedule();
         Some(result)
+    }
+
+    /// Whether `other` has an edit the open project lacks (a newer header, a newer, unknown
+    /// or removed shot).
+    pub fn lacks_something_in(&self, other: &Project) -> bool {
+        let notice = SavedNotice::of(other, "", 0, 0.0);
+        self.project
+            .try_with_value(|p| notice.is_ahead_of(p))
+            .unwrap_or(false)
     }
 
     /// Merges a copy of the project (a save's result, another tab's save, a restored version)
@@ -918,18 +929,7 @@ fn SceneView(
                     {header_textarea(model, t("剧本文本（Fountain）", "Script text (Fountain)"), "scene-script", text(|s| &s.script_text), set(|s, v| s.script_text = v))}
                 </Show>
             </details>
-            <div class="ds-shot-grid">
-                {move || {
-                    // The cards' fixed text is part of their template: a new language renders
-                    // them again.
-                    let lang = lang.get();
-                    view! {
-                        <For each=shot_ids key=|id| id.clone() let:id>
-                            {model.shot_signal(&id).map(|shot| view! { <ShotCard model shot lang/> })}
-                        </For>
-                    }
-                }}
-            </div>
+            <ShotGrid model shot_ids=Signal::derive(shot_ids)/>
             <button type="button" class="ds-btn ds-btn--ghost ds-btn--small" data-testid="shot-add" on:click=add>
                 {t("添加镜头", "Add shot")}
             </button>
@@ -1064,6 +1064,10 @@ pub fn ProjectEditor(
             }
         });
     });
+    // Keep the projects list's entry (counts, names for search) in step with each save.
+    model
+        .autosaver()
+        .on_saved(move |merged| workspace.saved(merged.meta()));
     let listener_owner = StoredValue::new_local(drafts);
     let autosaver = model.autosaver;
     on_cleanup(move || {

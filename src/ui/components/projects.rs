@@ -186,8 +186,31 @@ impl Workspace {
         }
     }
 
-    /// Saves the open project's pending edits now.
+    /// Takes in the list entry of a project this tab just saved.
+    pub fn saved(&self, meta: ProjectMeta) {
+        let stale = self
+            .list
+            .try_with_untracked(|list| list.iter().any(|m| m.id == meta.id && *m != meta))
+            .unwrap_or(false);
+        if stale {
+            self.list.update(|list| {
+                if let Some(entry) = list.iter_mut().find(|m| m.id == meta.id) {
+                    *entry = meta;
+                }
+            });
+        }
+    }
+
+    /// Saves the open project's pending edits now. A read-only tab cannot save; the banner
+    /// already says so, and nothing waits for it.
     pub async fn flush_open(&self) -> Result<(), DraftError> {
+        if self
+            .read_only
+            .try_with_untracked(Option::is_some)
+            .unwrap_or(true)
+        {
+            return Ok(());
+        }
         match self.editor() {
             Some(model) => model.flush().await,
             None => Ok(()),
@@ -238,10 +261,8 @@ impl Workspace {
     pub fn close(&self) {
         let ws = *self;
         spawn_local(async move {
-            if ws.read_only.get_untracked().is_none() {
-                if let Err(e) = ws.flush_open().await {
-                    return ws.fail(e);
-                }
+            if let Err(e) = ws.flush_open().await {
+                return ws.fail(e);
             }
             ws.opened.set(None);
             ws.refresh().await;

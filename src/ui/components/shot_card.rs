@@ -3,27 +3,27 @@
 //! shape is the project's aspect ratio (a vertical 9:16 phone frame by default).
 //!
 //! A card reads one `RwSignal<Shot>` and writes through [`EditorModel::edit_shot`], so an edit
-//! re-runs only that card's own bindings: the other cards of a 564-shot series are not
-//! touched. Every value is a text node or a form value, never HTML.
+//! touches only that card: the other cards of a 564-shot series are not re-rendered. Every
+//! value is a text node or a form value, never HTML.
 //!
-//! **Built by cloning.** A 564-shot storyboard is some 25,000 elements; built one element and
-//! one attribute at a time from WebAssembly that takes half a second. So a card's fixed
+//! **Built by cloning.** A 564-shot storyboard is some 30,000 elements; built one element and
+//! one attribute at a time from WebAssembly that takes about half a second. So a card's fixed
 //! markup (its labels, buttons and empty fields, described by [`FIELDS`]) is built once per
 //! language with the DOM API and cloned for each card (`cloneNode`); the card then writes its
-//! shot's values into the clone's fields. Events bubble to the card, which handles them once,
-//! by the `data-field` or `data-action` of their target. When the shot changes (an edit
-//! elsewhere, a merge, a save), one effect per card writes the fields whose value no longer
-//! says the same thing as the shot, and leaves alone a field that does (so `4.` typed in the
-//! duration, or a list typed with a trailing comma, is not rewritten under the caret).
+//! shot's values into the clone's fields. Events bubble to the scene's [`ShotGrid`], which
+//! handles them for all its cards, by the `data-field` or `data-action` of their target. When
+//! the shot changes (an edit, a merge, a save), one effect per card writes the fields whose
+//! text no longer says what the shot says, and leaves alone a field that does (so `4.` typed
+//! in the duration, or a list typed with a trailing comma, is not rewritten under the caret).
 //!
 //! Reordering works with the ↑/↓ buttons and with the keyboard: the card's handle takes
 //! Alt+ArrowUp / Alt+ArrowDown, keeps the focus after the move and announces the new position
 //! through the editor's live region.
 
-use crate::domain::i18n::Lang;
-use crate::domain::project::{Shot, ShotStatus};
 use std::cell::RefCell;
 
+use crate::domain::i18n::Lang;
+use crate::domain::project::{Shot, ShotStatus};
 use crate::ui::components::project_editor::EditorModel;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -38,7 +38,7 @@ const STATUSES: [(ShotStatus, &str); 5] = [
     (ShotStatus::Failed, "failed"),
 ];
 
-/// The stable name of a status, used as the `<option>` value and in `data-status`.
+/// The stable name of a status, used as the `<option>` value.
 pub fn status_value(status: ShotStatus) -> &'static str {
     STATUSES
         .iter()
@@ -249,18 +249,25 @@ struct CardParts {
 }
 
 impl CardParts {
-    /// Writes the shot into the fields; with `keep_same`, a field whose text already says the
-    /// same thing is left as it is.
+    /// Writes the shot into the fields: into a fresh clone (`keep_same` false), or over what
+    /// they show, leaving a field whose text already says the same thing as it is.
     fn show(&self, shot: &Shot, keep_same: bool) {
         let number = Some(shot.number.as_str());
         if self.number.text_content().as_deref() != number {
             self.number.set_text_content(number);
         }
         for (field, control) in &self.controls {
-            if keep_same && says_same(field, &control.value(), shot) {
-                continue;
+            let value = shown(field, shot);
+            // A fresh clone's fields are empty (its status is the first, draft): writing the
+            // same again costs a round trip per field.
+            let unchanged = if keep_same {
+                says_same(field, &control.value(), shot)
+            } else {
+                value.is_empty() || (*field == "status" && value == status_value(ShotStatus::Draft))
+            };
+            if !unchanged {
+                control.set_value(&value);
             }
-            control.set_value(&shown(field, shot));
         }
     }
 }
@@ -356,8 +363,7 @@ fn build_skeleton(document: &Document, lang: Lang) -> DocumentFragment {
             "ds-shot-field"
         };
         let label = element(document, "label", &[("class", class)]);
-        let caption = element(document, "span", &[("class", "ds-shot-field__label")]);
-        text(document, &caption, lang.pick(spec.zh, spec.en));
+        text(document, &label, lang.pick(spec.zh, spec.en));
         let common = [("data-field", spec.field), ("data-testid", spec.testid)];
         let control = match spec.kind {
             Kind::Line | Kind::List => element(
@@ -388,7 +394,6 @@ fn build_skeleton(document: &Document, lang: Lang) -> DocumentFragment {
                 select
             }
         };
-        let _ = label.append_child(&caption);
         let _ = label.append_child(&control);
         let _ = frame.append_child(&label);
     }
@@ -448,7 +453,8 @@ fn target(ev: &web_sys::Event) -> Option<Element> {
     ev.target()?.dyn_into().ok()
 }
 
-/// The card of one shot.
+/// The card of one shot: an `<article>` filled with the card markup by [`fill_card`]. Its
+/// events are handled by the [`ShotGrid`] it sits in.
 ///
 /// Test ids: the card is `shot-card` with `data-id` (the shot id); its fields are
 /// `shot-number`, `shot-shot-size`, `shot-camera-angle`, `shot-movement`, `shot-duration`,
@@ -458,18 +464,35 @@ fn target(ev: &web_sys::Event) -> Option<Element> {
 /// second deletes; leaving the button cancels).
 #[component]
 pub fn ShotCard(
-    /// The open project's editor, through which every edit goes.
-    model: EditorModel,
     /// The shot, updated in place by edits here, by merges from other tabs and by saves.
     shot: RwSignal<Shot>,
-    /// The language of the card's fixed text (the board renders its cards again when the
-    /// language changes).
+    /// The language of the card's fixed text.
     lang: Lang,
 ) -> impl IntoView {
     let id = shot.with_untracked(|s| s.id.clone());
-    let moved = move |up: bool, button: Element| {
+    view! { <article class="ds-shot-card" data-testid="shot-card" data-id=id use:fill_card=(shot, lang)></article> }
+}
+
+/// The cards of one scene, in order, with their events: typing in a field edits the shot;
+/// ↑/↓ and Alt+ArrowUp/Alt+ArrowDown on a card's handle reorder; delete asks, then deletes.
+/// The cards are rendered again when the language changes.
+#[component]
+pub fn ShotGrid(
+    /// The open project's editor, through which every edit goes.
+    model: EditorModel,
+    /// The scene's shot ids, in order.
+    #[prop(into)]
+    shot_ids: Signal<Vec<String>>,
+) -> impl IntoView {
+    let ui_lang = crate::ui::i18n::use_lang();
+    // The card an event happened in, and its shot.
+    let card = move |ev: &web_sys::Event| {
+        let card = target(ev)?.closest("[data-testid=\"shot-card\"]").ok()??;
+        model.shot_signal(&card.get_attribute("data-id")?)
+    };
+    let moved = move |shot: RwSignal<Shot>, up: bool, button: Element| {
         let id = shot.with_untracked(|s| s.id.clone());
-        model.move_shot(&id, up, lang);
+        model.move_shot(&id, up, ui_lang.get_untracked());
         // The card's node moves in the list and loses the focus: give it back after the move.
         if let Ok(button) = button.dyn_into::<HtmlElement>() {
             request_animation_frame(move || {
@@ -479,18 +502,19 @@ pub fn ShotCard(
     };
     let on_input = move |ev: web_sys::Event| {
         let field = target(&ev).and_then(|t| t.get_attribute("data-field"));
-        if let Some(field) = field {
+        if let (Some(field), Some(shot)) = (field, card(&ev)) {
             apply_field(model, shot, &field, event_target_value(&ev));
         }
     };
     let on_click = move |ev: web_sys::MouseEvent| {
-        let Some(button) = target(&ev).and_then(|t| t.closest("[data-action]").ok().flatten())
-        else {
+        let button = target(&ev).and_then(|t| t.closest("[data-action]").ok().flatten());
+        let (Some(button), Some(shot)) = (button, card(&ev)) else {
             return;
         };
+        let lang = ui_lang.get_untracked();
         match button.get_attribute("data-action").as_deref() {
-            Some("up") => moved(true, button),
-            Some("down") => moved(false, button),
+            Some("up") => moved(shot, true, button),
+            Some("down") => moved(shot, false, button),
             Some("delete") if button.has_attribute("data-armed") => {
                 let id = shot.with_untracked(|s| s.id.clone());
                 model.remove_shot(&id);
@@ -503,9 +527,9 @@ pub fn ShotCard(
         }
     };
     let on_key = move |ev: web_sys::KeyboardEvent| {
-        let Some(handle) =
-            target(&ev).filter(|t| t.get_attribute("data-action").as_deref() == Some("handle"))
-        else {
+        let handle =
+            target(&ev).filter(|t| t.get_attribute("data-action").as_deref() == Some("handle"));
+        let (Some(handle), Some(shot)) = (handle, card(&ev)) else {
             return;
         };
         if !ev.alt_key() {
@@ -517,26 +541,33 @@ pub fn ShotCard(
             _ => return,
         };
         ev.prevent_default();
-        moved(up, handle);
+        moved(shot, up, handle);
     };
     // Leaving an armed delete button cancels.
     let on_focus_out = move |ev: web_sys::FocusEvent| {
         if let Some(button) = target(&ev).filter(|t| t.has_attribute("data-armed")) {
             let _ = button.remove_attribute("data-armed");
+            let lang = ui_lang.get_untracked();
             button.set_text_content(Some(lang.pick(DELETE.0, DELETE.1)));
         }
     };
     view! {
-        <article
-            class="ds-shot-card"
-            data-testid="shot-card"
-            data-id=id
-            use:fill_card=(shot, lang)
+        <div
+            class="ds-shot-grid"
             on:input=on_input
             on:change=on_input
             on:click=on_click
             on:keydown=on_key
             on:focusout=on_focus_out
-        ></article>
+        >
+            {move || {
+                let lang = ui_lang.get();
+                view! {
+                    <For each=move || shot_ids.get() key=|id| id.clone() let:id>
+                        {model.shot_signal(&id).map(|shot| view! { <ShotCard shot lang/> })}
+                    </For>
+                }
+            }}
+        </div>
     }
 }
