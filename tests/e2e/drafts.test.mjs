@@ -180,15 +180,27 @@ test('a shot edit survives a reload; shots reorder with the buttons and with Alt
   await createProject(page, '重生之我是导演');
   await addShots(page, 3);
   const [first, second, third] = await cardIds(page);
-  assert.deepEqual(await page.$$eval('[data-testid="shot-number"]', (els) => els.map((e) => e.value)), ['1A', '1B', '1C']);
+  assert.deepEqual(await page.$$eval('[data-testid="shot-number"]', (els) => els.map((e) => e.textContent)), ['1A', '1B', '1C']);
 
   const card = page.locator(`[data-testid="shot-card"][data-id="${first}"]`);
   let count = await saveCount(page);
   await card.getByTestId('shot-action').fill('她推开雨夜的大门，全场安静');
-  await card.getByTestId('shot-dialogue').fill('我回来了。');
+  // Typed as a user types: Enter breaks a line in a many-line field, and not in a one-line one.
+  await card.getByTestId('shot-dialogue').click();
+  await page.keyboard.type('我回来了。');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('这一次，谁也别想赶我走。');
+  await card.getByTestId('shot-number').click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  assert.equal(await card.getByTestId('shot-number').textContent(), '1A');
   await card.getByTestId('shot-duration').fill('4.5');
   await card.getByTestId('shot-visual-elements').fill('雨夜霓虹，冷色调、 浅景深');
-  await card.getByTestId('shot-status').selectOption('ready');
+  // The status button opens the list of statuses; picking one closes it again.
+  await card.getByTestId('shot-status').click();
+  await card.getByTestId('shot-status-select').selectOption('ready');
+  await card.getByTestId('shot-status-select').waitFor({ state: 'detached' });
+  assert.equal(await card.getByTestId('shot-status').getAttribute('aria-label'), '状态：待生成');
   assert.equal(await page.getByTestId('save-status').getAttribute('data-state'), 'pending');
   assert.match(await page.getByTestId('save-status').innerText(), /未保存/);
   await saved(page, count);
@@ -223,11 +235,11 @@ test('a shot edit survives a reload; shots reorder with the buttons and with Alt
   await openProject(page, '重生之我是导演');
   assert.deepEqual(await cardIds(page), [third, second, first], 'the order is saved');
   const reloaded = page.locator(`[data-testid="shot-card"][data-id="${first}"]`);
-  assert.equal(await reloaded.getByTestId('shot-action').inputValue(), '她推开雨夜的大门，全场安静');
-  assert.equal(await reloaded.getByTestId('shot-dialogue').inputValue(), '我回来了。');
-  assert.equal(await reloaded.getByTestId('shot-duration').inputValue(), '4.5');
-  assert.equal(await reloaded.getByTestId('shot-visual-elements').inputValue(), '雨夜霓虹, 冷色调, 浅景深');
-  assert.equal(await reloaded.getByTestId('shot-status').inputValue(), 'ready');
+  assert.equal(await reloaded.getByTestId('shot-action').textContent(), '她推开雨夜的大门，全场安静');
+  assert.equal(await reloaded.getByTestId('shot-dialogue').evaluate((e) => e.innerText), '我回来了。\n这一次，谁也别想赶我走。');
+  assert.equal(await reloaded.getByTestId('shot-duration').textContent(), '4.5');
+  assert.equal(await reloaded.getByTestId('shot-visual-elements').textContent(), '雨夜霓虹, 冷色调, 浅景深');
+  assert.equal(await reloaded.getByTestId('shot-status').getAttribute('data-value'), 'ready');
 
   // Delete a shot (asks first); it stays deleted after a reload.
   count = await saveCount(page);
@@ -261,7 +273,7 @@ for (const how of ['closing the page', 'navigating away']) {
 
     const { page: again, problems } = await studio(ctx);
     await openProject(again, '闪婚后大佬每天都在掉马');
-    assert.equal(await again.getByTestId('shot-action').inputValue(), text);
+    assert.equal(await again.getByTestId('shot-action').textContent(), text);
     assert.deepEqual(problems, []);
     await ctx.close();
   });
@@ -324,7 +336,7 @@ test('import asks before it replaces: a copy, or a replace after confirmation; a
   await page.getByTestId('proj-notice').waitFor();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="proj-item"]').length === 2);
   assert.deepEqual(await names(page), ['豪门弃妇的逆袭', '豪门弃妇的逆袭']);
-  assert.equal(await page.getByTestId('shot-action').first().inputValue(), '导出之后的修改', 'the open project is untouched');
+  assert.equal(await page.getByTestId('shot-action').first().textContent(), '导出之后的修改', 'the open project is untouched');
 
   // Cancel leaves everything as it is.
   await importFile();
@@ -338,7 +350,7 @@ test('import asks before it replaces: a copy, or a replace after confirmation; a
   assert.equal(await page.getByTestId('proj-import-conflict').count(), 1, 'the first click only asks');
   await page.getByTestId('proj-import-replace').click();
   await page.getByTestId('proj-notice').waitFor();
-  await page.waitForFunction(() => document.querySelector('[data-testid="shot-action"]')?.value === '');
+  await page.waitForFunction(() => document.querySelector('[data-testid="shot-action"]')?.textContent === '');
   assert.equal(await page.getByTestId('proj-item').count(), 2);
   // The state before the replace is kept as a named version.
   await page.getByTestId('snapshot-item').first().waitFor();
@@ -377,14 +389,14 @@ test('named versions: take one, change the project, restore it', async () => {
   await first.getByTestId('snapshot-restore').click();
   await first.getByTestId('snapshot-restore').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="shot-card"]').length === 1);
-  assert.equal(await page.getByTestId('shot-action').inputValue(), '第一版动作');
+  assert.equal(await page.getByTestId('shot-action').textContent(), '第一版动作');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="snapshot-item"]').length === 2);
   assert.match(await page.getByTestId('snapshot-item').first().innerText(), /恢复「初稿」之前/);
 
   await page.reload();
   await listReady(page);
   await openProject(page, '千金归来');
-  assert.equal(await page.getByTestId('shot-action').inputValue(), '第一版动作');
+  assert.equal(await page.getByTestId('shot-action').textContent(), '第一版动作');
   assert.deepEqual(problems, []);
   await ctx.close();
 });
@@ -409,7 +421,7 @@ test('a full disk is shown; the edit stays on screen and is saved once there is 
   const status = page.locator('[data-testid="save-status"][data-state="error"]');
   await status.waitFor({ timeout: 10000 });
   assert.match(await status.innerText(), /存储配额已满.*已保存的内容完好/);
-  assert.equal(await page.getByTestId('shot-action').inputValue(), '空间不足时写下的动作', 'the edit is kept');
+  assert.equal(await page.getByTestId('shot-action').textContent(), '空间不足时写下的动作', 'the edit is kept');
 
   // Room again: retrying saves the edit.
   await page.evaluate(() => { window.diskFull = false; });
@@ -419,7 +431,7 @@ test('a full disk is shown; the edit stays on screen and is saved once there is 
   await page.reload();
   await listReady(page);
   await openProject(page, '磁盘已满');
-  assert.equal(await page.getByTestId('shot-action').inputValue(), '空间不足时写下的动作');
+  assert.equal(await page.getByTestId('shot-action').textContent(), '空间不足时写下的动作');
   assert.deepEqual(problems, []);
   await ctx.close();
 });
@@ -434,10 +446,10 @@ test('two tabs on the same project show each other\'s edits', async () => {
 
   const [first, second] = await cardIds(a);
   await a.locator(`[data-testid="shot-card"][data-id="${first}"] [data-testid="shot-action"]`).fill('标签页 A 写的动作');
-  await b.waitForFunction((id) => document.querySelector(`[data-testid="shot-card"][data-id="${id}"] [data-testid="shot-action"]`)?.value === '标签页 A 写的动作', first, { timeout: 5000 });
+  await b.waitForFunction((id) => document.querySelector(`[data-testid="shot-card"][data-id="${id}"] [data-testid="shot-action"]`)?.textContent === '标签页 A 写的动作', first, { timeout: 5000 });
 
   await b.locator(`[data-testid="shot-card"][data-id="${second}"] [data-testid="shot-dialogue"]`).fill('标签页 B 写的台词');
-  await a.waitForFunction((id) => document.querySelector(`[data-testid="shot-card"][data-id="${id}"] [data-testid="shot-dialogue"]`)?.value === '标签页 B 写的台词', second, { timeout: 5000 });
+  await a.waitForFunction((id) => document.querySelector(`[data-testid="shot-card"][data-id="${id}"] [data-testid="shot-dialogue"]`)?.textContent === '标签页 B 写的台词', second, { timeout: 5000 });
 
   // A new shot and a header edit travel too.
   await a.getByTestId('shot-add').click();
@@ -446,8 +458,8 @@ test('two tabs on the same project show each other\'s edits', async () => {
   await a.getByTestId('char-name').fill('林晚晴');
   await b.waitForFunction(() => document.querySelector('[data-testid="char-name"]')?.value === '林晚晴', null, { timeout: 5000 });
   // Both edits are still there on each side.
-  assert.equal(await a.locator(`[data-testid="shot-card"][data-id="${first}"] [data-testid="shot-action"]`).inputValue(), '标签页 A 写的动作');
-  assert.equal(await b.locator(`[data-testid="shot-card"][data-id="${second}"] [data-testid="shot-dialogue"]`).inputValue(), '标签页 B 写的台词');
+  assert.equal(await a.locator(`[data-testid="shot-card"][data-id="${first}"] [data-testid="shot-action"]`).textContent(), '标签页 A 写的动作');
+  assert.equal(await b.locator(`[data-testid="shot-card"][data-id="${second}"] [data-testid="shot-dialogue"]`).textContent(), '标签页 B 写的台词');
   assert.deepEqual([...problemsA, ...problemsB], []);
   await ctx.close();
 });

@@ -205,41 +205,143 @@ fn apply_field(model: EditorModel, shot: RwSignal<Shot>, field: &str, text: Stri
     }
 }
 
-/// A form control of a card.
+/// A field of a card: a plain-text box (`contenteditable="plaintext-only"`, what most fields
+/// are) or the status button.
+///
+/// Neither is a form control: each `<input>`, `<textarea>` or `<select>` carries its own
+/// internal editor (a user-agent shadow tree), and 6,800 of them made a 564-shot storyboard
+/// take ~180 ms to build; plain-text boxes build in about a quarter of that. They take only
+/// text (a paste keeps no markup) and their value is read and written as text, never HTML.
+/// The status is a button naming the status; pressing it puts a `<select>` of the statuses in
+/// its place until the focus leaves ([`open_status_picker`]).
 enum Control {
-    Input(web_sys::HtmlInputElement),
-    Area(web_sys::HtmlTextAreaElement),
-    Select(web_sys::HtmlSelectElement),
+    Text(HtmlElement),
+    Status(HtmlElement, Lang),
 }
 
 impl Control {
-    fn of(element: Element) -> Option<Control> {
-        let element = match element.dyn_into::<web_sys::HtmlInputElement>() {
-            Ok(input) => return Some(Control::Input(input)),
-            Err(e) => e,
-        };
-        let element = match element.dyn_into::<web_sys::HtmlTextAreaElement>() {
-            Ok(area) => return Some(Control::Area(area)),
-            Err(e) => e,
-        };
-        element.dyn_into().ok().map(Control::Select)
+    fn of(element: Element, lang: Lang) -> Option<Control> {
+        let element: HtmlElement = element.dyn_into().ok()?;
+        if element.get_attribute("data-field").as_deref() == Some("status") {
+            return Some(Control::Status(element, lang));
+        }
+        Some(Control::Text(element))
     }
 
     fn value(&self) -> String {
         match self {
-            Control::Input(e) => e.value(),
-            Control::Area(e) => e.value(),
-            Control::Select(e) => e.value(),
+            Control::Text(e) => box_text(e),
+            Control::Status(e, _) => e.get_attribute("data-value").unwrap_or_default(),
         }
     }
 
     fn set_value(&self, value: &str) {
         match self {
-            Control::Input(e) => e.set_value(value),
-            Control::Area(e) => e.set_value(value),
-            Control::Select(e) => e.set_value(value),
+            Control::Text(e) => e.set_text_content(Some(value)),
+            Control::Status(e, lang) => {
+                let _ = e.set_attribute("data-value", value);
+                e.set_text_content(Some(&status_label(value, *lang)));
+                let _ = e.set_attribute("aria-label", &status_name(value, *lang));
+            }
         }
     }
+
+    /// Turns editing off (a read-only tab) or on.
+    fn set_disabled(&self, disabled: bool) {
+        match self {
+            Control::Text(e) => {
+                let editable = if disabled { "false" } else { "plaintext-only" };
+                let _ = e.set_attribute("contenteditable", editable);
+                let _ = e.set_attribute("aria-disabled", if disabled { "true" } else { "false" });
+            }
+            Control::Status(e, _) => {
+                let _ = if disabled {
+                    e.set_attribute("disabled", "")
+                } else {
+                    e.remove_attribute("disabled")
+                };
+            }
+        }
+    }
+}
+
+/// The label of a status value, with the ▾ that says a list opens.
+fn status_label(value: &str, lang: Lang) -> String {
+    let index = STATUSES.iter().position(|(_, v)| *v == value).unwrap_or(0);
+    let (zh, en) = STATUS_LABELS[index];
+    format!("{} ▾", lang.pick(zh, en))
+}
+
+/// The status button's accessible name: "Status: Draft".
+fn status_name(value: &str, lang: Lang) -> String {
+    let index = STATUSES.iter().position(|(_, v)| *v == value).unwrap_or(0);
+    let (zh, en) = STATUS_LABELS[index];
+    match lang {
+        Lang::ZhCn => format!("状态：{zh}"),
+        Lang::En => format!("Status: {en}"),
+    }
+}
+
+/// Puts a `<select>` of the statuses (test id `shot-status-select`) in place of a card's status
+/// button and focuses it; a change is an edit (the grid's input handler), and leaving it puts
+/// the button back ([`close_status_picker`]).
+fn open_status_picker(button: &Element, lang: Lang) {
+    let Some(document) = button.owner_document() else {
+        return;
+    };
+    let value = button.get_attribute("data-value").unwrap_or_default();
+    let select = element(
+        &document,
+        "select",
+        &[
+            ("data-field", "status"),
+            ("data-testid", "shot-status-select"),
+            ("aria-label", lang.pick("状态", "Status")),
+        ],
+    );
+    for ((_, option_value), labels) in STATUSES.iter().zip(STATUS_LABELS) {
+        let option = element(&document, "option", &[("value", option_value)]);
+        text(&document, &option, lang.pick(labels.0, labels.1));
+        let _ = select.append_child(&option);
+    }
+    let Ok(select) = select.dyn_into::<web_sys::HtmlSelectElement>() else {
+        return;
+    };
+    select.set_value(&value);
+    let _ = button.set_attribute("hidden", "");
+    let _ = button.after_with_node_1(&select);
+    let _ = select.focus();
+    // Open the list at once where the browser can (it needs the user's click or key press).
+    if let Ok(show) = js_sys::Reflect::get(&select, &"showPicker".into()) {
+        if let Some(show) = show.dyn_ref::<js_sys::Function>() {
+            let _ = show.call0(&select);
+        }
+    }
+}
+
+/// Removes a status `<select>` and shows its button again.
+fn close_status_picker(select: &Element) {
+    if let Some(button) = select.previous_element_sibling() {
+        let _ = button.remove_attribute("hidden");
+    }
+    select.remove();
+}
+
+/// The text a plain-text box holds. Line breaks typed in it are text (`white-space: pre-wrap`);
+/// a `<br>` the browser may add is read as a line break too.
+fn box_text(element: &HtmlElement) -> String {
+    if element.child_element_count() == 0 {
+        return element.text_content().unwrap_or_default();
+    }
+    element.inner_text()
+}
+
+/// The value a field's element holds: a status picker's value or a text box's text.
+fn field_value(element: Element) -> Option<String> {
+    if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
+        return Some(select.value());
+    }
+    Control::of(element, Lang::ZhCn).map(|c| c.value())
 }
 
 /// The parts of one card's clone that show the shot.
@@ -362,36 +464,56 @@ fn build_skeleton(document: &Document, lang: Lang) -> DocumentFragment {
         } else {
             "ds-shot-field"
         };
-        let label = element(document, "label", &[("class", class)]);
-        text(document, &label, lang.pick(spec.zh, spec.en));
+        let label_text = lang.pick(spec.zh, spec.en);
         let common = [("data-field", spec.field), ("data-testid", spec.testid)];
-        let control = match spec.kind {
-            Kind::Line | Kind::List => element(
-                document,
-                "input",
-                &[common[0], common[1], ("autocomplete", "off")],
-            ),
-            Kind::Lines => element(document, "textarea", &[common[0], common[1], ("rows", "2")]),
-            Kind::Seconds => element(
-                document,
-                "input",
-                &[
-                    common[0],
-                    common[1],
-                    ("type", "number"),
-                    ("min", "0"),
-                    ("step", "0.5"),
-                    ("inputmode", "decimal"),
-                ],
-            ),
+        // A field's visible name is hidden from assistive technology: the box or button
+        // carries it as its aria-label (a `<label>` cannot name a text box or a button).
+        let (label, control) = match spec.kind {
             Kind::Status => {
-                let select = element(document, "select", &common);
-                for ((_, value), labels) in STATUSES.iter().zip(STATUS_LABELS) {
-                    let option = element(document, "option", &[("value", value)]);
-                    text(document, &option, pick(labels));
-                    let _ = select.append_child(&option);
-                }
-                select
+                let label = element(document, "div", &[("class", class)]);
+                let name = element(document, "span", &[("aria-hidden", "true")]);
+                text(document, &name, label_text);
+                let _ = label.append_child(&name);
+                let button = element(
+                    document,
+                    "button",
+                    &[
+                        ("type", "button"),
+                        common[0],
+                        common[1],
+                        ("class", "ds-shot-status"),
+                        ("data-action", "status"),
+                        ("data-value", status_value(ShotStatus::Draft)),
+                        ("aria-haspopup", "listbox"),
+                        ("aria-label", &status_name(status_value(ShotStatus::Draft), lang)),
+                    ],
+                );
+                text(document, &button, &status_label(status_value(ShotStatus::Draft), lang));
+                (label, button)
+            }
+            kind => {
+                let label = element(document, "div", &[("class", class)]);
+                let name = element(document, "span", &[("aria-hidden", "true")]);
+                text(document, &name, label_text);
+                let _ = label.append_child(&name);
+                let multiline = if kind == Kind::Lines { "true" } else { "false" };
+                let inputmode = if kind == Kind::Seconds { "decimal" } else { "text" };
+                let control = element(
+                    document,
+                    "div",
+                    &[
+                        common[0],
+                        common[1],
+                        ("class", "ds-shot-text"),
+                        ("role", "textbox"),
+                        ("contenteditable", "plaintext-only"),
+                        ("aria-label", label_text),
+                        ("aria-multiline", multiline),
+                        ("inputmode", inputmode),
+                        ("spellcheck", "false"),
+                    ],
+                );
+                (label, control)
             }
         };
         let _ = label.append_child(&control);
@@ -425,26 +547,35 @@ fn clone_skeleton(lang: Lang) -> Option<(DocumentFragment, CardParts)> {
     let mut label = bar.next_element_sibling()?.first_element_child();
     for spec in &FIELDS {
         let current = label?;
-        controls.push((spec.field, Control::of(current.last_element_child()?)?));
+        controls.push((spec.field, Control::of(current.last_element_child()?, lang)?));
         label = current.next_element_sibling();
     }
     Some((copy, CardParts { number, controls }))
 }
 
 /// Fills an empty card element with the card markup and its shot, and keeps the fields in step
-/// with the shot (a `use:` directive of [`ShotCard`]: it runs as the element is created).
-fn fill_card(card: Element, (shot, lang): (RwSignal<Shot>, Lang)) {
+/// with the shot and with the editor's read-only state (a `use:` directive of [`ShotCard`]: it
+/// runs as the element is created).
+fn fill_card(card: Element, (shot, lang, read_only): (RwSignal<Shot>, Lang, Signal<bool>)) {
     let Some((copy, parts)) = clone_skeleton(lang) else {
         return;
     };
     shot.with_untracked(|s| parts.show(s, false));
     let _ = card.append_child(&copy);
-    Effect::new(move |first_run: Option<()>| {
+    Effect::new(move |was_disabled: Option<bool>| {
         shot.with(|s| {
-            if first_run.is_some() {
+            if was_disabled.is_some() {
                 parts.show(s, true);
             }
         });
+        let disabled = read_only.get();
+        // A fresh card is editable: only a change (or a read-only start) is written.
+        if was_disabled.unwrap_or(false) != disabled {
+            for (_, control) in &parts.controls {
+                control.set_disabled(disabled);
+            }
+        }
+        disabled
     });
 }
 
@@ -468,9 +599,11 @@ pub fn ShotCard(
     shot: RwSignal<Shot>,
     /// The language of the card's fixed text.
     lang: Lang,
+    /// Whether editing is off (this tab turned read-only).
+    read_only: Signal<bool>,
 ) -> impl IntoView {
     let id = shot.with_untracked(|s| s.id.clone());
-    view! { <article class="ds-shot-card" data-testid="shot-card" data-id=id use:fill_card=(shot, lang)></article> }
+    view! { <article class="ds-shot-card" data-testid="shot-card" data-id=id use:fill_card=(shot, lang, read_only)></article> }
 }
 
 /// The cards of one scene, in order, with their events: typing in a field edits the shot;
@@ -501,9 +634,22 @@ pub fn ShotGrid(
         }
     };
     let on_input = move |ev: web_sys::Event| {
-        let field = target(&ev).and_then(|t| t.get_attribute("data-field"));
-        if let (Some(field), Some(shot)) = (field, card(&ev)) {
-            apply_field(model, shot, &field, event_target_value(&ev));
+        let Some(element) = target(&ev) else {
+            return;
+        };
+        let Some(field) = element.get_attribute("data-field") else {
+            return;
+        };
+        if let (Some(value), Some(shot)) = (field_value(element.clone()), card(&ev)) {
+            apply_field(model, shot, &field, value);
+        }
+        // A status picked: the list goes, and the focus returns to the status button.
+        if ev.type_() == "change" && element.get_attribute("data-testid").as_deref() == Some("shot-status-select") {
+            let button = element.previous_element_sibling();
+            close_status_picker(&element);
+            if let Some(button) = button.and_then(|b| b.dyn_into::<HtmlElement>().ok()) {
+                let _ = button.focus();
+            }
         }
     };
     let on_click = move |ev: web_sys::MouseEvent| {
@@ -513,6 +659,7 @@ pub fn ShotGrid(
         };
         let lang = ui_lang.get_untracked();
         match button.get_attribute("data-action").as_deref() {
+            Some("status") => open_status_picker(&button, lang),
             Some("up") => moved(shot, true, button),
             Some("down") => moved(shot, false, button),
             Some("delete") if button.has_attribute("data-armed") => {
@@ -527,6 +674,14 @@ pub fn ShotGrid(
         }
     };
     let on_key = move |ev: web_sys::KeyboardEvent| {
+        // Enter does not break a one-line field.
+        let one_line = target(&ev).is_some_and(|t| {
+            t.has_attribute("data-field") && t.get_attribute("aria-multiline").as_deref() == Some("false")
+        });
+        if one_line && ev.key() == "Enter" {
+            ev.prevent_default();
+            return;
+        }
         let handle =
             target(&ev).filter(|t| t.get_attribute("data-action").as_deref() == Some("handle"));
         let (Some(handle), Some(shot)) = (handle, card(&ev)) else {
@@ -543,8 +698,20 @@ pub fn ShotGrid(
         ev.prevent_default();
         moved(shot, up, handle);
     };
-    // Leaving an armed delete button cancels.
+    // Leaving an armed delete button cancels; leaving a status list closes it.
     let on_focus_out = move |ev: web_sys::FocusEvent| {
+        if let Some(select) = target(&ev)
+            .filter(|t| t.get_attribute("data-testid").as_deref() == Some("shot-status-select"))
+        {
+            // After the focus has moved (removing the focused element mid-event would move it
+            // again, to the page).
+            request_animation_frame(move || {
+                if select.is_connected() {
+                    close_status_picker(&select);
+                }
+            });
+            return;
+        }
         if let Some(button) = target(&ev).filter(|t| t.has_attribute("data-armed")) {
             let _ = button.remove_attribute("data-armed");
             let lang = ui_lang.get_untracked();
@@ -564,7 +731,7 @@ pub fn ShotGrid(
                 let lang = ui_lang.get();
                 view! {
                     <For each=move || shot_ids.get() key=|id| id.clone() let:id>
-                        {model.shot_signal(&id).map(|shot| view! { <ShotCard shot lang/> })}
+                        {model.shot_signal(&id).map(|shot| view! { <ShotCard shot lang read_only=model.read_only/> })}
                     </For>
                 }
             }}
