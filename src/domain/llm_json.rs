@@ -901,6 +901,12 @@ fn wrap(key: &str, items: Vec<Value>) -> Value {
     Value::Object(map)
 }
 
+/// What [`Reader::separator`] took.
+enum Separator {
+    Close,
+    Comma,
+}
+
 /// Why the lenient reader stopped.
 #[derive(Debug)]
 enum Fail {
@@ -999,6 +1005,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// At a container's closing bracket (taken) or a comma (taken, with the repairs it needs:
+    /// a full-width comma, a comma with nothing before it, a comma right before the close).
+    fn separator(&mut self, c: char, close: char, need_comma: &mut bool) -> Option<Separator> {
+        if c == close {
+            self.pos += 1;
+            return Some(Separator::Close);
+        }
+        if c != ',' && c != '，' {
+            return None;
+        }
+        if c == '，' {
+            self.note(Repair::FullWidthPunctuation);
+        }
+        if !*need_comma {
+            self.note(Repair::TrailingComma);
+        }
+        *need_comma = false;
+        self.pos += 1;
+        if self.next_closes(close) {
+            self.note(Repair::TrailingComma);
+        }
+        Some(Separator::Comma)
+    }
+
     fn object(&mut self) -> Result<Value, Fail> {
         self.pos += 1;
         let mut map = Map::new();
@@ -1008,26 +1038,10 @@ impl<'a> Reader<'a> {
             let Some(c) = self.peek() else {
                 return Err(self.cut(Value::Object(map)));
             };
-            match c {
-                '}' => {
-                    self.pos += 1;
-                    return Ok(Value::Object(map));
-                }
-                ',' | '，' => {
-                    if c == '，' {
-                        self.note(Repair::FullWidthPunctuation);
-                    }
-                    if !need_comma {
-                        self.note(Repair::TrailingComma);
-                    }
-                    need_comma = false;
-                    self.pos += 1;
-                    if self.next_closes('}') {
-                        self.note(Repair::TrailingComma);
-                    }
-                    continue;
-                }
-                _ => {}
+            match self.separator(c, '}', &mut need_comma) {
+                Some(Separator::Close) => return Ok(Value::Object(map)),
+                Some(Separator::Comma) => continue,
+                None => {}
             }
             if need_comma {
                 self.note(Repair::MissingComma);
@@ -1089,26 +1103,10 @@ impl<'a> Reader<'a> {
             let Some(c) = self.peek() else {
                 return Err(self.cut(Value::Array(items)));
             };
-            match c {
-                ']' => {
-                    self.pos += 1;
-                    return Ok(Value::Array(items));
-                }
-                ',' | '，' => {
-                    if c == '，' {
-                        self.note(Repair::FullWidthPunctuation);
-                    }
-                    if !need_comma {
-                        self.note(Repair::TrailingComma);
-                    }
-                    need_comma = false;
-                    self.pos += 1;
-                    if self.next_closes(']') {
-                        self.note(Repair::TrailingComma);
-                    }
-                    continue;
-                }
-                _ => {}
+            match self.separator(c, ']', &mut need_comma) {
+                Some(Separator::Close) => return Ok(Value::Array(items)),
+                Some(Separator::Comma) => continue,
+                None => {}
             }
             if need_comma {
                 self.note(Repair::MissingComma);
