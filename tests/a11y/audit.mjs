@@ -3,7 +3,24 @@
 import AxeBuilder from '@axe-core/playwright';
 import { launch, newContext, APP_URL } from '../e2e/harness.mjs';
 
-const PAGES = (process.env.A11Y_PAGES ?? '/,/studio,/settings,/view').split(',');
+// `/studio#storyboard` is the Studio with a project open: an episode, a scene and two shot cards.
+const PAGES = (process.env.A11Y_PAGES ?? '/,/studio,/studio#storyboard,/settings,/view').split(',');
+
+/** Creates a project in the Studio and gives it an episode, a scene and two shots. */
+async function openStoryboard(page) {
+  await page.waitForSelector('[data-testid="projects"][data-ready="true"]', { timeout: 20000 });
+  await page.getByTestId('proj-new-name').fill('无障碍检查 a11y');
+  await page.getByTestId('proj-create').click();
+  await page.getByTestId('episode-add').click();
+  await page.getByTestId('scene-add').first().click();
+  for (let i = 1; i <= 2; i++) {
+    await page.getByTestId('shot-add').first().click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="shot-card"]').length === n, i);
+  }
+  // The status list as it is while a status is being picked.
+  await page.getByTestId('shot-status').first().click();
+  await page.getByTestId('shot-status-select').waitFor();
+}
 const browser = await launch();
 let failures = 0;
 let pagesFailed = 0;
@@ -13,8 +30,10 @@ for (const locale of ['zh-CN', 'en-US']) {
   const ctx = await newContext(browser, { locale, bypassCSP: true });
   for (const path of PAGES) {
     const page = await ctx.newPage();
-    await page.goto(APP_URL + path);
+    const [route, state] = path.split('#');
+    await page.goto(APP_URL + route);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    if (state === 'storyboard') await openStoryboard(page);
     // Audit what a user can open too: every collapsible section expanded.
     await page.$$eval('details', (all) => all.forEach((d) => { d.open = true; }));
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
