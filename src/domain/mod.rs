@@ -25,6 +25,7 @@ pub mod project_merge;
 pub mod project_sample;
 pub mod ratelimit;
 pub mod routing;
+pub mod script_import;
 pub mod seed_figures;
 pub mod share;
 pub mod spend_chart;
