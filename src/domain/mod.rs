@@ -33,4 +33,5 @@ pub mod sse;
 pub mod storyboard_export;
 pub mod storyboard_merge;
 pub mod storyboard_schema;
+pub mod text_diff;
 pub mod token_estimate;
