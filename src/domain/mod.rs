@@ -35,3 +35,4 @@ pub mod storyboard_merge;
 pub mod storyboard_schema;
 pub mod text_diff;
 pub mod token_estimate;
+pub mod video_job;
