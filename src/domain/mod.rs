@@ -3,6 +3,7 @@
 
 pub mod api_error;
 pub mod batch;
+pub mod character_bible;
 pub mod chat;
 pub mod connection;
 pub mod csv;
