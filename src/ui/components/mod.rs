@@ -11,6 +11,7 @@ pub mod profiles_editor;
 pub mod project_editor;
 pub mod projects;
 pub mod routes_editor;
+pub mod script_panel;
 pub mod share_panel;
 pub mod shot_card;
 pub mod storyboard_sheet;
