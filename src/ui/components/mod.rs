@@ -2,6 +2,7 @@
 
 pub mod book_editing;
 pub mod catalog_editor;
+pub mod clips_panel;
 pub mod connections;
 pub mod header;
 pub mod ledger_view;
