@@ -48,6 +48,41 @@ struct ShotRow {
     prompt: String,
 }
 
+/// The shots of `episode_id` (every episode with `None`) with what each is sent as, from the
+/// project as it stands (a shot edited since is planned again at submission).
+fn shot_rows(
+    project: &Project,
+    route: &Route,
+    shape: VideoShape,
+    episode_id: Option<&str>,
+) -> Vec<ShotRow> {
+    let settings = route.video_settings();
+    let resolution = settings.map(|s| s.resolution).unwrap_or_default();
+    let fallback = settings.map_or(5.0, |s| f64::from(s.seconds_per_clip));
+    let ratio = &project.settings.aspect_ratio;
+    project
+        .episodes
+        .iter()
+        .filter(|e| episode_id.is_none_or(|id| e.id == id))
+        .flat_map(|e| e.scenes.iter())
+        .flat_map(|scene| {
+            scene.shots.iter().map(move |shot| {
+                let seconds = if shot.duration_s > 0.0 {
+                    shot.duration_s
+                } else {
+                    fallback
+                };
+                ShotRow {
+                    id: shot.id.clone(),
+                    label: format!("{} · {}", scene.heading, shot.number),
+                    plan: plan_clip(shape, &route.model, seconds, ratio, resolution),
+                    prompt: shot_prompt(shot, &scene.heading, &project.settings.style, ratio),
+                }
+            })
+        })
+        .collect()
+}
+
 /// The shared state of the panel's runs.
 #[derive(Clone, Copy)]
 struct Runner {
@@ -65,12 +100,22 @@ struct Runner {
 }
 
 impl Runner {
+    /// Whether the panel is still open (its signals, and the editor's, not yet disposed).
+    fn alive(&self) -> bool {
+        self.jobs.try_with_untracked(|_| ()).is_some()
+    }
+
     fn refresh_jobs(&self) {
-        self.jobs.try_set(self.model.project().video_jobs);
+        if self.alive() {
+            self.jobs.try_set(self.model.project().video_jobs);
+        }
     }
 
     /// Replaces (or adds) the shot's job in the project; `false` when the tab is read-only.
     fn put_job(&self, job: VideoJob) -> bool {
+        if !self.alive() {
+            return false;
+        }
         let done = self
             .model
             .edit(
@@ -85,6 +130,9 @@ impl Runner {
     }
 
     fn job(&self, shot_id: &str) -> Option<VideoJob> {
+        if !self.alive() {
+            return None;
+        }
         self.model
             .project()
             .video_jobs
@@ -121,7 +169,7 @@ impl Runner {
 
     /// Runs one shot to its stored clip: submits it when it has no job (or `resubmit` and its
     /// job failed or is unknown), else resumes the job it has.
-    async fn process(self, row: ShotRow, resubmit: bool) {
+    async fn process(self, shot_id: String, resubmit: bool) {
         let lang = use_lang_untracked();
         let Some(ActiveConnection { connection, key }) = self.state.connection.get_untracked()
         else {
@@ -134,7 +182,7 @@ impl Runner {
             ));
             return;
         };
-        let existing = self.job(&row.id);
+        let existing = self.job(&shot_id);
         let job = match existing {
             Some(job) if job.status == VideoJobStatus::Completed && job.clip_ref.is_some() => {
                 return
@@ -158,6 +206,13 @@ impl Runner {
                 // Save the job before sending, and wait for the save.
                 let project = self.model.project();
                 let route = self.route(&project);
+                let shape = self.shape.get_untracked();
+                let Some(row) = shot_rows(&project, &route, shape, None)
+                    .into_iter()
+                    .find(|r| r.id == shot_id)
+                else {
+                    return;
+                };
                 let job = VideoJob {
                     shape: Some(row.plan.shape.as_str().into()),
                     model: route.model.clone(),
@@ -314,22 +369,20 @@ impl Runner {
     }
 
     /// Runs shots with [`CONCURRENCY`] workers.
-    fn run(self, rows: Vec<ShotRow>, resubmit: bool) {
-        let rows: Vec<ShotRow> = rows
+    fn run(self, ids: Vec<String>, resubmit: bool) {
+        let rows: Vec<String> = ids
             .into_iter()
-            .filter(|r| !self.active.with_untracked(|a| a.contains(&r.id)))
+            .filter(|id| !self.active.with_untracked(|a| a.contains(id)))
             .collect();
-        self.active
-            .update(|a| a.extend(rows.iter().map(|r| r.id.clone())));
+        self.active.update(|a| a.extend(rows.iter().cloned()));
         let queue = Rc::new(RefCell::new(VecDeque::from(rows)));
         for _ in 0..CONCURRENCY {
             let queue = queue.clone();
             spawn_local(async move {
                 loop {
                     let next = queue.borrow_mut().pop_front();
-                    let Some(row) = next else { break };
-                    let id = row.id.clone();
-                    self.process(row, resubmit).await;
+                    let Some(id) = next else { break };
+                    self.process(id.clone(), resubmit).await;
                     self.active.try_update(|a| a.remove(&id));
                 }
             });
@@ -415,43 +468,7 @@ pub fn ClipsPanel(
         model.header.track();
         let project = model.project();
         let route = runner.route(&project);
-        let settings = route.video_settings();
-        let resolution = settings.map(|s| s.resolution).unwrap_or_default();
-        let fallback = settings.map_or(5.0, |s| f64::from(s.seconds_per_clip));
-        project
-            .episodes
-            .iter()
-            .filter(|e| Some(&e.id) == episode.as_ref())
-            .flat_map(|e| e.scenes.iter())
-            .flat_map(|scene| {
-                let project = &project;
-                let route = &route;
-                scene.shots.iter().map(move |shot| {
-                    let seconds = if shot.duration_s > 0.0 {
-                        shot.duration_s
-                    } else {
-                        fallback
-                    };
-                    ShotRow {
-                        id: shot.id.clone(),
-                        label: format!("{} · {}", scene.heading, shot.number),
-                        plan: plan_clip(
-                            shape,
-                            &route.model,
-                            seconds,
-                            &project.settings.aspect_ratio,
-                            resolution,
-                        ),
-                        prompt: shot_prompt(
-                            shot,
-                            &scene.heading,
-                            &project.settings.style,
-                            &project.settings.aspect_ratio,
-                        ),
-                    }
-                })
-            })
-            .collect::<Vec<_>>()
+        shot_rows(&project, &route, shape, episode.as_deref())
     });
 
     // On open: jobs saved without an id have an unknown outcome; jobs with one resume; stored
@@ -499,23 +516,20 @@ pub fn ClipsPanel(
             }
         });
         if !resume.is_empty() {
-            // Resume with placeholder rows: the job carries its own shape, model and size.
-            let rows: Vec<ShotRow> = resume
-                .into_iter()
-                .map(|j| ShotRow {
-                    id: j.shot_id.clone(),
-                    label: String::new(),
-                    plan: plan_clip(
-                        VideoShape::OpenAi,
-                        &j.model,
-                        f64::from(j.seconds),
-                        "9:16",
-                        Resolution::default(),
-                    ),
-                    prompt: String::new(),
-                })
-                .collect();
-            runner.run(rows, false);
+            let rows: Vec<String> = resume.into_iter().map(|j| j.shot_id).collect();
+            // Resume once the connection and its key are there (they load after the page, and a
+            // key that is not remembered has to be entered again first).
+            let pending = StoredValue::new(Some(rows));
+            Effect::new(move |_| {
+                let ready = state
+                    .connection
+                    .with(|c| c.as_ref().is_some_and(|c| !c.key.is_empty()));
+                if ready {
+                    if let Some(rows) = pending.try_update_value(Option::take).flatten() {
+                        runner.run(rows, false);
+                    }
+                }
+            });
         }
     }
     on_cleanup(move || {
@@ -529,15 +543,19 @@ pub fn ClipsPanel(
     let generate = move |_| {
         runner.report.set(ClipReport::default());
         runner.problem.set(None);
-        runner.run(rows.get_untracked(), false);
+        runner.run(
+            rows.get_untracked().into_iter().map(|r| r.id).collect(),
+            false,
+        );
     };
     let retry_failed = move |_| {
         runner.problem.set(None);
-        let failed: Vec<ShotRow> = rows
+        let failed: Vec<String> = rows
             .get_untracked()
             .into_iter()
-            .filter(|r| {
-                runner.job(&r.id).is_some_and(|j| {
+            .map(|r| r.id)
+            .filter(|id| {
+                runner.job(id).is_some_and(|j| {
                     matches!(j.status, VideoJobStatus::Failed | VideoJobStatus::Unknown)
                 })
             })
@@ -633,7 +651,7 @@ pub fn ClipsPanel(
                         };
                         let changes = row.plan.changes.clone();
                         let sent = format!("{} s · {}", row.plan.seconds, if row.plan.shape == VideoShape::OpenAi { row.plan.size.clone() } else { row.plan.resolution.as_str().to_string() });
-                        let retry_row = row.clone();
+                        let retry_id = id.clone();
                         view! {
                             <li class="ds-pipe-clip" data-testid="clip-row" data-id=id.clone()
                                 data-status=move || status_name(job.get().as_ref())
@@ -646,10 +664,10 @@ pub fn ClipsPanel(
                                 {move || job.get().and_then(|j| j.error).map(|e| view! { <p class="ds-alert ds-alert--error" data-testid="clip-error">{e}</p> })}
                                 <Show when=move || job.get().is_some_and(|j| matches!(j.status, VideoJobStatus::Failed | VideoJobStatus::Unknown))>
                                     {
-                                        let retry_row = retry_row.clone();
+                                        let retry_id = retry_id.clone();
                                         view! {
                                             <button type="button" class="ds-btn ds-btn--small ds-btn--ghost" data-testid="clip-retry"
-                                                on:click=move |_| runner.run(vec![retry_row.clone()], true)>
+                                                on:click=move |_| runner.run(vec![retry_id.clone()], true)>
                                                 {t("重试", "Retry")}
                                             </button>
                                         }
