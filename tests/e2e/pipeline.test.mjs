@@ -133,8 +133,19 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
   const hostileText = await page.getByTestId('enhance-output').textContent();
   assert.match(hostileText, /<img src=x onerror=alert\(1\)>/);
   assert.equal(await page.locator('[data-testid="enhance-panel"] img, [data-testid="enhance-panel"] script').count(), 0);
-  await page.getByTestId('enhance-reject').click();
+    await page.getByTestId('enhance-reject').click();
   await page.getByTestId('enhance-panel').waitFor({ state: 'detached' });
+
+  // --- The character bible is a stable prefix: the same scene's prompt again hits the cache,
+  // and the cached tokens the sandbox reports are shown.
+  await page.locator('[data-testid="pipe-scene"][data-id="e1-s4"] [data-testid="scene-enhance"]').click();
+  await page.waitForSelector('[data-testid="enhance-panel"][data-state="done"][data-scene="e1-s4"]', { timeout: 30000 });
+  const cached = Number(await page.getByTestId('enhance-usage').getAttribute('data-cached'));
+  assert.ok(cached > 0, `cached prompt tokens reported: ${cached}`);
+  assert.ok(Number(await page.getByTestId('bible-savings').getAttribute('data-cached')) >= cached);
+  const billed = (await sandboxStats()).billed;
+  assert.equal(billed.cached_tokens, cached, 'the shown cached tokens are what the sandbox billed as cached');
+  await page.getByTestId('enhance-reject').click();
 
   // --- Clips: three shots (one told to fail), the episode run, a reload in the middle.
   await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-add"]').click();
