@@ -320,6 +320,8 @@ pub fn shot_prompt(shot: &Shot, heading: &str, style: &str, aspect_ratio: &str) 
         }
     };
     add("Scene", heading);
+    // The shot number keeps two shots with the same fields from sending the same request.
+    add("Shot", &shot.number);
     add("Frame", aspect_ratio);
     add("Style", style);
     add("Shot size", &shot.shot_size);
@@ -331,7 +333,7 @@ pub fn shot_prompt(shot: &Shot, heading: &str, style: &str, aspect_ratio: &str) 
     add("Visual elements", &shot.visual_elements.join(", "));
     add("Characters", &shot.characters.join(", "));
     if parts.is_empty() {
-        parts.push(format!("Shot {}", shot.number));
+        parts.push(format!("Shot {}", shot.number).trim_end().to_string());
     }
     parts.join("\n")
 }
@@ -745,6 +747,7 @@ mod tests {
         shot.camera_angle = "low".into();
         let prompt = shot_prompt(&shot, "INT. 客厅", "noir", "9:16");
         assert!(prompt.contains("Action: 林梅推门而入") && prompt.contains("Frame: 9:16"));
-        assert_eq!(shot_prompt(&Shot::new("s", "2"), "", "", ""), "Shot 2");
+        assert_eq!(shot_prompt(&Shot::new("s", "2"), "", "", ""), "Shot: 2");
+        assert_eq!(shot_prompt(&Shot::new("s", ""), "", "", ""), "Shot");
     }
 }

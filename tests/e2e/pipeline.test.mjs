@@ -47,9 +47,9 @@ async function sceneIds(page) {
 
 /** Picks a script file for the import input and waits for its notice. */
 async function importFile(page, name, text) {
-  await page.evaluate(() => document.querySelector('[data-testid="script-notice"]')?.setAttribute('data-stale', '1'));
+  const seq = await page.evaluate(() => Number(document.querySelector('[data-testid="script-notice"]')?.dataset.seq ?? 0));
   await page.getByTestId('script-file').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
-  await page.waitForSelector('[data-testid="script-notice"]:not([data-stale])', { timeout: 10000 });
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="script-notice"]')?.dataset.seq ?? 0) > n, seq, { timeout: 10000 });
   return page.getByTestId('script-notice');
 }
 

@@ -133,6 +133,12 @@ pub fn ScriptPanel(
     let chosen = RwSignal::new(None::<String>);
     let paste = RwSignal::new(String::new());
     let notice = RwSignal::new(None::<(bool, String, &'static str)>);
+    // Counts the notices shown, so a test (or a screen reader) can tell a new one from the last.
+    let notice_seq = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        notice.track();
+        notice_seq.update(|n| *n += 1);
+    });
     let saved_total = RwSignal::new(None::<Money>);
     let cached_total = RwSignal::new(0u64);
 
@@ -425,7 +431,7 @@ pub fn ScriptPanel(
             </div>
             {move || notice.get().map(|(ok, message, kind)| view! {
                 <p class=if ok { "ds-alert ds-alert--ok" } else { "ds-alert ds-alert--error" }
-                    role=if ok { "status" } else { "alert" } data-testid="script-notice" data-kind=kind>{message}</p>
+                    role=if ok { "status" } else { "alert" } data-testid="script-notice" data-kind=kind data-seq=move || notice_seq.get().to_string()>{message}</p>
             })}
             <ol class="ds-pipe-scenes" data-testid="pipe-scenes">
                 <For each=scenes key=|s| s.clone() let:((number, id, heading, shots))>
