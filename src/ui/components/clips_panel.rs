@@ -10,9 +10,12 @@
 //! 10 min, both settable here). A finished clip is downloaded at once (provider links expire),
 //! kept in IndexedDB (`clips`) and played from a blob URL.
 //!
-//! A run works through the episode's shots with [`CONCURRENCY`] at a time (the batch engine will
-//! take this over) and reports successes, failures, average latency and cost (seconds × the
-//! catalog's price at the resolution). Failed clips can be retried.
+//! A run works through the episode's shots with [`CONCURRENCY`] at a time, each shot submitted,
+//! polled and stored before its worker takes the next (the batch engine will take this over),
+//! and reports successes, failures, average latency and cost (seconds × the catalog's price at
+//! the resolution). After a reload the jobs already sent resume by themselves; shots not sent
+//! yet wait for "Generate" again, which skips every shot that has a job. Failed clips can be
+//! retried.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -540,8 +543,12 @@ pub fn ClipsPanel(
         }
     });
 
+    // Generate stays available while resumed jobs poll: a run skips the shots already in hand,
+    // and the report keeps counting them.
     let generate = move |_| {
-        runner.report.set(ClipReport::default());
+        if runner.active.with_untracked(HashSet::is_empty) {
+            runner.report.set(ClipReport::default());
+        }
         runner.problem.set(None);
         runner.run(
             rows.get_untracked().into_iter().map(|r| r.id).collect(),
@@ -618,7 +625,7 @@ pub fn ClipsPanel(
                 "Each shot's job is saved before it is sent, and its id before polling starts. After a reload polling resumes, and a job that exists is never submitted again. Checks back off (×1.5, at most 30 s apart).",
             )}</p>
             <div class="ds-pipe-actions">
-                <button type="button" class="ds-btn" data-testid="clips-generate" disabled=busy on:click=generate>
+                <button type="button" class="ds-btn" data-testid="clips-generate" on:click=generate>
                     {move || match lang.get() {
                         Lang::ZhCn => format!("生成本集片段（同时 {CONCURRENCY} 个）"),
                         Lang::En => format!("Generate this episode's clips ({CONCURRENCY} at a time)"),
