@@ -3,6 +3,7 @@
 
 pub mod api_error;
 pub mod batch;
+pub mod character_bible;
 pub mod chat;
 pub mod connection;
 pub mod csv;
@@ -25,6 +26,7 @@ pub mod project_merge;
 pub mod project_sample;
 pub mod ratelimit;
 pub mod routing;
+pub mod script_import;
 pub mod seed_figures;
 pub mod share;
 pub mod spend_chart;
@@ -32,4 +34,6 @@ pub mod sse;
 pub mod storyboard_export;
 pub mod storyboard_merge;
 pub mod storyboard_schema;
+pub mod text_diff;
 pub mod token_estimate;
+pub mod video_job;

@@ -416,6 +416,44 @@ pub struct VideoJob {
     /// The provider's error message, if it failed.
     #[serde(default)]
     pub error: Option<String>,
+    /// The API shape it was sent to (`openai` or `generate`), so polling resumes on the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
+    /// The model asked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
+    /// Seconds asked (after mapping to what the model accepts).
+    #[serde(default)]
+    pub seconds: u32,
+    /// The resolution billed (`720p`…).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resolution: String,
+    /// When it was saved before sending (ms since the epoch); polling gives up counted from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_ms: Option<f64>,
+    /// When the clip was stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_ms: Option<f64>,
+}
+
+impl VideoJob {
+    /// A job saved before it is sent.
+    pub fn pending(shot_id: &str) -> VideoJob {
+        VideoJob {
+            shot_id: shot_id.into(),
+            provider_job_id: None,
+            status: VideoJobStatus::Pending,
+            clip_ref: None,
+            cost: None,
+            error: None,
+            shape: None,
+            model: String::new(),
+            seconds: 0,
+            resolution: String::new(),
+            submitted_ms: None,
+            finished_ms: None,
+        }
+    }
 }
 
 /// A shot edit that lost a concurrent merge, kept so nobody's work disappears.

@@ -107,12 +107,11 @@ pub fn sample_series(episodes: u32, shots_per_episode: u32) -> Project {
             if e == 1 {
                 video_jobs.extend(episode.scenes.iter().flat_map(|s| &s.shots).map(|shot| {
                     VideoJob {
-                        shot_id: shot.id.clone(),
                         provider_job_id: Some(format!("video_{}", shot.id)),
                         status: VideoJobStatus::Completed,
                         clip_ref: Some(shot.id.clone()),
                         cost: Some(Micros(250_000)),
-                        error: None,
+                        ..VideoJob::pending(&shot.id)
                     }
                 }));
             }

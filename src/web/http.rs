@@ -95,6 +95,11 @@ impl CancelHandle {
     pub fn is_cancelled(&self) -> bool {
         self.controller.signal().aborted()
     }
+
+    /// The signal that fires when the handle is cancelled (for other requests and timers).
+    pub fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
 }
 
 impl Default for CancelHandle {

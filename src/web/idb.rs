@@ -325,6 +325,32 @@ impl Db {
         committed(&tx).await
     }
 
+    /// Writes a browser value as it is (a clip's `Blob`: structured clone, no JSON), in its own
+    /// transaction, and waits until it is committed.
+    pub async fn put_raw(
+        &self,
+        store: &str,
+        key: &str,
+        value: &JsValue,
+    ) -> Result<(), StorageError> {
+        let tx = self.tx(store, IdbTransactionMode::Readwrite)?;
+        tx.object_store(store)
+            .and_then(|s| s.put_with_key(value, &key.into()))
+            .map_err(StorageError::from_js)?;
+        committed(&tx).await
+    }
+
+    /// Reads a value written with [`Self::put_raw`]; `None` when there is none.
+    pub async fn get_raw(&self, store: &str, key: &str) -> Result<Option<JsValue>, StorageError> {
+        let tx = self.tx(store, IdbTransactionMode::Readonly)?;
+        let req = tx
+            .object_store(store)
+            .and_then(|s| s.get(&key.into()))
+            .map_err(StorageError::from_js)?;
+        let value = request(&req).await?;
+        Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+    }
+
     /// Deletes one record.
     pub async fn delete(&self, store: &str, key: &str) -> Result<(), StorageError> {
         let tx = self.tx(store, IdbTransactionMode::Readwrite)?;

@@ -10,3 +10,4 @@ pub mod prefs;
 pub mod pwa;
 pub mod share_link;
 pub mod tabs;
+pub mod video;

@@ -28,18 +28,48 @@ pub const SHOWN_ENTRIES: usize = 200;
 /// in the book. A profile the book no longer has falls back to the book's first profile; a
 /// price set it no longer has prices nothing, and the entry is flagged unpriced.
 pub fn price_call(book: &PriceBook, call: &CallSummary<'_>) -> LedgerEntry {
+    let (profile, prices) = profile_prices(book, &call.connection.price_profile_id);
+    LedgerEntry::priced(call, &prices, &profile)
+}
+
+/// The profile a connection's calls are priced under and its price set, as [`price_call`]
+/// finds them (an empty set when the book no longer has the profile's).
+pub fn profile_prices(book: &PriceBook, profile_id: &str) -> (Profile, PriceSet) {
     let profile = book
-        .profile(&call.connection.price_profile_id)
+        .profile(profile_id)
         .or_else(|| book.profiles.first())
         .cloned()
         .unwrap_or_else(|| Profile::defaults().remove(0));
-    let empty = PriceSet {
-        id: profile.price_set.clone(),
-        name: String::new(),
-        prices: Vec::new(),
-    };
-    let prices = book.price_set(&profile.price_set).unwrap_or(&empty);
-    LedgerEntry::priced(call, prices, &profile)
+    let prices = book
+        .price_set(&profile.price_set)
+        .cloned()
+        .unwrap_or_else(|| PriceSet {
+            id: profile.price_set.clone(),
+            name: String::new(),
+            prices: Vec::new(),
+        });
+    (profile, prices)
+}
+
+/// The Studio's ledger signal, provided by the Studio page so that panels which make calls can
+/// show them in the ledger at once.
+#[derive(Clone, Copy)]
+pub struct StudioLedger(pub RwSignal<Vec<LedgerEntry>>);
+
+/// Records a priced call in IndexedDB and in the Studio's ledger (when the page provides one,
+/// read with `use_context` before the call started); a storage failure goes to the page's
+/// banner.
+pub async fn record_and_show(
+    entry: LedgerEntry,
+    ledger: Option<StudioLedger>,
+    storage_error: RwSignal<Option<StorageError>>,
+) {
+    if let Err(e) = record_call(&entry).await {
+        storage_error.try_set(Some(e));
+    }
+    if let Some(StudioLedger(ledger)) = ledger {
+        ledger.try_update(|entries| entries.push(entry));
+    }
 }
 
 /// Appends `entry` to the IndexedDB ledger and waits until it is stored.

@@ -2,6 +2,7 @@
 
 pub mod book_editing;
 pub mod catalog_editor;
+pub mod clips_panel;
 pub mod connections;
 pub mod header;
 pub mod ledger_view;
@@ -11,6 +12,7 @@ pub mod profiles_editor;
 pub mod project_editor;
 pub mod projects;
 pub mod routes_editor;
+pub mod script_panel;
 pub mod share_panel;
 pub mod shot_card;
 pub mod storyboard_sheet;

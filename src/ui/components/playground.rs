@@ -113,7 +113,13 @@ struct RunReport {
 /// The chat request a route sends for `prompt`: the route's model, temperature, token limit
 /// and response format.
 fn request_for(route: &Route, prompt: &str) -> ChatRequest {
-    let request = ChatRequest::new(route.model.clone(), vec![ChatMessage::user(prompt)]);
+    route_request(route, vec![ChatMessage::user(prompt)])
+}
+
+/// The chat request a route sends with `messages`: the route's model, temperature, token limit
+/// and response format.
+pub(crate) fn route_request(route: &Route, messages: Vec<ChatMessage>) -> ChatRequest {
+    let request = ChatRequest::new(route.model.clone(), messages);
     let Some(settings) = route.chat_settings() else {
         return request;
     };

@@ -1111,6 +1111,8 @@ pub fn ProjectEditor(
                 <ProjectSettings model/>
                 <CharacterList model/>
                 <Snapshots model/>
+                <crate::ui::components::script_panel::ScriptPanel model/>
+                <crate::ui::components::clips_panel::ClipsPanel model/>
                 <section class="ds-proj-section" aria-labelledby="proj-board-title">
                     <h3 id="proj-board-title">{t("分集与分镜", "Episodes and storyboard")}</h3>
                     <div class="ds-proj-board" style:--ds-shot-ratio=ratio>

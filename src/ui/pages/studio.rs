@@ -2,7 +2,7 @@
 //! playground and the usage ledger.
 
 use crate::domain::ledger::LedgerEntry;
-use crate::ui::components::ledger_view::{load_ledger, LedgerView};
+use crate::ui::components::ledger_view::{load_ledger, LedgerView, StudioLedger};
 use crate::ui::components::playground::Playground;
 use crate::ui::components::projects::ProjectsPanel;
 use crate::ui::i18n::{t, use_lang};
@@ -17,6 +17,7 @@ pub fn StudioPage() -> impl IntoView {
     let state = use_app_state();
     let lang = use_lang();
     let ledger = RwSignal::new(Vec::<LedgerEntry>::new());
+    provide_context(StudioLedger(ledger));
     spawn_local(async move {
         match load_ledger().await {
             Ok((entries, damaged)) => {

@@ -1,0 +1,237 @@
+//! The video adapter: submit a job, read its state, download the finished clip, keep clips in
+//! IndexedDB (`clips`) and play them from blob URLs. The pure half (shapes, bodies, paths, job
+//! parsing, the polling schedule) is [`crate::domain::video_job`].
+//!
+//! Like the chat adapter, requests go only to the connection's base URL with `Authorization`
+//! and `Content-Type`, never follow redirects and never send cookies; a `video_url` outside the
+//! base URL (a CDN link) is fetched without the key. Error text is redacted before it is kept.
+
+use js_sys::Promise;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    Blob, Headers, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
+};
+
+use crate::domain::api_error::{classify, redact, ApiError};
+use crate::domain::connection::{
+    endpoint, headers_for, may_send_key, validate_base_url, ApiKey, Connection,
+};
+use crate::domain::i18n::Lang;
+use crate::domain::ratelimit::RateLimitHeaders;
+use crate::domain::video_job::{parse_job, JobReadError, JobState, VideoShape};
+use crate::web::http::CancelHandle;
+use crate::web::idb::{self, StorageError, CLIPS};
+
+/// Why a video call failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VideoError {
+    /// The HTTP call failed (status, network, cancel), with the provider's message redacted.
+    Api(ApiError),
+    /// The reply was not a job.
+    Read(JobReadError),
+    /// A completed job without a clip link.
+    NoClip,
+}
+
+impl VideoError {
+    /// A stable identifier for `data-kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VideoError::Api(error) => error.kind(),
+            VideoError::Read(_) => "malformed_job",
+            VideoError::NoClip => "no_clip",
+        }
+    }
+
+    /// The message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            VideoError::Api(error) => error.message(lang),
+            VideoError::Read(error) => error.message(lang),
+            VideoError::NoClip => lang
+                .pick(
+                    "任务已完成，但接口没有给出视频地址。",
+                    "The job completed but the API gave no link to the clip.",
+                )
+                .into(),
+        }
+    }
+
+    /// Whether checking the job again may help (a network blip, a rate limit, a 5xx).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, VideoError::Api(error) if error.can_retry())
+    }
+}
+
+/// Sends one request to `url`, with the key only when `url` is under the connection's base URL.
+async fn send(
+    conn: &Connection,
+    key: &ApiKey,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    cancel: Option<&CancelHandle>,
+) -> Result<Response, VideoError> {
+    let network = || VideoError::Api(ApiError::network(false));
+    let window = web_sys::window().ok_or_else(network)?;
+    let base = validate_base_url(&conn.base_url).map_err(|_| network())?;
+    let headers = Headers::new().map_err(|_| network())?;
+    if may_send_key(base.as_str(), url) {
+        for (name, value) in headers_for(key) {
+            headers
+                .set(name, &value)
+                .map_err(|_| VideoError::Api(ApiError::InvalidKey))?;
+        }
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_headers_headers(&headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_mode(RequestMode::Cors);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_redirect(RequestRedirect::Error);
+    if let Some(cancel) = cancel {
+        if cancel.is_cancelled() {
+            return Err(VideoError::Api(ApiError::Cancelled));
+        }
+        init.set_signal(Some(&cancel.signal()));
+    }
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| {
+            if cancel.is_some_and(CancelHandle::is_cancelled) {
+                VideoError::Api(ApiError::Cancelled)
+            } else {
+                network()
+            }
+        })?
+        .unchecked_into::<Response>();
+    if response.ok() {
+        return Ok(response);
+    }
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let error = classify(
+        response.status(),
+        &redact(&text, key.expose()),
+        &RateLimitHeaders::default(),
+    );
+    Err(VideoError::Api(error.redacted(key.expose())))
+}
+
+/// Reads a job from a response.
+async fn job_of(response: Response, key: &ApiKey) -> Result<JobState, VideoError> {
+    let text = JsFuture::from(
+        response
+            .text()
+            .map_err(|_| VideoError::Api(ApiError::network(false)))?,
+    )
+    .await
+    .map_err(|_| VideoError::Api(ApiError::network(false)))?
+    .as_string()
+    .unwrap_or_default();
+    parse_job(&text).map_err(|e| VideoError::Read(JobReadError(redact(&e.0, key.expose()))))
+}
+
+/// Submits a job: `POST {base}{shape.submit_path()}` with `body`.
+pub async fn submit(
+    conn: &Connection,
+    key: &ApiKey,
+    shape: VideoShape,
+    body: &Value,
+    cancel: Option<&CancelHandle>,
+) -> Result<JobState, VideoError> {
+    let url = endpoint(&conn.base_url, shape.submit_path());
+    let response = send(conn, key, "POST", &url, Some(&body.to_string()), cancel).await?;
+    job_of(response, key).await
+}
+
+/// Reads a job's state.
+pub async fn status(
+    conn: &Connection,
+    key: &ApiKey,
+    shape: VideoShape,
+    id: &str,
+    cancel: Option<&CancelHandle>,
+) -> Result<JobState, VideoError> {
+    let path = shape
+        .status_path(id)
+        .ok_or_else(|| VideoError::Read(JobReadError(format!("id `{id}`"))))?;
+    let response = send(
+        conn,
+        key,
+        "GET",
+        &endpoint(&conn.base_url, &path),
+        None,
+        cancel,
+    )
+    .await?;
+    job_of(response, key).await
+}
+
+/// Downloads a completed job's clip.
+pub async fn download(
+    conn: &Connection,
+    key: &ApiKey,
+    shape: VideoShape,
+    job: &JobState,
+    cancel: Option<&CancelHandle>,
+) -> Result<Blob, VideoError> {
+    let url = match (shape.content_path(&job.id), &job.video_url) {
+        (Some(path), _) => endpoint(&conn.base_url, &path),
+        (None, Some(url)) => url.clone(),
+        (None, None) => return Err(VideoError::NoClip),
+    };
+    let response = send(conn, key, "GET", &url, None, cancel).await?;
+    let blob = JsFuture::from(
+        response
+            .blob()
+            .map_err(|_| VideoError::Api(ApiError::network(false)))?,
+    )
+    .await
+    .map_err(|_| VideoError::Api(ApiError::network(false)))?;
+    blob.dyn_into::<Blob>()
+        .map_err(|_| VideoError::Api(ApiError::malformed("not a file")))
+}
+
+/// Keeps a clip in the `clips` store under `clip_ref` (provider links expire).
+pub async fn store_clip(clip_ref: &str, blob: &Blob) -> Result<(), StorageError> {
+    idb::shared().await?.put_raw(CLIPS, clip_ref, blob).await
+}
+
+/// A stored clip.
+pub async fn load_clip(clip_ref: &str) -> Result<Option<Blob>, StorageError> {
+    let value = idb::shared().await?.get_raw(CLIPS, clip_ref).await?;
+    Ok(value.and_then(|v| v.dyn_into::<Blob>().ok()))
+}
+
+/// A URL the page can play a blob from (revoke it with `Url::revoke_object_url` when done).
+pub fn object_url(blob: &Blob) -> Option<String> {
+    web_sys::Url::create_object_url_with_blob(blob).ok()
+}
+
+/// Waits `ms` milliseconds, or less when `cancel` fires.
+pub async fn sleep(ms: u32, cancel: Option<&CancelHandle>) {
+    let delay = i32::try_from(ms).unwrap_or(i32::MAX);
+    let signal = cancel.map(CancelHandle::signal);
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay);
+        }
+        if let Some(signal) = &signal {
+            let _ = signal.add_event_listener_with_callback("abort", &resolve);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

@@ -1,0 +1,231 @@
+// The production pipeline in the Studio of a release build, against the sandbox: a Fountain
+// script imported into an episode and imported again after edits (no duplicates, shots kept),
+// a scene enhanced through the narrative route (streamed, diffed, accepted, still there after a
+// reload, recorded in the ledger), a hostile model reply and a hostile script shown as text, and
+// an episode's clips generated with a reload in the middle: no job submitted twice (the
+// sandbox's video stats), every clip stored and playing from a blob URL, a failed clip retried.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import {
+  launch, newContext, open, screenshot, sandboxStats, sandboxConfig, sandboxReset, SANDBOX_URL,
+} from './harness.mjs';
+import { addSandboxConnection, gotoStudio, dumpIndexedDb, storedLedger } from './connection-steps.mjs';
+
+const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
+const HOSTILE = new URL('../fixtures/scripts/hostile.fountain', import.meta.url);
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function listReady(page) {
+  await page.waitForSelector('[data-testid="projects"][data-ready="true"]', { timeout: 20000 });
+}
+
+async function editorReady(page) {
+  await page.waitForSelector('[data-testid="project-editor"][data-rendered="true"]', { timeout: 20000 });
+}
+
+/** Opens the project called `name` from the list. */
+async function openProject(page, name) {
+  await listReady(page);
+  await page.locator('[data-testid="proj-item"]').filter({
+    has: page.locator('[data-testid="proj-name"]', { hasText: name }),
+  }).getByTestId('proj-open').click();
+  await editorReady(page);
+}
+
+/** Waits for the autosave indicator to say "saved". */
+async function saved(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid="save-status"]')?.dataset.state === 'saved', null, { timeout: 10000 });
+}
+
+async function sceneIds(page) {
+  return page.$$eval('[data-testid="pipe-scene"]', (els) => els.map((e) => e.dataset.id));
+}
+
+/** Picks a script file for the import input and waits for its notice. */
+async function importFile(page, name, text) {
+  const seq = await page.evaluate(() => Number(document.querySelector('[data-testid="script-notice"]')?.dataset.seq ?? 0));
+  await page.getByTestId('script-file').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="script-notice"]')?.dataset.seq ?? 0) > n, seq, { timeout: 10000 });
+  return page.getByTestId('script-notice');
+}
+
+/** The stored copy of the project called `name`, once `ready(project)` holds (5 s at most). */
+async function storedProject(page, name, ready = () => true) {
+  let found;
+  for (let i = 0; i < 50; i++) {
+    const dump = await dumpIndexedDb(page);
+    const projects = (dump.projects ?? []).map(([, v]) => (typeof v === 'string' ? JSON.parse(v) : v));
+    found = projects.find((p) => p.name === name);
+    if (found && ready(found)) return found;
+    await page.waitForTimeout(100);
+  }
+  return found;
+}
+
+test('script in, enhance, clips with a reload in the middle, nothing submitted twice', { timeout: 240000 }, async () => {
+  await sandboxReset();
+  // Jobs take a few seconds, so the reload lands while they render.
+  await sandboxConfig({ video: { queued_ms: 500, render_ms: 10000 } });
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const dialogs = [];
+  const { page, problems } = await open(ctx, '/settings');
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await addSandboxConnection(page, SANDBOX_URL);
+  await gotoStudio(page);
+  await listReady(page);
+  const NAME = 'Pipeline e2e';
+  await page.getByTestId('proj-new-name').fill(NAME);
+  await page.getByTestId('proj-create').click();
+  await editorReady(page);
+
+  // --- Script in: three numbered scenes become e1-s1..e1-s3 in a new episode.
+  const fixture = await readFile(FIXTURE, 'utf8');
+  let notice = await importFile(page, 'pipeline_ep1.fountain', fixture);
+  assert.equal(await notice.getAttribute('data-kind'), 'imported', await notice.textContent());
+  assert.deepEqual(await sceneIds(page), ['e1-s1', 'e1-s2', 'e1-s3']);
+  // The storyboard below shows the same scenes.
+  assert.equal(await page.locator('[data-testid="scene"]').count(), 3);
+
+  // A shot in scene 1, then an edited script: scene 1 changed, a new scene 4; no duplicates.
+  await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-add"]').click();
+  await saved(page);
+  const edited = fixture.replace('你终于舍得开灯了？', '你终于舍得开灯了？我回来了。')
+    + '\nEXT. 天台 - 夜 #4#\n\n风很大。[[sandbox:malformed=html]] 林梅站在边缘。\n';
+  notice = await importFile(page, 'pipeline_ep1.fountain', edited);
+  assert.match(await notice.textContent(), /1 scenes added, 1 updated, 2 unchanged/);
+  const ids = await sceneIds(page);
+  assert.deepEqual(ids, ['e1-s1', 'e1-s2', 'e1-s3', 'e1-s4']);
+  assert.equal(new Set(ids).size, ids.length, 'no duplicated scene');
+  assert.equal(await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-card"]').count(), 1, 'the shot is kept');
+  await saved(page);
+  let stored = await storedProject(page, NAME, (p) => p.episodes[0]?.scenes.length === 4 && /我回来了/.test(p.episodes[0].scenes[0].script_text));
+  assert.equal(stored.episodes.length, 1);
+  assert.equal(stored.episodes[0].scenes.length, 4);
+  assert.match(stored.episodes[0].scenes[0].script_text, /我回来了/);
+
+  // --- Enhance scene 2: streamed, diffed, accepted, saved.
+  const before2 = stored.episodes[0].scenes[1].script_text;
+  await page.locator('[data-testid="pipe-scene"][data-id="e1-s2"] [data-testid="scene-enhance"]').click();
+  await page.waitForSelector('[data-testid="enhance-panel"][data-state="done"]', { timeout: 30000 });
+  const rewrite = await page.getByTestId('enhance-output').textContent();
+  assert.ok(rewrite.length > 0, 'a rewrite arrived');
+  assert.notEqual(rewrite, before2);
+  const marks = await page.locator('[data-testid="enhance-diff"] ins, [data-testid="enhance-diff"] del').count();
+  assert.ok(marks > 0, 'the diff marks changes');
+  // The diff gives both texts back.
+  const diffNew = await page.$$eval('[data-testid="enhance-diff"] [data-change]', (els) => els.filter((e) => e.dataset.change !== 'removed').map((e) => e.textContent).join(''));
+  assert.equal(diffNew, rewrite);
+  await page.getByTestId('enhance-accept').click();
+  stored = await storedProject(page, NAME, (p) => p.episodes[0].scenes[1].script_text === rewrite);
+  assert.equal(stored.episodes[0].scenes[1].script_text, rewrite);
+  const ledger = await storedLedger(page);
+  const narrative = ledger.filter((e) => e.task === 'narrative');
+  assert.equal(narrative.length, 1, 'the enhance call is in the ledger');
+  assert.ok(narrative[0].prompt_tokens > 0 && narrative[0].outcome === 'ok');
+
+  // --- A hostile model reply is text: scene 4's note tells the sandbox to answer with markup.
+  await page.locator('[data-testid="pipe-scene"][data-id="e1-s4"] [data-testid="scene-enhance"]').click();
+  await page.waitForSelector('[data-testid="enhance-panel"][data-state="done"][data-scene="e1-s4"]', { timeout: 30000 });
+  const hostileText = await page.getByTestId('enhance-output').textContent();
+  assert.match(hostileText, /<img src=x onerror=alert\(1\)>/);
+  assert.equal(await page.locator('[data-testid="enhance-panel"] img, [data-testid="enhance-panel"] script').count(), 0);
+    await page.getByTestId('enhance-reject').click();
+  await page.getByTestId('enhance-panel').waitFor({ state: 'detached' });
+
+  // --- The character bible is a stable prefix: the same scene's prompt again hits the cache,
+  // and the cached tokens the sandbox reports are shown.
+  await page.locator('[data-testid="pipe-scene"][data-id="e1-s4"] [data-testid="scene-enhance"]').click();
+  await page.waitForSelector('[data-testid="enhance-panel"][data-state="done"][data-scene="e1-s4"]', { timeout: 30000 });
+  const cached = Number(await page.getByTestId('enhance-usage').getAttribute('data-cached'));
+  assert.ok(cached > 0, `cached prompt tokens reported: ${cached}`);
+  assert.ok(Number(await page.getByTestId('bible-savings').getAttribute('data-cached')) >= cached);
+  const billed = (await sandboxStats()).billed;
+  assert.equal(billed.cached_tokens, cached, 'the shown cached tokens are what the sandbox billed as cached');
+  await page.getByTestId('enhance-reject').click();
+
+  // --- Clips: three shots (one told to fail), the episode run, a reload in the middle.
+  await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-add"]').click();
+  await page.locator('[data-testid="scene"][data-id="e1-s2"] [data-testid="shot-add"]').click();
+  const failing = page.locator('[data-testid="scene"][data-id="e1-s2"] [data-testid="shot-action"]').first();
+  await failing.fill('林梅转身离开 [[sandbox:video=fail]]');
+  await failing.blur();
+  await saved(page);
+  const rows = page.getByTestId('clip-row');
+  assert.equal(await rows.count(), 3);
+  assert.match(await page.getByTestId('clip-sent').first().textContent(), /^5 s · 1080x1920$/);
+  await page.getByTestId('clips-first-poll').fill('0.5');
+  await page.getByTestId('clips-first-poll').blur();
+    await page.getByTestId('clips-generate').click();
+  // Two at a time: the first two shots have their provider ids (stored before polling) and
+  // render; the third waits for a free slot. Reload now.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="clip-row"]')];
+    return rows.length === 3 && rows.filter((r) => r.dataset.job).length === 2 && rows[2].dataset.status === 'none';
+  }, null, { timeout: 20000 });
+  const midway = await sandboxStats();
+  assert.equal(midway.video.submitted, 2);
+  assert.equal(midway.video.completed, 0, 'the reload happens before the jobs finish');
+  stored = await storedProject(page, NAME, (p) => p.video_jobs.filter((j) => j.provider_job_id).length === 2);
+  assert.equal(stored.video_jobs.filter((j) => j.provider_job_id).length, 2, 'job ids are stored before polling');
+
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    await openProject(page, NAME);
+  // Polling of the two sent jobs resumes by itself; Generate sends the third shot only.
+  await page.waitForSelector('[data-testid="clips-busy"][data-busy="true"]', { timeout: 20000 });
+  await page.getByTestId('clips-generate').click();
+  // Two clips finish and play, the failing one fails.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="clip-row"]')];
+    return rows.filter((r) => r.dataset.status === 'completed').length === 2
+      && rows.filter((r) => r.dataset.status === 'failed').length === 1;
+  }, null, { timeout: 60000 });
+  let stats = await sandboxStats();
+  assert.equal(stats.video.submitted, 3, 'no job submitted again after the reload');
+  assert.equal(stats.video.duplicates, 0);
+  assert.equal(await page.getByTestId('clips-succeeded').textContent(), '2');
+  assert.equal(await page.getByTestId('clips-failed').textContent(), '1');
+  assert.match(await page.getByTestId('clips-cost').textContent(), /^\$0\.5/);
+
+  // The failed clip is retried after its shot is fixed: a new job, not a duplicate.
+  await failing.fill('林梅转身离开');
+  await failing.blur();
+  await saved(page);
+  await page.locator('[data-testid="clip-row"][data-status="failed"] [data-testid="clip-retry"]').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="clip-row"]')]
+    .every((r) => r.dataset.status === 'completed'), null, { timeout: 60000 });
+  stats = await sandboxStats();
+  assert.equal(stats.video.submitted, 4);
+  assert.equal(stats.video.duplicates, 0);
+  assert.equal(stats.video.completed, 3);
+
+  // Every clip plays from a blob URL out of IndexedDB.
+  await page.waitForFunction(() => {
+    const videos = [...document.querySelectorAll('[data-testid="clip-video"]')];
+    return videos.length === 3 && videos.every((v) => v.src.startsWith('blob:') && (v.readyState > 0 || v.duration > 0));
+  }, null, { timeout: 20000 });
+  const dump = await dumpIndexedDb(page);
+  assert.equal((dump.clips ?? []).length, 3, 'the clips are stored');
+
+  // The enhanced text is still there after the reload.
+  stored = await storedProject(page, NAME);
+  assert.equal(stored.episodes[0].scenes[1].script_text, rewrite);
+  await page.locator('[data-testid="scene"][data-id="e1-s2"] summary').click();
+  assert.equal(await page.locator('[data-testid="scene"][data-id="e1-s2"] [data-testid="scene-script"]').inputValue(), rewrite);
+
+  // --- A hostile script file: its markup is text in the page.
+  notice = await importFile(page, 'hostile.fountain', await readFile(HOSTILE, 'utf8'));
+  assert.equal(await notice.getAttribute('data-kind'), 'imported');
+  const headings = await page.$$eval('[data-testid="pipe-scene"] .ds-pipe-scene__heading', (els) => els.map((e) => e.textContent));
+  assert.ok(headings.some((h) => h.includes('<SCRIPT>ALERT(1)</SCRIPT>')), headings.join(' | '));
+  assert.equal(await page.locator('[data-testid="script-panel"] script, [data-testid="script-panel"] img, [data-testid="project-editor"] iframe').count(), 0);
+
+  await screenshot(page, 'pipeline');
+  assert.deepEqual(dialogs, [], 'no script ran');
+  assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  await ctx.close();
+});
