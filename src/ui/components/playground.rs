@@ -112,7 +112,7 @@ struct RunReport {
 
 /// The chat request a route sends for `prompt`: the route's model, temperature, token limit
 /// and response format.
-fn request_for(route: &Route, prompt: &str) -> ChatRequest {
+pub(crate) fn request_for(route: &Route, prompt: &str) -> ChatRequest {
     let request = ChatRequest::new(route.model.clone(), vec![ChatMessage::user(prompt)]);
     let Some(settings) = route.chat_settings() else {
         return request;
@@ -138,7 +138,7 @@ fn request_for(route: &Route, prompt: &str) -> ChatRequest {
 }
 
 /// A route as the picker lists it: "剧本初稿 · deepseek-v3.2".
-fn route_label(route: &Route, lang: Lang) -> String {
+pub(crate) fn route_label(route: &Route, lang: Lang) -> String {
     format!("{} · {}", route.task.label(lang), route.model)
 }
 
