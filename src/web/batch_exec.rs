@@ -565,28 +565,14 @@ impl Executor {
     /// The user's consent to send the unknown-outcome items again (each may be billed twice).
     pub fn resend_unknown(&self) -> usize {
         let mut count = 0;
-        self.act(|batch| {
-            let ids: Vec<String> = batch
-                .items
-                .iter()
-                .filter(|item| matches!(item.state, ItemState::OutcomeUnknown { .. }))
-                .map(|item| item.id.clone())
-                .collect();
-            count = batch.resend_unknown(&ids).unwrap_or(0);
-        });
+        self.act(|batch| count = batch.resend_unknown(&unknown_ids(batch)).unwrap_or(0));
         count
     }
 
     /// The user gives up on the unknown-outcome items: they count as failed, nothing is resent.
     pub fn mark_unknown_failed(&self) {
         self.act(|batch| {
-            let ids: Vec<String> = batch
-                .items
-                .iter()
-                .filter(|item| matches!(item.state, ItemState::OutcomeUnknown { .. }))
-                .map(|item| item.id.clone())
-                .collect();
-            for id in ids {
+            for id in unknown_ids(batch) {
                 let _ = batch.mark_unknown_failed(&id);
             }
         });
@@ -862,6 +848,16 @@ impl Executor {
             });
         }
     }
+}
+
+/// The ids of the items whose outcome is unknown.
+fn unknown_ids(batch: &Batch) -> Vec<String> {
+    batch
+        .items
+        .iter()
+        .filter(|item| matches!(item.state, ItemState::OutcomeUnknown { .. }))
+        .map(|item| item.id.clone())
+        .collect()
 }
 
 fn lock_name(batch_id: &str) -> String {

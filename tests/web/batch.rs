@@ -14,18 +14,9 @@ use duanju_studio::web::batch_exec::{self, BatchMeta, Executor, SendFuture, Tran
 use duanju_studio::web::http::CallOutcome;
 use duanju_studio::web::idb::{Db, LEDGER};
 use duanju_studio::web::tabs;
-use wasm_bindgen_futures::JsFuture;
+use super::drafts::sleep;
 use wasm_bindgen_test::*;
 
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    JsFuture::from(promise).await.unwrap();
-}
 
 fn connection() -> Connection {
     Connection::from_preset("sandbox", Preset::LocalSandbox, "relay", Lang::En)

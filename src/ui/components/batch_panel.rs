@@ -17,12 +17,10 @@ use crate::domain::estimate::PriceBook;
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::{grand_total, LedgerEntry};
 use crate::domain::money::{format_count, Currency, Money};
-use crate::domain::pricing::PriceSet;
-use crate::domain::profile::Profile;
 use crate::domain::routing::TaskType;
 use crate::domain::token_estimate::Calibration;
-use crate::ui::components::ledger_view::{exact_amount, millis};
-use crate::ui::components::playground::{request_for, route_label};
+use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
+use crate::ui::components::playground::{chat_routes, request_for, route_label};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
 use crate::web::batch_exec::{self, http_transport, BatchMeta, BatchPulse, Executor, Snapshot};
@@ -61,24 +59,6 @@ pub struct BatchPlan {
     pub meta: BatchMeta,
 }
 
-/// The profile and price set that price calls on `connection` (as the ledger does).
-fn pricing_of(book: &PriceBook, connection: &Connection) -> (PriceSet, Profile) {
-    let profile = book
-        .profile(&connection.price_profile_id)
-        .or_else(|| book.profiles.first())
-        .cloned()
-        .unwrap_or_else(|| Profile::defaults().remove(0));
-    let prices = book
-        .price_set(&profile.price_set)
-        .cloned()
-        .unwrap_or_else(|| PriceSet {
-            id: profile.price_set.clone(),
-            name: String::new(),
-            prices: Vec::new(),
-        });
-    (prices, profile)
-}
-
 /// Builds the items of `request` on `connection` and quotes them: input tokens estimated from
 /// each prompt (CJK and Latin counted apart), plus the route's `max_tokens`.
 pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequest) -> BatchPlan {
@@ -105,7 +85,7 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
             (item, chat)
         })
         .collect();
-    let (prices, profile) = pricing_of(book, connection);
+    let (prices, profile) = pricing_for(book, connection);
     let only_items: Vec<BatchItem> = items.iter().map(|(item, _)| item.clone()).collect();
     let quote = quote(&only_items, &prices, &profile);
     let config = BatchConfig {
@@ -500,16 +480,7 @@ pub fn BatchPanel() -> impl IntoView {
     let budget = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
 
-    let routes = Memo::new(move |_| {
-        state.book.with(|book| {
-            book.routes
-                .routes()
-                .iter()
-                .filter(|route| route.chat_settings().is_some())
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
+    let routes = Memo::new(move |_| state.book.with(chat_routes));
     let budget_money = Memo::new(move |_| {
         let text = budget.get();
         let text = text.trim();

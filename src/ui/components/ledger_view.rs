@@ -5,6 +5,7 @@
 //! its connection's profile ([`LedgerEntry::priced`]) and [`record_call`] appends it to the
 //! IndexedDB `ledger` store. The Playground and the connection test both use them.
 
+use crate::domain::connection::Connection;
 use crate::domain::estimate::PriceBook;
 use crate::domain::ledger::{
     grand_total, ledger_to_csv, timestamp_utc, totals_by, CallSummary, Grouping, LedgerEntry,
@@ -28,18 +29,27 @@ pub const SHOWN_ENTRIES: usize = 200;
 /// in the book. A profile the book no longer has falls back to the book's first profile; a
 /// price set it no longer has prices nothing, and the entry is flagged unpriced.
 pub fn price_call(book: &PriceBook, call: &CallSummary<'_>) -> LedgerEntry {
+    let (prices, profile) = pricing_for(book, call.connection);
+    LedgerEntry::priced(call, &prices, &profile)
+}
+
+/// The price set and profile that price calls on `connection` now (see [`price_call`]); batches
+/// quote with them and keep them as their price snapshot.
+pub fn pricing_for(book: &PriceBook, connection: &Connection) -> (PriceSet, Profile) {
     let profile = book
-        .profile(&call.connection.price_profile_id)
+        .profile(&connection.price_profile_id)
         .or_else(|| book.profiles.first())
         .cloned()
         .unwrap_or_else(|| Profile::defaults().remove(0));
-    let empty = PriceSet {
-        id: profile.price_set.clone(),
-        name: String::new(),
-        prices: Vec::new(),
-    };
-    let prices = book.price_set(&profile.price_set).unwrap_or(&empty);
-    LedgerEntry::priced(call, prices, &profile)
+    let prices = book
+        .price_set(&profile.price_set)
+        .cloned()
+        .unwrap_or_else(|| PriceSet {
+            id: profile.price_set.clone(),
+            name: String::new(),
+            prices: Vec::new(),
+        });
+    (prices, profile)
 }
 
 /// Appends `entry` to the IndexedDB ledger and waits until it is stored.

@@ -8,6 +8,7 @@
 //! panel stuck.
 
 use crate::domain::api_error::ApiError;
+use crate::domain::estimate::PriceBook;
 use crate::domain::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::{CallSummary, LedgerEntry};
@@ -137,6 +138,16 @@ pub(crate) fn request_for(route: &Route, prompt: &str) -> ChatRequest {
     }
 }
 
+/// The chat routes of the book: a video route does not answer a prompt with text.
+pub(crate) fn chat_routes(book: &PriceBook) -> Vec<Route> {
+    book.routes
+        .routes()
+        .iter()
+        .filter(|route| route.chat_settings().is_some())
+        .cloned()
+        .collect()
+}
+
 /// A route as the picker lists it: "剧本初稿 · deepseek-v3.2".
 pub(crate) fn route_label(route: &Route, lang: Lang) -> String {
     format!("{} · {}", route.task.label(lang), route.model)
@@ -182,17 +193,7 @@ pub fn Playground(
     let problem = RwSignal::new(None::<RunProblem>);
     let cancel = StoredValue::new_local(None::<CancelHandle>);
 
-    // Chat routes only: a video route does not answer a prompt with text.
-    let routes = Memo::new(move |_| {
-        state.book.with(|book| {
-            book.routes
-                .routes()
-                .iter()
-                .filter(|route| route.chat_settings().is_some())
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
+    let routes = Memo::new(move |_| state.book.with(chat_routes));
     let route = Memo::new(move |_| {
         state
             .book
