@@ -27,6 +27,8 @@ use crate::web::batch_exec::{self, http_transport, BatchMeta, BatchPulse, Execut
 use crate::web::idb;
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use leptos::task::spawn_local;
 
 /// What a feature asks the Studio to run: one request per prompt on the route of `task`.
@@ -107,6 +109,9 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
     }
 }
 
+/// How often a running batch refreshes the page, at most (ms).
+const UI_REFRESH_MS: u64 = 200;
+
 thread_local! {
     /// The executors this page runs, kept across Studio visits: leaving the Studio does not
     /// stop a batch, and coming back shows it again.
@@ -169,18 +174,40 @@ impl BatchHandle {
         self.with(Executor::mark_unknown_failed);
     }
 
-    /// Follows `exec`: its changes go to [`Self::view`], its calls to `ledger`.
+    /// Follows `exec`: its changes go to [`Self::view`], its calls to `ledger`, at most every
+    /// [`UI_REFRESH_MS`]: rendering on every send and answer would keep the main thread busy,
+    /// delay the executor's timers and so cost throughput.
     fn attach(&self, exec: Executor, ledger: RwSignal<Vec<LedgerEntry>>) {
         let view = self.view;
         let problem = self.problem;
-        let watched = exec.clone();
-        exec.on_change(move || {
-            view.set(Some(watched.snapshot()));
-            if let Some(e) = watched.storage_error() {
-                problem.set(Some(e.message(Lang::En)));
+        let pending = Rc::new(Cell::new(false));
+        let entries = Rc::new(RefCell::new(Vec::<LedgerEntry>::new()));
+        let refresh = {
+            let (watched, pending, entries) = (exec.clone(), pending.clone(), entries.clone());
+            move || {
+                pending.set(false);
+                view.set(Some(watched.snapshot()));
+                if let Some(e) = watched.storage_error() {
+                    problem.set(Some(e.message(Lang::En)));
+                }
+                let new: Vec<LedgerEntry> = entries.borrow_mut().drain(..).collect();
+                if !new.is_empty() {
+                    ledger.update(|all| all.extend(new));
+                }
             }
+        };
+        let schedule = move || {
+            if !pending.replace(true) {
+                let refresh = refresh.clone();
+                set_timeout(refresh, std::time::Duration::from_millis(UI_REFRESH_MS));
+            }
+        };
+        let on_change = schedule.clone();
+        exec.on_change(on_change);
+        exec.on_ledger(move |entry| {
+            entries.borrow_mut().push(entry.clone());
+            schedule();
         });
-        exec.on_ledger(move |entry| ledger.update(|entries| entries.push(entry.clone())));
         view.set(Some(exec.snapshot()));
         RUNNING.with(|running| {
             let mut running = running.borrow_mut();
@@ -450,6 +477,16 @@ fn status_label(status: &BatchStatus, lang: Lang) -> String {
     }
 }
 
+/// When the last answer of the batch arrived (Unix ms): the end of its last recorded call.
+fn last_answer_ms(snapshot: &Snapshot) -> Option<f64> {
+    snapshot
+        .calls
+        .iter()
+        .flatten()
+        .map(|call| call.at_ms + call.latency_ms)
+        .reduce(f64::max)
+}
+
 fn eta_text(eta_ms: Option<f64>) -> String {
     match eta_ms {
         Some(ms) if ms.is_finite() => format!("{} s", (ms / 1000.0).ceil() as u64),
@@ -703,7 +740,9 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
     view! {
         <div class="ds-batch" data-testid="batch-view"
             data-status=move || status.get().map(|s| s.name()).unwrap_or("loading")
-            data-batch-id=move || view_signal.with(|v| v.as_ref().map(|s| s.batch.id.clone()).unwrap_or_default())>
+            data-batch-id=move || view_signal.with(|v| v.as_ref().map(|s| s.batch.id.clone()).unwrap_or_default())
+            data-last-answer-ms=move || view_signal.with(|v| v.as_ref().and_then(|s| last_answer_ms(s)).map(|ms| format!("{ms:.0}")).unwrap_or_default())
+            data-first-send-ms=move || view_signal.with(|v| v.as_ref().and_then(|s| s.batch.first_send_ms).map(|ms| format!("{ms:.0}")).unwrap_or_default())>
             <h3>{move || view_signal.with(|v| v.as_ref().map(|s| s.meta.label.clone()).unwrap_or_default())}</h3>
             <p data-testid="batch-status" role="status" aria-live="polite">
                 {move || status.get().map(|s| status_label(&s, lang.get())).unwrap_or_default()}
@@ -723,7 +762,7 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
                     <dd data-testid="batch-rate">{move || progress.get().map(|p| format!(
                         "{:.0} / {} rpm",
                         p.rate_rpm,
-                        p.limit_rpm.map_or("—".to_string(), |l| format!("{l:.0}"))
+                        p.limit_rpm.filter(|l| *l > 0.0).map_or("—".to_string(), |l| format!("{l:.0}"))
                     )).unwrap_or_default()}</dd>
                 </div>
                 <div><dt>{t("预计剩余", "ETA")}</dt><dd data-testid="batch-eta">{move || eta_text(progress.get().and_then(|p| p.eta_ms))}</dd></div>
