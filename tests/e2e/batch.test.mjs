@@ -139,3 +139,30 @@ test('insufficient_quota stops the batch with a clear message and nothing more i
   await screenshot(page, 'batch-insufficient-quota');
   await ctx.close();
 });
+
+test('a second tab does not run the batch but shows its progress live', async () => {
+  await sandboxReset();
+  await sandboxConfig({ rpm: 120, latency_ms: { min: 100, max: 300 } });
+  const { ctx, page } = await studio();
+  const prompts = Array.from({ length: 20 }, (_, i) => `[[sandbox:tokens=10]] 分镜 ${i + 1} 第二个标签页`);
+  await startBatch(page, prompts, 120);
+  await until(page, async (p) => (await count(p, 'done')) >= 2, { what: 'two items done' });
+
+  const other = await ctx.newPage();
+  await other.goto(page.url());
+  await other.waitForSelector('body[data-ready="true"]');
+  const remote = other.getByTestId('batch-remote');
+  await remote.waitFor({ timeout: 10000 });
+  const done = async () => Number((await remote.innerText()).match(/(\d+)\/20/)[1]);
+  const first = await done();
+  await until(other, async () => (await done()) > first, { what: 'the other tab to see progress' });
+  assert.equal(await other.getByTestId('batch-view').count(), 0, 'the second tab does not run the batch');
+
+  await until(page, async (p) => (await p.getByTestId('batch-view').getAttribute('data-status')) === 'finished',
+    { what: 'the batch to finish' });
+  assert.equal(await count(page, 'done'), 20);
+  const stats = await sandboxStats();
+  assert.equal(stats.billed.requests, 20, 'each item billed once, by one tab');
+  assert.equal(stats.duplicates, 0);
+  await ctx.close();
+});

@@ -23,7 +23,9 @@ use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
 use crate::ui::components::playground::{chat_routes, request_for, route_label};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
-use crate::web::batch_exec::{self, http_transport, BatchMeta, BatchPulse, Executor, Snapshot};
+use crate::web::batch_exec::{
+    self, http_transport, BatchMeta, BatchPulse, ExecError, Executor, Snapshot,
+};
 use crate::web::idb;
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use leptos::prelude::*;
@@ -46,6 +48,65 @@ pub struct BatchRequest {
     pub limits: Limits,
     /// The project the calls belong to, when any.
     pub project: Option<String>,
+}
+
+/// Why a batch cannot start or run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchProblem {
+    /// No connection is active.
+    NoConnection,
+    /// The active connection has no key.
+    NoKey,
+    /// A batch resumed after a reload, but this page has no key for its connection.
+    NoKeyToResume,
+    /// Another tab runs this batch.
+    LockedElsewhere,
+    /// Storing or reading the batch failed.
+    Exec(ExecError),
+}
+
+impl BatchProblem {
+    /// A stable identifier for `data-kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BatchProblem::NoConnection => "no_connection",
+            BatchProblem::NoKey => "no_key",
+            BatchProblem::NoKeyToResume => "no_key_to_resume",
+            BatchProblem::LockedElsewhere => "locked_elsewhere",
+            BatchProblem::Exec(_) => "storage",
+        }
+    }
+
+    /// The message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            BatchProblem::NoConnection => lang
+                .pick(
+                    "还没有连接。请先在「设置」中添加一个连接。",
+                    "There is no connection yet. Add one in Settings first.",
+                )
+                .into(),
+            BatchProblem::NoKey => lang
+                .pick(
+                    "当前连接还没有填写 API 密钥。请在「设置」中粘贴密钥。",
+                    "The active connection has no API key. Paste the key in Settings.",
+                )
+                .into(),
+            BatchProblem::NoKeyToResume => lang
+                .pick(
+                    "这个批量任务所用连接的 API 密钥不在本页中：请在「设置」中粘贴密钥后刷新页面继续。",
+                    "This page has no API key for the batch's connection: paste it in Settings, then reload to resume.",
+                )
+                .into(),
+            BatchProblem::LockedElsewhere => lang
+                .pick(
+                    "另一个标签页正在运行这个批量任务。",
+                    "Another tab is running this batch.",
+                )
+                .into(),
+            BatchProblem::Exec(e) => e.message(lang),
+        }
+    }
 }
 
 /// A batch ready to start: its items with their requests, its quote and its configuration.
@@ -124,7 +185,7 @@ pub struct BatchHandle {
     /// The batch's state after every change (`None` until it is stored).
     pub view: RwSignal<Option<Snapshot>>,
     /// Why it cannot run (storage failed, no key for its connection), if so.
-    pub problem: RwSignal<Option<String>>,
+    pub problem: RwSignal<Option<BatchProblem>>,
     exec: StoredValue<Option<Executor>, LocalStorage>,
 }
 
@@ -188,7 +249,7 @@ impl BatchHandle {
                 pending.set(false);
                 view.set(Some(watched.snapshot()));
                 if let Some(e) = watched.storage_error() {
-                    problem.set(Some(e.message(Lang::En)));
+                    problem.set(Some(BatchProblem::Exec(ExecError::Storage(e))));
                 }
                 let new: Vec<LedgerEntry> = entries.borrow_mut().drain(..).collect();
                 if !new.is_empty() {
@@ -278,12 +339,12 @@ pub fn use_batch_service() -> BatchService {
 impl BatchService {
     /// Quotes and starts `request` on the active connection. Returns at once: the handle's
     /// view fills in once the batch is stored, and sending starts right after.
-    pub fn start_batch(&self, request: BatchRequest) -> Result<BatchHandle, String> {
+    pub fn start_batch(&self, request: BatchRequest) -> Result<BatchHandle, BatchProblem> {
         let Some(active) = self.state.connection.get_untracked() else {
-            return Err("no connection".into());
+            return Err(BatchProblem::NoConnection);
         };
         if active.key.is_empty() {
-            return Err("no key".into());
+            return Err(BatchProblem::NoKey);
         }
         let plan = self
             .state
@@ -297,14 +358,14 @@ impl BatchService {
         plan: BatchPlan,
         connection: Connection,
         key: crate::domain::connection::ApiKey,
-    ) -> Result<BatchHandle, String> {
+    ) -> Result<BatchHandle, BatchProblem> {
         let handle = BatchHandle::new();
         self.current.set(Some(handle));
         let ledger = self.ledger;
         let id = format!("batch-{}", tabs::new_tab_id());
         spawn_local(async move {
             let created = async {
-                let db = idb::shared().await.map_err(|e| e.message(Lang::En))?;
+                let db = idb::shared().await?;
                 batch_exec::Executor::create(
                     db,
                     &id,
@@ -314,7 +375,6 @@ impl BatchService {
                     http_transport(),
                 )
                 .await
-                .map_err(|e| e.message(Lang::En))
             }
             .await;
             match created {
@@ -322,10 +382,10 @@ impl BatchService {
                     exec.connect(connection, key);
                     handle.attach(exec.clone(), ledger);
                     if !exec.run().await {
-                        handle.problem.set(Some("locked by another tab".into()));
+                        handle.problem.set(Some(BatchProblem::LockedElsewhere));
                     }
                 }
-                Err(e) => handle.problem.set(Some(e)),
+                Err(e) => handle.problem.set(Some(BatchProblem::Exec(e))),
             }
         });
         Ok(handle)
@@ -383,7 +443,7 @@ impl BatchService {
                 exec.connect(connection, key);
                 exec.run().await;
             }
-            _ => handle.problem.set(Some("no key".into())),
+            _ => handle.problem.set(Some(BatchProblem::NoKeyToResume)),
         }
     }
 }
@@ -571,17 +631,7 @@ pub fn BatchPanel() -> impl IntoView {
             )
         });
         if let Err(e) = service.start_batch(request) {
-            let message = match e.as_str() {
-                "no connection" => lang.get_untracked().pick(
-                    "还没有连接。请先在「设置」中添加一个连接。",
-                    "There is no connection yet. Add one in Settings first.",
-                ),
-                _ => lang.get_untracked().pick(
-                    "当前连接还没有填写 API 密钥。请在「设置」中粘贴密钥。",
-                    "The active connection has no API key. Paste the key in Settings.",
-                ),
-            };
-            problem.set(Some(message.into()));
+            problem.set(Some(e.message(lang.get_untracked())));
         }
     };
 
@@ -787,14 +837,12 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
                 }
             })}
             {move || handle.problem.get().map(|p| {
-                let text = move || match p.as_str() {
-                    "no key" => lang.get().pick(
-                        "这个批量任务所用连接的 API 密钥不在本页中：请在「设置」中粘贴密钥后刷新页面继续。",
-                        "This page has no API key for the batch's connection: paste it in Settings, then reload to resume.",
-                    ).to_string(),
-                    other => other.to_string(),
-                };
-                view! { <p class="ds-alert ds-alert--error" role="alert" data-testid="batch-exec-problem">{text}</p> }
+                let kind = p.kind();
+                view! {
+                    <p class="ds-alert ds-alert--error" role="alert" data-testid="batch-exec-problem" data-kind=kind>
+                        {move || p.message(lang.get())}
+                    </p>
+                }
             })}
             <Show when=move || { counts().unknown > 0 }>
                 <div class="ds-alert ds-alert--warn" role="alert" data-testid="batch-unknown">
