@@ -1,5 +1,6 @@
 //! Reusable components.
 
+pub mod batch_panel;
 pub mod book_editing;
 pub mod catalog_editor;
 pub mod clips_panel;

@@ -26,7 +26,7 @@ use crate::domain::script_import::{
 };
 use crate::domain::text_diff::{diff_words, stats, Change, Piece};
 use crate::ui::components::ledger_view::{
-    exact_amount, price_call, profile_prices, record_and_show, StudioLedger,
+    exact_amount, price_call, pricing_for, record_and_show, StudioLedger,
 };
 use crate::ui::components::playground::route_request;
 use crate::ui::components::project_editor::EditorModel;
@@ -301,7 +301,7 @@ pub fn ScriptPanel(
             };
             let (entry, saved) = state.book.with_untracked(|book| {
                 let entry = price_call(book, &call);
-                let (_, prices) = profile_prices(book, &connection.price_profile_id);
+                let (prices, _) = pricing_for(book, &connection);
                 let saved = usage
                     .as_ref()
                     .zip(prices.get(&request.model))
