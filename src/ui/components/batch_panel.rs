@@ -11,7 +11,7 @@
 use crate::domain::batch::{
     quote, reconcile, BatchConfig, BatchItem, BatchStatus, ItemState, Limits, Pricing, Quote,
 };
-use crate::domain::chat::ChatRequest;
+use crate::domain::chat::{ChatMessage, ChatRequest};
 use crate::domain::connection::Connection;
 use crate::domain::estimate::PriceBook;
 use crate::domain::i18n::Lang;
@@ -20,7 +20,7 @@ use crate::domain::money::{format_count, Currency, Money};
 use crate::domain::routing::TaskType;
 use crate::domain::token_estimate::Calibration;
 use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
-use crate::ui::components::playground::{chat_routes, request_for, route_label};
+use crate::ui::components::playground::{chat_routes, request_for, route_label, route_request};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
 use crate::web::batch_exec::{
@@ -40,6 +40,9 @@ pub struct BatchRequest {
     pub task: TaskType,
     /// One request per prompt (repeat a prompt for several takes).
     pub prompts: Vec<String>,
+    /// Per prompt (same index), a system message sent before it: the character bible of a
+    /// scene, the same bytes every call so provider caches hit. Missing entries mean none.
+    pub prefixes: Vec<Option<String>>,
     /// A label for the user.
     pub label: String,
     /// Stop before the batch could spend more than this.
@@ -135,7 +138,13 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
         .iter()
         .enumerate()
         .map(|(index, prompt)| {
-            let chat = request_for(&route, prompt);
+            let chat = match request.prefixes.get(index).cloned().flatten() {
+                Some(prefix) => route_request(
+                    &route,
+                    vec![ChatMessage::system(prefix), ChatMessage::user(prompt.clone())],
+                ),
+                None => request_for(&route, prompt),
+            };
             let item = BatchItem::from_messages(
                 format!("item-{index:04}"),
                 connection.id.clone(),
@@ -590,6 +599,7 @@ pub fn BatchPanel() -> impl IntoView {
     let request = Memo::new(move |_| BatchRequest {
         task: task.get(),
         prompts: prompts_of(&text.get(), takes.get()),
+        prefixes: Vec::new(),
         label: String::new(),
         budget: budget_money.get().ok().flatten(),
         limits: Limits::rpm(rpm.get().max(1)),
