@@ -69,6 +69,27 @@ pub(crate) fn current_episode(
     })
 }
 
+/// The scenes of the panels' episode: number (from 1), id, heading and shot count.
+pub(crate) fn episode_scenes(
+    model: EditorModel,
+    chosen: RwSignal<Option<String>>,
+) -> Vec<(usize, String, String, usize)> {
+    let episode = current_episode(model, chosen);
+    model.header.with(|h| {
+        h.episodes
+            .iter()
+            .find(|e| Some(&e.id) == episode.as_ref())
+            .map(|e| {
+                e.scenes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i + 1, s.id.clone(), s.heading.clone(), s.shot_ids.len()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
 /// The episode picker shared by the pipeline panels.
 #[component]
 pub fn EpisodePicker(
@@ -385,22 +406,7 @@ pub fn ScriptPanel(
             .unwrap_or_default()
     });
 
-    let scenes = move || {
-        let episode = current_episode(model, chosen);
-        model.header.with(|h| {
-            h.episodes
-                .iter()
-                .find(|e| Some(&e.id) == episode.as_ref())
-                .map(|e| {
-                    e.scenes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (i + 1, s.id.clone(), s.heading.clone(), s.shot_ids.len()))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    };
+    let scenes = move || episode_scenes(model, chosen);
     let enhancing_id = move || current.with(|c| c.as_ref().map(|c| c.scene_id.clone()));
 
     view! {

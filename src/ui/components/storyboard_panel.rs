@@ -22,7 +22,7 @@ use crate::domain::scene_runs::{
 use crate::domain::storyboard_schema::Problem;
 use crate::ui::components::batch_panel::{use_batch_service, BatchHandle, BatchRequest};
 use crate::ui::components::project_editor::EditorModel;
-use crate::ui::components::script_panel::{current_episode, EpisodePicker};
+use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
 use crate::ui::i18n::{t, use_lang};
 use crate::web::batch_exec::Snapshot;
 use leptos::prelude::*;
@@ -311,22 +311,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
         }
     };
 
-    let scenes = move || {
-        let episode = current_episode(model, chosen);
-        model.header.with(|h| {
-            h.episodes
-                .iter()
-                .find(|e| Some(&e.id) == episode.as_ref())
-                .map(|e| {
-                    e.scenes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (i + 1, s.id.clone(), s.heading.clone(), s.shot_ids.len()))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    };
+    let scenes = move || episode_scenes(model, chosen);
     let episode_scenes = move || scenes().into_iter().map(|(_, id, _, _)| id).collect::<Vec<_>>();
 
     view! {

@@ -21,7 +21,7 @@ use crate::domain::storyboard_schema::TakeDraft;
 use crate::ui::components::batch_panel::{use_batch_service, BatchHandle, BatchRequest};
 use crate::ui::components::ledger_view::exact_amount;
 use crate::ui::components::project_editor::EditorModel;
-use crate::ui::components::script_panel::{current_episode, EpisodePicker};
+use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
 use crate::ui::components::storyboard_panel::{follow_batch, PIPELINE_RPM};
 use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;
@@ -57,20 +57,10 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
     let rev = RwSignal::new(0u64);
 
     let scenes = move || {
-        let episode = current_episode(model, chosen);
-        model.header.with(|h| {
-            h.episodes
-                .iter()
-                .find(|e| Some(&e.id) == episode.as_ref())
-                .map(|e| {
-                    e.scenes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (s.id.clone(), format!("{}. {}", i + 1, s.heading)))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+        episode_scenes(model, chosen)
+            .into_iter()
+            .map(|(number, id, heading, _)| (id, format!("{number}. {heading}")))
+            .collect::<Vec<_>>()
     };
     let current_scene = move || {
         let list = scenes();
