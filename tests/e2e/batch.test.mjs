@@ -61,7 +61,7 @@ async function startBatch(page, prompts, rpm) {
   return before;
 }
 
-test('a reload mid-batch resumes it, leaves in-flight items to the user, and never pays twice', async () => {
+test('a reload mid-batch resumes it, leaves in-flight items to the user, and never pays twice', async (t) => {
   await sandboxReset();
   await sandboxConfig({ rpm: 120, latency_ms: { min: 300, max: 700 } });
   const { ctx, page, problems } = await studio();
@@ -89,6 +89,8 @@ test('a reload mid-batch resumes it, leaves in-flight items to the user, and nev
   if (unknown > 0) {
     assert.match(await page.getByTestId('batch-unknown').innerText(), /paid again/);
     await page.getByTestId('batch-mark-unknown-failed').click();
+    // The batch may already show "finished" (unknown is a final state): wait for the marking.
+    await until(page, async (p) => (await count(p, 'unknown')) === 0, { what: 'unknown items marked failed' });
   }
   await until(page, async (p) => (await p.getByTestId('batch-view').getAttribute('data-status')) === 'finished',
     { what: 'the batch to finish' });
@@ -100,6 +102,7 @@ test('a reload mid-batch resumes it, leaves in-flight items to the user, and nev
   const stats = await sandboxStats();
   assert.equal(stats.duplicates, 0, 'no request was paid twice');
   const billed = stats.billed.requests;
+  t.diagnostic(`done before reload ${doneBefore}, unknown after ${unknown}, done ${done}, billed ${billed}`);
   // Every done item was billed once; an unknown one may or may not have been.
   assert.ok(billed >= done && billed <= done + unknown, `billed ${billed}, done ${done}, unknown ${unknown}`);
   // The reconciliation counts the calls the ledger recorded for this batch.

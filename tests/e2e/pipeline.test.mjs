@@ -125,23 +125,26 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
   assert.match(await page.getByTestId('clip-sent').first().textContent(), /^5 s · 1080x1920$/);
   await page.getByTestId('clips-first-poll').fill('0.5');
   await page.getByTestId('clips-first-poll').blur();
-  await page.getByTestId('clips-generate').click();
-  // Every job has its provider id (stored before polling), and some still render.
+    await page.getByTestId('clips-generate').click();
+  // Two at a time: the first two shots have their provider ids (stored before polling) and
+  // render; the third waits for a free slot. Reload now.
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll('[data-testid="clip-row"]')];
-    return rows.length === 3 && rows.every((r) => r.dataset.job);
+    return rows.length === 3 && rows.filter((r) => r.dataset.job).length === 2 && rows[2].dataset.status === 'none';
   }, null, { timeout: 20000 });
-  await saved(page);
   const midway = await sandboxStats();
-  assert.equal(midway.video.submitted, 3);
-  assert.ok(midway.video.completed < 3, 'the reload happens before the jobs finish');
-  stored = await storedProject(page, NAME, (p) => p.video_jobs.filter((j) => j.provider_job_id).length === 3);
-  assert.equal(stored.video_jobs.filter((j) => j.provider_job_id).length, 3, 'job ids are stored before polling');
+  assert.equal(midway.video.submitted, 2);
+  assert.equal(midway.video.completed, 0, 'the reload happens before the jobs finish');
+  stored = await storedProject(page, NAME, (p) => p.video_jobs.filter((j) => j.provider_job_id).length === 2);
+  assert.equal(stored.video_jobs.filter((j) => j.provider_job_id).length, 2, 'job ids are stored before polling');
 
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  await openProject(page, NAME);
-  // Polling resumes; two clips finish and play, the failing one fails.
+    await openProject(page, NAME);
+  // Polling of the two sent jobs resumes by itself; Generate sends the third shot only.
+  await page.waitForSelector('[data-testid="clips-busy"][data-busy="true"]', { timeout: 20000 });
+  await page.getByTestId('clips-generate').click();
+  // Two clips finish and play, the failing one fails.
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll('[data-testid="clip-row"]')];
     return rows.filter((r) => r.dataset.status === 'completed').length === 2
