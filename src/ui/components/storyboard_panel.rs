@@ -131,6 +131,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
     let run = RwSignal::new(None::<BatchHandle>);
     let info = StoredValue::new(RunInfo::default());
     let seen = StoredValue::new((HashSet::<usize>::new(), false));
+    let owner = Owner::current();
 
     let update = move |scene_id: &str, change: &dyn Fn(&mut SceneReport)| {
         reports.update(|all| {
@@ -244,7 +245,14 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                 return;
             }
             let (scenes, cut): (Vec<String>, Vec<String>) = due.into_iter().unzip();
-            if !launch(scenes.clone(), replace, Some(cut)) {
+            // The batch's signals belong to the panel, not to this effect (whose children are
+            // disposed when it runs again, which the new batch makes it do).
+            let go = || launch(scenes.clone(), replace, Some(cut));
+            let started = match &owner {
+                Some(owner) => owner.with(go),
+                None => go(),
+            };
+            if !started {
                 for id in scenes {
                     update(&id, &|r| r.stage = Stage::Failed);
                 }
