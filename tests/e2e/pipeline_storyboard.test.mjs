@@ -24,11 +24,7 @@ after(async () => { await browser?.close(); });
 const cards = (page, scene) => page.locator(`[data-testid="scene"][data-id="${scene}"] [data-testid="shot-card"]`);
 const report = (page, scene) => page.locator(`[data-testid="sb-report"][data-scene="${scene}"]`);
 
-async function storyboardIdle(page, problems = []) {
-  if (process.env.E2E_DEBUG) {
-    await page.waitForTimeout(10000);
-    console.log(JSON.stringify(problems));
-  }
+async function storyboardIdle(page) {
   await page.waitForSelector('[data-testid="storyboard-panel"][data-state="idle"] [data-testid="sb-report"]', { timeout: 60000 });
 }
 
@@ -56,7 +52,7 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
 
   // --- The whole episode in one batch.
   await page.getByTestId('sb-run-episode').click();
-  await storyboardIdle(page, problems);
+  await storyboardIdle(page);
   const states = await page.$$eval('[data-testid="sb-report"]', (els) => els.map((e) => [e.dataset.scene, e.dataset.state, e.dataset.repaired, Number(e.dataset.added), e.dataset.repairs]));
   const byScene = Object.fromEntries(states.map(([s, ...rest]) => [s, rest]));
   // Scene 1: clean. Scene 2: prose around the JSON, repaired by the reader (and said so).
