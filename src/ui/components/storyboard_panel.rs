@@ -131,7 +131,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
     let run = RwSignal::new(None::<BatchHandle>);
     let info = StoredValue::new(RunInfo::default());
     let seen = StoredValue::new((HashSet::<usize>::new(), false));
-    let owner = Owner::current();
+    let owner = StoredValue::new_local(Owner::current());
 
     let update = move |scene_id: &str, change: &dyn Fn(&mut SceneReport)| {
         reports.update(|all| {
@@ -172,7 +172,13 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             limits: Limits::rpm(PIPELINE_RPM),
             project: Some(project.id.clone()),
         };
-        match service.start_batch(request) {
+        // The batch's signals belong to the panel, not to whatever started it (a dialog that
+        // closes, or the watcher effect, whose children are disposed when it runs again).
+        let started = match owner.get_value() {
+            Some(owner) => owner.with(|| service.start_batch(request)),
+            None => service.start_batch(request),
+        };
+        match started {
             Ok(handle) => {
                 info.set_value(RunInfo {
                     scenes,
@@ -245,14 +251,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                 return;
             }
             let (scenes, cut): (Vec<String>, Vec<String>) = due.into_iter().unzip();
-            // The batch's signals belong to the panel, not to this effect (whose children are
-            // disposed when it runs again, which the new batch makes it do).
-            let go = || launch(scenes.clone(), replace, Some(cut));
-            let started = match &owner {
-                Some(owner) => owner.with(go),
-                None => go(),
-            };
-            if !started {
+            if !launch(scenes.clone(), replace, Some(cut)) {
                 for id in scenes {
                     update(&id, &|r| r.stage = Stage::Failed);
                 }

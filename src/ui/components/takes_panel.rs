@@ -55,6 +55,7 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
     let running = RwSignal::new(false);
     // Bumped after every change of the takes made here (the header does not carry takes).
     let rev = RwSignal::new(0u64);
+    let owner = StoredValue::new_local(Owner::current());
 
     let scenes = move || {
         episode_scenes(model, chosen)
@@ -171,7 +172,12 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             limits: Limits::rpm(PIPELINE_RPM),
             project: Some(project.id.clone()),
         };
-        match service.start_batch(request) {
+        // The batch's signals belong to the panel, whatever runs this handler.
+        let started = match owner.get_value() {
+            Some(owner) => owner.with(|| service.start_batch(request)),
+            None => service.start_batch(request),
+        };
+        match started {
             Ok(handle) => {
                 target.set_value(scene_id);
                 drafts.set_value(Vec::new());
