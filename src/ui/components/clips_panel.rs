@@ -299,7 +299,7 @@ impl Runner {
             };
             video::sleep(wait, None).await;
             attempt += 1;
-            if !self.model.header.try_with_untracked(|_| ()).is_some() {
+            if !self.alive() {
                 return; // The editor closed.
             }
             let state = match video::status(connection, key, shape, &id, None).await {
