@@ -20,7 +20,9 @@ use crate::domain::scene_runs::{
     storyboard_repair_prompt, StoryboardReading,
 };
 use crate::domain::storyboard_schema::Problem;
-use crate::ui::components::batch_panel::{use_batch_service, BatchHandle, BatchRequest};
+use crate::ui::components::batch_panel::{
+    use_batch_service, BatchHandle, BatchProblem, BatchRequest, BatchService,
+};
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
 use crate::ui::i18n::{t, use_lang};
@@ -70,6 +72,33 @@ pub(crate) fn follow_batch(
             untrack(|| on_settled(&snapshot));
         }
     });
+}
+
+/// Starts a pipeline batch on `task` (one item per prompt, each with its system prefix) for
+/// `project`, under `owner`: the batch's signals belong to the panel, not to whatever started
+/// it (a dialog that closes, or a watcher effect, whose children are disposed when it runs
+/// again).
+pub(crate) fn start_pipeline_batch(
+    service: BatchService,
+    owner: StoredValue<Option<Owner>, LocalStorage>,
+    task: TaskType,
+    (prompts, prefixes): (Vec<String>, Vec<Option<String>>),
+    label: String,
+    project: &str,
+) -> Result<BatchHandle, BatchProblem> {
+    let request = BatchRequest {
+        task,
+        prompts,
+        prefixes,
+        label,
+        budget: None,
+        limits: Limits::rpm(PIPELINE_RPM),
+        project: Some(project.to_string()),
+    };
+    match owner.get_value() {
+        Some(owner) => owner.with(|| service.start_batch(request)),
+        None => service.start_batch(request),
+    }
 }
 
 /// Where a scene's storyboard stands.
@@ -163,21 +192,14 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             (true, Lang::ZhCn) => format!("分镜修复 × {}", prompts.len()),
             (true, Lang::En) => format!("Storyboard repair × {}", prompts.len()),
         };
-        let request = BatchRequest {
-            task: TaskType::Storyboard,
-            prompts,
-            prefixes,
+        let started = start_pipeline_batch(
+            service,
+            owner,
+            TaskType::Storyboard,
+            (prompts, prefixes),
             label,
-            budget: None,
-            limits: Limits::rpm(PIPELINE_RPM),
-            project: Some(project.id.clone()),
-        };
-        // The batch's signals belong to the panel, not to whatever started it (a dialog that
-        // closes, or the watcher effect, whose children are disposed when it runs again).
-        let started = match owner.get_value() {
-            Some(owner) => owner.with(|| service.start_batch(request)),
-            None => service.start_batch(request),
-        };
+            &project.id,
+        );
         match started {
             Ok(handle) => {
                 info.set_value(RunInfo {

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::domain::batch::{ItemState, Limits};
+use crate::domain::batch::ItemState;
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::grand_total;
 use crate::domain::money::Money;
@@ -18,11 +18,11 @@ use crate::domain::scene_runs::{
     take_from_draft, take_prompt, unlock_take, usd_micros, TakeReading, DEFAULT_TAKES, MAX_TAKES,
 };
 use crate::domain::storyboard_schema::TakeDraft;
-use crate::ui::components::batch_panel::{use_batch_service, BatchHandle, BatchRequest};
+use crate::ui::components::batch_panel::{use_batch_service, BatchHandle};
 use crate::ui::components::ledger_view::exact_amount;
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
-use crate::ui::components::storyboard_panel::{follow_batch, PIPELINE_RPM};
+use crate::ui::components::storyboard_panel::{follow_batch, start_pipeline_batch};
 use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;
 
@@ -160,23 +160,19 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             return;
         };
         let prefix = scene_prefix(&project.characters, s);
-        let request = BatchRequest {
-            task: TaskType::DialogueEmotion,
-            prompts: (1..=n).map(|k| take_prompt(s, k, n)).collect(),
-            prefixes: vec![prefix; n],
-            label: match l {
-                Lang::ZhCn => format!("台词版本 × {n}"),
-                Lang::En => format!("Dialogue takes × {n}"),
-            },
-            budget: None,
-            limits: Limits::rpm(PIPELINE_RPM),
-            project: Some(project.id.clone()),
+        let label = match l {
+            Lang::ZhCn => format!("台词版本 × {n}"),
+            Lang::En => format!("Dialogue takes × {n}"),
         };
-        // The batch's signals belong to the panel, whatever runs this handler.
-        let started = match owner.get_value() {
-            Some(owner) => owner.with(|| service.start_batch(request)),
-            None => service.start_batch(request),
-        };
+        let prompts = (1..=n).map(|k| take_prompt(s, k, n)).collect();
+        let started = start_pipeline_batch(
+            service,
+            owner,
+            TaskType::DialogueEmotion,
+            (prompts, vec![prefix; n]),
+            label,
+            &project.id,
+        );
         match started {
             Ok(handle) => {
                 target.set_value(scene_id);
