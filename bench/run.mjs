@@ -60,11 +60,13 @@ try {
   results.render_564_shots_ms = null;
 }
 
-// Scheduler: the seeds' throttle as the baseline. Ours (the wasm batch engine) has no browser
-// executor yet, so its keys stay null rather than being estimated.
+// Scheduler: the seeds' throttle as the baseline, and ours: the app's batch panel in Chromium
+// (the wasm batch engine and its executor), both against the same sandbox settings.
 try {
   const { schedulerBench } = await import('./scheduler.mjs');
-  results.scheduler = await schedulerBench(process.env.SANDBOX_URL.replace(/\/v1$/, ''));
+  const { oursInBrowser } = await import('./scheduler_ours.mjs');
+  const ours = oursInBrowser(browser, APP_URL, process.env.SANDBOX_URL);
+  results.scheduler = await schedulerBench(process.env.SANDBOX_URL.replace(/\/v1$/, ''), { ours });
 } catch (e) {
   console.error(`scheduler benchmark unavailable: ${e.message}`);
   results.scheduler = null;

@@ -2,16 +2,17 @@
 // 600 rpm and 300 ± 100 ms latency. The ideal is 300 / 600 min = 30 s; `ceiling_ratio` is
 // ideal_s / measured_s.
 //
-// Today this measures the baseline (the seeds' throttle, see scheduler_baseline.mjs). Our
-// scheduler runs in the browser (the Rust/wasm batch engine in src/domain/batch driven by the
-// executor in src/web/); pass it as `ours` once that executor is wired:
+// It measures the baseline (the seeds' throttle, see scheduler_baseline.mjs) and, when given
+// `ours`, our scheduler: the Rust/wasm batch engine in src/domain/batch driven by the executor in
+// src/web/batch_exec.rs, run in Chromium through the Studio's batch panel
+// (scheduler_ours.mjs, wired in run.mjs):
 //
-//   const { schedulerBench } = await import('./scheduler.mjs');
+//   const ours = oursInBrowser(browser, APP_URL, SANDBOX_URL);
 //   Object.assign(results, { scheduler: await schedulerBench(sandboxRoot, { ours }) });
 //
-// where `ours(sandboxRoot, { faults })` runs the 300-request batch in the app against the
-// already configured and reset sandbox and resolves to `{ seconds, lost }` (items not done).
-// The 429 and duplicate counts are read from `/_sandbox/stats` here.
+// `ours(sandboxRoot, { faults })` runs the 300-request batch in the app against the already
+// configured and reset sandbox and resolves to `{ seconds, lost }` (items not done). The 429 and
+// duplicate counts are read from `/_sandbox/stats` here.
 
 import {
   LATENCY_MS,

@@ -20,3 +20,6 @@ mod drafts;
 
 #[path = "web/share.rs"]
 mod share;
+
+#[path = "web/batch.rs"]
+mod batch;

@@ -413,8 +413,11 @@ impl ChatRequest {
             .map(|(_, content)| content.as_str())
             .unwrap_or("");
         // A malformation directive implies a JSON reply, even without
-        // `response_format` (like a DeepSeek prompt that only asks for JSON).
-        let json = (self.json_mode || directives.malformed.is_some())
+        // `response_format`; so does a last user message that asks for JSON, as a
+        // model that follows instructions would (a route whose provider has no JSON
+        // mode, like Claude's, only asks in the prompt).
+        let asks_json = last_user.to_lowercase().contains("json");
+        let json = (self.json_mode || directives.malformed.is_some() || asks_json)
             .then(|| JsonShape::detect(&all_text));
         Ok(ReplySpec {
             seed: self.seed,

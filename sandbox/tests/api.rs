@@ -403,6 +403,23 @@ fn json_request(prompt: &str) -> Value {
     })
 }
 
+#[tokio::test]
+async fn a_prompt_that_asks_for_json_gets_json_without_json_mode() {
+    let app = server();
+    let asked = chat(
+        &app,
+        simple("Write dialogue variation 3 of 12 for the slap scene. Reply with a JSON object."),
+    )
+    .await
+    .json();
+    let take: Value = serde_json::from_str(content(&asked)).unwrap();
+    for field in ["dialogue", "stage_direction", "emotional_tone"] {
+        assert!(take[field].is_string(), "{field} in {take}");
+    }
+    let plain = chat(&app, simple("Write dialogue for the slap scene.")).await.json();
+    assert!(serde_json::from_str::<Value>(content(&plain)).is_err());
+}
+
 fn check_storyboard(value: &Value) {
     let shots = value["shots"].as_array().expect("shots array");
     assert!((4..=8).contains(&shots.len()), "{} shots", shots.len());

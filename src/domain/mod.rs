@@ -26,6 +26,7 @@ pub mod project_merge;
 pub mod project_sample;
 pub mod ratelimit;
 pub mod routing;
+pub mod scene_runs;
 pub mod script_import;
 pub mod seed_figures;
 pub mod share;

@@ -224,7 +224,7 @@ impl Drafts {
             }
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let channel = TabChannel::open(channel, move |notice| {
+        let channel = TabChannel::open(channel, move |notice: SavedNotice| {
             if let Some(inner) = weak.upgrade() {
                 Drafts { inner }.hear(notice);
             }

@@ -1,6 +1,7 @@
 //! Browser adapters: the only code that touches `web_sys`, storage, timers and the network.
 //! Each adapter is small and turns browser failures into typed errors.
 
+pub mod batch_exec;
 pub mod dom;
 pub mod drafts;
 pub mod files;

@@ -2,16 +2,22 @@
 //! of the same origin about each save, and the page-lifecycle events (`visibilitychange` to
 //! hidden, `pagehide`) on which unsaved work is flushed.
 //!
-//! A [`TabChannel`] posts and receives [`SavedNotice`]s as JSON text; a [`PageHideHooks`]
-//! calls back when the page is hidden or left. Both remove their listeners when dropped.
+//! A [`TabChannel`] posts and receives messages as JSON text (the drafts' [`SavedNotice`]s on
+//! [`CHANNEL`], the batches' progress on [`BATCH_CHANNEL`]); a [`PageHideHooks`] calls back when
+//! the page is hidden or left. Both remove their listeners when dropped.
+//!
+//! [`SavedNotice`]: crate::domain::project_merge::SavedNotice
 
-use crate::domain::project_merge::SavedNotice;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// The name of the channel the app's drafts use. Drafts opened on another database use
 /// `duanju-drafts:{database}`, so tests never hear the app.
 pub const CHANNEL: &str = "duanju-drafts";
+/// The channel on which the tab running a batch tells the others about its progress.
+pub const BATCH_CHANNEL: &str = "duanju-batches";
 
 /// A new id for this tab (this page load): `tab-` and random base-36 digits with the time, so
 /// two tabs never share one.
@@ -40,26 +46,30 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// An open broadcast channel carrying save notices between the tabs of this origin.
+/// An open broadcast channel carrying JSON messages between the tabs of this origin.
 pub struct TabChannel {
     channel: web_sys::BroadcastChannel,
     _listener: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
 
 impl TabChannel {
-    /// Opens the channel `name` and calls `on_notice` for every notice another tab posts
-    /// (a channel never hears its own posts). Messages that are not notices are ignored.
-    /// `None` where the browser has no `BroadcastChannel`: then tabs only meet in storage.
-    pub fn open(name: &str, on_notice: impl Fn(SavedNotice) + 'static) -> Option<TabChannel> {
+    /// Opens the channel `name` and calls `on_message` for every message of type `T` another
+    /// tab posts (a channel never hears its own posts). Messages that do not parse as `T` are
+    /// ignored. `None` where the browser has no `BroadcastChannel`: then tabs only meet in
+    /// storage.
+    pub fn open<T: DeserializeOwned + 'static>(
+        name: &str,
+        on_message: impl Fn(T) + 'static,
+    ) -> Option<TabChannel> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
         let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
             move |event: web_sys::MessageEvent| {
                 let notice = event
                     .data()
                     .as_string()
-                    .and_then(|text| serde_json::from_str::<SavedNotice>(&text).ok());
+                    .and_then(|text| serde_json::from_str::<T>(&text).ok());
                 if let Some(notice) = notice {
-                    on_notice(notice);
+                    on_message(notice);
                 }
             },
         );
@@ -70,8 +80,8 @@ impl TabChannel {
         })
     }
 
-    /// Tells the other tabs about a save.
-    pub fn post(&self, notice: &SavedNotice) {
+    /// Posts `message` to the other tabs.
+    pub fn post<T: Serialize>(&self, notice: &T) {
         if let Ok(text) = serde_json::to_string(notice) {
             let _ = self.channel.post_message(&JsValue::from_str(&text));
         }

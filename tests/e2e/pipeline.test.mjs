@@ -11,6 +11,7 @@ import {
   launch, newContext, open, screenshot, sandboxStats, sandboxConfig, sandboxReset, SANDBOX_URL,
 } from './harness.mjs';
 import { addSandboxConnection, gotoStudio, dumpIndexedDb, storedLedger } from './connection-steps.mjs';
+import { listReady, editorReady, openProject, saved, storedProject } from './project-steps.mjs';
 
 const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
 const HOSTILE = new URL('../fixtures/scripts/hostile.fountain', import.meta.url);
@@ -18,28 +19,6 @@ const HOSTILE = new URL('../fixtures/scripts/hostile.fountain', import.meta.url)
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function listReady(page) {
-  await page.waitForSelector('[data-testid="projects"][data-ready="true"]', { timeout: 20000 });
-}
-
-async function editorReady(page) {
-  await page.waitForSelector('[data-testid="project-editor"][data-rendered="true"]', { timeout: 20000 });
-}
-
-/** Opens the project called `name` from the list. */
-async function openProject(page, name) {
-  await listReady(page);
-  await page.locator('[data-testid="proj-item"]').filter({
-    has: page.locator('[data-testid="proj-name"]', { hasText: name }),
-  }).getByTestId('proj-open').click();
-  await editorReady(page);
-}
-
-/** Waits for the autosave indicator to say "saved". */
-async function saved(page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid="save-status"]')?.dataset.state === 'saved', null, { timeout: 10000 });
-}
 
 async function sceneIds(page) {
   return page.$$eval('[data-testid="pipe-scene"]', (els) => els.map((e) => e.dataset.id));
@@ -51,19 +30,6 @@ async function importFile(page, name, text) {
   await page.getByTestId('script-file').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="script-notice"]')?.dataset.seq ?? 0) > n, seq, { timeout: 10000 });
   return page.getByTestId('script-notice');
-}
-
-/** The stored copy of the project called `name`, once `ready(project)` holds (5 s at most). */
-async function storedProject(page, name, ready = () => true) {
-  let found;
-  for (let i = 0; i < 50; i++) {
-    const dump = await dumpIndexedDb(page);
-    const projects = (dump.projects ?? []).map(([, v]) => (typeof v === 'string' ? JSON.parse(v) : v));
-    found = projects.find((p) => p.name === name);
-    if (found && ready(found)) return found;
-    await page.waitForTimeout(100);
-  }
-  return found;
 }
 
 test('script in, enhance, clips with a reload in the middle, nothing submitted twice', { timeout: 240000 }, async () => {

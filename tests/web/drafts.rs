@@ -26,7 +26,8 @@ fn fresh_name(what: &str) -> String {
     format!("test-drafts-{what}-{}", tabs::new_tab_id())
 }
 
-async fn sleep(ms: i32) {
+/// Waits `ms` milliseconds (a browser timer). Shared with the batch tests.
+pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window()
             .unwrap()

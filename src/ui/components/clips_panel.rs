@@ -29,7 +29,7 @@ use crate::domain::routing::{Route, TaskType};
 use crate::domain::video_job::{
     clip_cost, plan_clip, shot_prompt, submit_body, ClipPlan, ClipReport, PollSchedule, VideoShape,
 };
-use crate::ui::components::ledger_view::{exact_amount, millis, profile_prices};
+use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{current_episode, project_route, EpisodePicker};
 use crate::ui::i18n::{t, use_lang};
@@ -332,7 +332,7 @@ impl Runner {
                     }
                     let resolution = Resolution::parse(&job.resolution).unwrap_or_default();
                     let cost = self.state.book.with_untracked(|book| {
-                        let (_, prices) = profile_prices(book, &connection.price_profile_id);
+                        let (prices, _) = pricing_for(book, &connection);
                         prices
                             .get(&job.model)
                             .and_then(|p| clip_cost(p, job.seconds, resolution))

@@ -5,6 +5,7 @@
 //! its connection's profile ([`LedgerEntry::priced`]) and [`record_call`] appends it to the
 //! IndexedDB `ledger` store. The Playground and the connection test both use them.
 
+use crate::domain::connection::Connection;
 use crate::domain::estimate::PriceBook;
 use crate::domain::ledger::{
     grand_total, ledger_to_csv, timestamp_utc, totals_by, CallSummary, Grouping, LedgerEntry,
@@ -28,15 +29,15 @@ pub const SHOWN_ENTRIES: usize = 200;
 /// in the book. A profile the book no longer has falls back to the book's first profile; a
 /// price set it no longer has prices nothing, and the entry is flagged unpriced.
 pub fn price_call(book: &PriceBook, call: &CallSummary<'_>) -> LedgerEntry {
-    let (profile, prices) = profile_prices(book, &call.connection.price_profile_id);
+    let (prices, profile) = pricing_for(book, call.connection);
     LedgerEntry::priced(call, &prices, &profile)
 }
 
-/// The profile a connection's calls are priced under and its price set, as [`price_call`]
-/// finds them (an empty set when the book no longer has the profile's).
-pub fn profile_prices(book: &PriceBook, profile_id: &str) -> (Profile, PriceSet) {
+/// The price set and profile that price calls on `connection` now (see [`price_call`]); batches
+/// quote with them and keep them as their price snapshot.
+pub fn pricing_for(book: &PriceBook, connection: &Connection) -> (PriceSet, Profile) {
     let profile = book
-        .profile(profile_id)
+        .profile(&connection.price_profile_id)
         .or_else(|| book.profiles.first())
         .cloned()
         .unwrap_or_else(|| Profile::defaults().remove(0));
@@ -48,7 +49,7 @@ pub fn profile_prices(book: &PriceBook, profile_id: &str) -> (Profile, PriceSet)
             name: String::new(),
             prices: Vec::new(),
         });
-    (profile, prices)
+    (prices, profile)
 }
 
 /// The Studio's ledger signal, provided by the Studio page so that panels which make calls can

@@ -1,5 +1,6 @@
 //! Reusable components.
 
+pub mod batch_panel;
 pub mod book_editing;
 pub mod catalog_editor;
 pub mod clips_panel;
@@ -15,5 +16,7 @@ pub mod routes_editor;
 pub mod script_panel;
 pub mod share_panel;
 pub mod shot_card;
+pub mod storyboard_panel;
 pub mod storyboard_sheet;
+pub mod takes_panel;
 pub mod update_banner;

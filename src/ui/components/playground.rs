@@ -8,6 +8,7 @@
 //! panel stuck.
 
 use crate::domain::api_error::ApiError;
+use crate::domain::estimate::PriceBook;
 use crate::domain::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::{CallSummary, LedgerEntry};
@@ -112,7 +113,7 @@ struct RunReport {
 
 /// The chat request a route sends for `prompt`: the route's model, temperature, token limit
 /// and response format.
-fn request_for(route: &Route, prompt: &str) -> ChatRequest {
+pub(crate) fn request_for(route: &Route, prompt: &str) -> ChatRequest {
     route_request(route, vec![ChatMessage::user(prompt)])
 }
 
@@ -143,8 +144,18 @@ pub(crate) fn route_request(route: &Route, messages: Vec<ChatMessage>) -> ChatRe
     }
 }
 
+/// The chat routes of the book: a video route does not answer a prompt with text.
+pub(crate) fn chat_routes(book: &PriceBook) -> Vec<Route> {
+    book.routes
+        .routes()
+        .iter()
+        .filter(|route| route.chat_settings().is_some())
+        .cloned()
+        .collect()
+}
+
 /// A route as the picker lists it: "剧本初稿 · deepseek-v3.2".
-fn route_label(route: &Route, lang: Lang) -> String {
+pub(crate) fn route_label(route: &Route, lang: Lang) -> String {
     format!("{} · {}", route.task.label(lang), route.model)
 }
 
@@ -188,17 +199,7 @@ pub fn Playground(
     let problem = RwSignal::new(None::<RunProblem>);
     let cancel = StoredValue::new_local(None::<CancelHandle>);
 
-    // Chat routes only: a video route does not answer a prompt with text.
-    let routes = Memo::new(move |_| {
-        state.book.with(|book| {
-            book.routes
-                .routes()
-                .iter()
-                .filter(|route| route.chat_settings().is_some())
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
+    let routes = Memo::new(move |_| state.book.with(chat_routes));
     let route = Memo::new(move |_| {
         state
             .book

@@ -402,6 +402,54 @@ impl EditorModel {
         Some(added)
     }
 
+    /// Adds `shots` at the end of a scene, each with a fresh id and the scene's next number
+    /// (their own are replaced); with `replace`, the scene's shots are removed first. Returns
+    /// the new ids.
+    pub fn add_shots(&self, scene_id: &str, shots: Vec<Shot>, replace: bool) -> Vec<String> {
+        if !self.writable() {
+            return Vec::new();
+        }
+        let (now, tab) = (tabs::now_ms(), self.tab());
+        if replace {
+            self.project.update_value(|p| {
+                let old: Vec<String> = p
+                    .scene(scene_id)
+                    .map(|s| s.shots.iter().map(|k| k.id.clone()).collect())
+                    .unwrap_or_default();
+                for id in old {
+                    p.remove_shot(&id, now, &tab);
+                }
+            });
+        }
+        let mut added = Vec::new();
+        for mut shot in shots {
+            let Some(id) = self.ids.try_update_value(|ids| ids.next_id("shot")) else {
+                break;
+            };
+            shot.id = id;
+            shot.number = self.project.with_value(|p| next_shot_number(p, scene_id));
+            let stored = self
+                .project
+                .try_update_value(|p| p.add_shot(scene_id, shot, now, &tab))
+                .flatten();
+            added.extend(stored);
+        }
+        self.sync();
+        self.schedule();
+        added
+    }
+
+    /// Edits one scene's own fields (its takes, its pick) as a header change; `None` when the
+    /// editor is read-only or there is no such scene.
+    pub fn edit_scene<R>(
+        &self,
+        scene_id: &str,
+        change: impl FnOnce(&mut Scene, &mut IdGen) -> R,
+    ) -> Option<R> {
+        self.edit(|p, ids| scene_mut(p, scene_id).map(|scene| change(scene, ids)))
+            .flatten()
+    }
+
     /// Removes a shot (other tabs remove it too on their next merge).
     pub fn remove_shot(&self, shot_id: &str) {
         if !self.writable() {
@@ -1112,6 +1160,8 @@ pub fn ProjectEditor(
                 <CharacterList model/>
                 <Snapshots model/>
                 <crate::ui::components::script_panel::ScriptPanel model/>
+                <crate::ui::components::storyboard_panel::StoryboardPanel model/>
+                <crate::ui::components::takes_panel::TakesPanel model/>
                 <crate::ui::components::clips_panel::ClipsPanel model/>
                 <section class="ds-proj-section" aria-labelledby="proj-board-title">
                     <h3 id="proj-board-title">{t("分集与分镜", "Episodes and storyboard")}</h3>

@@ -26,7 +26,7 @@ use crate::domain::script_import::{
 };
 use crate::domain::text_diff::{diff_words, stats, Change, Piece};
 use crate::ui::components::ledger_view::{
-    exact_amount, price_call, profile_prices, record_and_show, StudioLedger,
+    exact_amount, price_call, pricing_for, record_and_show, StudioLedger,
 };
 use crate::ui::components::playground::route_request;
 use crate::ui::components::project_editor::EditorModel;
@@ -66,6 +66,27 @@ pub(crate) fn current_episode(
         chosen
             .filter(|id| h.episodes.iter().any(|e| &e.id == id))
             .or_else(|| h.episodes.first().map(|e| e.id.clone()))
+    })
+}
+
+/// The scenes of the panels' episode: number (from 1), id, heading and shot count.
+pub(crate) fn episode_scenes(
+    model: EditorModel,
+    chosen: RwSignal<Option<String>>,
+) -> Vec<(usize, String, String, usize)> {
+    let episode = current_episode(model, chosen);
+    model.header.with(|h| {
+        h.episodes
+            .iter()
+            .find(|e| Some(&e.id) == episode.as_ref())
+            .map(|e| {
+                e.scenes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i + 1, s.id.clone(), s.heading.clone(), s.shot_ids.len()))
+                    .collect()
+            })
+            .unwrap_or_default()
     })
 }
 
@@ -301,7 +322,7 @@ pub fn ScriptPanel(
             };
             let (entry, saved) = state.book.with_untracked(|book| {
                 let entry = price_call(book, &call);
-                let (_, prices) = profile_prices(book, &connection.price_profile_id);
+                let (prices, _) = pricing_for(book, &connection);
                 let saved = usage
                     .as_ref()
                     .zip(prices.get(&request.model))
@@ -385,22 +406,7 @@ pub fn ScriptPanel(
             .unwrap_or_default()
     });
 
-    let scenes = move || {
-        let episode = current_episode(model, chosen);
-        model.header.with(|h| {
-            h.episodes
-                .iter()
-                .find(|e| Some(&e.id) == episode.as_ref())
-                .map(|e| {
-                    e.scenes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (i + 1, s.id.clone(), s.heading.clone(), s.shot_ids.len()))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    };
+    let scenes = move || episode_scenes(model, chosen);
     let enhancing_id = move || current.with(|c| c.as_ref().map(|c| c.scene_id.clone()));
 
     view! {

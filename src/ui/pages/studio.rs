@@ -2,6 +2,7 @@
 //! playground and the usage ledger.
 
 use crate::domain::ledger::LedgerEntry;
+use crate::ui::components::batch_panel::{provide_batch_service, BatchPanel};
 use crate::ui::components::ledger_view::{load_ledger, LedgerView, StudioLedger};
 use crate::ui::components::playground::Playground;
 use crate::ui::components::projects::ProjectsPanel;
@@ -18,6 +19,8 @@ pub fn StudioPage() -> impl IntoView {
     let lang = use_lang();
     let ledger = RwSignal::new(Vec::<LedgerEntry>::new());
     provide_context(StudioLedger(ledger));
+    // Batches started here or by other features; unfinished ones resume once keys are loaded.
+    provide_batch_service(ledger);
     spawn_local(async move {
         match load_ledger().await {
             Ok((entries, damaged)) => {
@@ -50,6 +53,7 @@ pub fn StudioPage() -> impl IntoView {
                 </div>
             })}
             <ProjectsPanel/>
+            <BatchPanel/>
             <Playground ledger/>
             <LedgerView ledger/>
         </section>

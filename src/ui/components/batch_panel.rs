@@ -1,0 +1,917 @@
+//! Batches in the Studio: many prompts on one route, quoted in $ and ¥ before they start, sent
+//! at the connection's rate limit by the executor ([`crate::web::batch_exec`]), resumed after a
+//! reload, with progress, pause / resume / cancel / retry, and per-item rows.
+//!
+//! Other features start batches through [`BatchService::start_batch`] (the Studio provides the
+//! service as context): they get a [`BatchHandle`] whose [`BatchHandle::view`] signal follows the
+//! batch, and the panel shows it like one started by hand.
+//!
+//! Replies are text: rendered as text nodes, never as HTML.
+
+use crate::domain::batch::{
+    quote, reconcile, BatchConfig, BatchItem, BatchStatus, ItemState, Limits, Pricing, Quote,
+};
+use crate::domain::chat::{ChatMessage, ChatRequest};
+use crate::domain::connection::Connection;
+use crate::domain::estimate::PriceBook;
+use crate::domain::i18n::Lang;
+use crate::domain::ledger::{grand_total, LedgerEntry};
+use crate::domain::money::{format_count, Currency, Money};
+use crate::domain::routing::TaskType;
+use crate::domain::token_estimate::Calibration;
+use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
+use crate::ui::components::playground::{chat_routes, request_for, route_label, route_request};
+use crate::ui::i18n::{t, use_lang};
+use crate::ui::state::{use_app_state, AppState};
+use crate::web::batch_exec::{
+    self, http_transport, BatchMeta, BatchPulse, ExecError, Executor, Snapshot,
+};
+use crate::web::idb;
+use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
+use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use leptos::task::spawn_local;
+
+/// What a feature asks the Studio to run: one request per prompt on the route of `task`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchRequest {
+    /// The route (task → model, settings, fallbacks).
+    pub task: TaskType,
+    /// One request per prompt (repeat a prompt for several takes).
+    pub prompts: Vec<String>,
+    /// Per prompt (same index), a system message sent before it: the character bible of a
+    /// scene, the same bytes every call so provider caches hit. Missing entries mean none.
+    pub prefixes: Vec<Option<String>>,
+    /// A label for the user.
+    pub label: String,
+    /// Stop before the batch could spend more than this.
+    pub budget: Option<Money>,
+    /// The connection's limits (requests and tokens per minute, concurrency).
+    pub limits: Limits,
+    /// The project the calls belong to, when any.
+    pub project: Option<String>,
+}
+
+/// Why a batch cannot start or run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchProblem {
+    /// No connection is active.
+    NoConnection,
+    /// The active connection has no key.
+    NoKey,
+    /// A batch resumed after a reload, but this page has no key for its connection.
+    NoKeyToResume,
+    /// Another tab runs this batch.
+    LockedElsewhere,
+    /// Storing or reading the batch failed.
+    Exec(ExecError),
+}
+
+impl BatchProblem {
+    /// A stable identifier for `data-kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BatchProblem::NoConnection => "no_connection",
+            BatchProblem::NoKey => "no_key",
+            BatchProblem::NoKeyToResume => "no_key_to_resume",
+            BatchProblem::LockedElsewhere => "locked_elsewhere",
+            BatchProblem::Exec(_) => "storage",
+        }
+    }
+
+    /// The message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            BatchProblem::NoConnection => lang
+                .pick(
+                    "还没有连接。请先在「设置」中添加一个连接。",
+                    "There is no connection yet. Add one in Settings first.",
+                )
+                .into(),
+            BatchProblem::NoKey => lang
+                .pick(
+                    "当前连接还没有填写 API 密钥。请在「设置」中粘贴密钥。",
+                    "The active connection has no API key. Paste the key in Settings.",
+                )
+                .into(),
+            BatchProblem::NoKeyToResume => lang
+                .pick(
+                    "这个批量任务所用连接的 API 密钥不在本页中：请在「设置」中粘贴密钥后刷新页面继续。",
+                    "This page has no API key for the batch's connection: paste it in Settings, then reload to resume.",
+                )
+                .into(),
+            BatchProblem::LockedElsewhere => lang
+                .pick(
+                    "另一个标签页正在运行这个批量任务。",
+                    "Another tab is running this batch.",
+                )
+                .into(),
+            BatchProblem::Exec(e) => e.message(lang),
+        }
+    }
+}
+
+/// A batch ready to start: its items with their requests, its quote and its configuration.
+#[derive(Clone, Debug)]
+pub struct BatchPlan {
+    /// Items and the requests they send.
+    pub items: Vec<(BatchItem, ChatRequest)>,
+    /// The quote in $ and ¥.
+    pub quote: Quote,
+    /// Limits, budget, the price snapshot.
+    pub config: BatchConfig,
+    /// Connection, task, label.
+    pub meta: BatchMeta,
+}
+
+/// Builds the items of `request` on `connection` and quotes them: input tokens estimated from
+/// each prompt (CJK and Latin counted apart), plus the route's `max_tokens`.
+pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequest) -> BatchPlan {
+    let route = book.routes.route(request.task).clone();
+    let max_tokens = route
+        .chat_settings()
+        .map_or(1024, |settings| u64::from(settings.max_tokens));
+    let calibration = Calibration::default();
+    let items: Vec<(BatchItem, ChatRequest)> = request
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(index, prompt)| {
+            let chat = match request.prefixes.get(index).cloned().flatten() {
+                Some(prefix) => route_request(
+                    &route,
+                    vec![ChatMessage::system(prefix), ChatMessage::user(prompt.clone())],
+                ),
+                None => request_for(&route, prompt),
+            };
+            let item = BatchItem::from_messages(
+                format!("item-{index:04}"),
+                connection.id.clone(),
+                &route.model,
+                &route.fallbacks,
+                &chat.messages,
+                max_tokens,
+                &calibration,
+            );
+            (item, chat)
+        })
+        .collect();
+    let (prices, profile) = pricing_for(book, connection);
+    let only_items: Vec<BatchItem> = items.iter().map(|(item, _)| item.clone()).collect();
+    let quote = quote(&only_items, &prices, &profile);
+    let config = BatchConfig {
+        budget: request.budget,
+        pricing: Some(Pricing::for_items(&prices, &profile, &only_items)),
+        ..BatchConfig::with_limits(request.limits)
+    };
+    BatchPlan {
+        items,
+        quote,
+        config,
+        meta: BatchMeta {
+            connection_id: connection.id.clone(),
+            task: request.task.as_str().to_string(),
+            project: request.project.clone(),
+            label: request.label.clone(),
+            created_ms: tabs::now_ms(),
+        },
+    }
+}
+
+/// How often a running batch refreshes the page, at most (ms).
+const UI_REFRESH_MS: u64 = 200;
+
+thread_local! {
+    /// The executors this page runs, kept across Studio visits: leaving the Studio does not
+    /// stop a batch, and coming back shows it again.
+    static RUNNING: std::cell::RefCell<Vec<Executor>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A batch this page runs: a signal with its state, and its controls.
+#[derive(Clone, Copy)]
+pub struct BatchHandle {
+    /// The batch's state after every change (`None` until it is stored).
+    pub view: RwSignal<Option<Snapshot>>,
+    /// Why it cannot run (storage failed, no key for its connection), if so.
+    pub problem: RwSignal<Option<BatchProblem>>,
+    exec: StoredValue<Option<Executor>, LocalStorage>,
+}
+
+impl BatchHandle {
+    fn new() -> BatchHandle {
+        BatchHandle {
+            view: RwSignal::new(None),
+            problem: RwSignal::new(None),
+            exec: StoredValue::new_local(None),
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&Executor)) {
+        self.exec.with_value(|exec| {
+            if let Some(exec) = exec {
+                f(exec);
+            }
+        });
+    }
+
+    /// Pauses dispatch.
+    pub fn pause(&self) {
+        self.with(Executor::pause);
+    }
+    /// Resumes a paused or stopped batch.
+    pub fn resume(&self) {
+        self.with(Executor::resume);
+    }
+    /// Cancels the batch for good.
+    pub fn cancel(&self) {
+        self.with(Executor::cancel);
+    }
+    /// Queues the failed items again.
+    pub fn retry_failed(&self) {
+        self.with(|e| {
+            e.retry_failed();
+        });
+    }
+    /// Sends the unknown-outcome items again: the user consented to paying again.
+    pub fn resend_unknown(&self) {
+        self.with(|e| {
+            e.resend_unknown();
+        });
+    }
+    /// Gives up on the unknown-outcome items.
+    pub fn mark_unknown_failed(&self) {
+        self.with(Executor::mark_unknown_failed);
+    }
+
+    /// Follows `exec`: its changes go to [`Self::view`], its calls to `ledger`, at most every
+    /// [`UI_REFRESH_MS`]: rendering on every send and answer would keep the main thread busy,
+    /// delay the executor's timers and so cost throughput.
+    fn attach(&self, exec: Executor, ledger: RwSignal<Vec<LedgerEntry>>) {
+        let view = self.view;
+        let problem = self.problem;
+        let pending = Rc::new(Cell::new(false));
+        let entries = Rc::new(RefCell::new(Vec::<LedgerEntry>::new()));
+        let refresh = {
+            let (watched, pending, entries) = (exec.clone(), pending.clone(), entries.clone());
+            move || {
+                pending.set(false);
+                view.set(Some(watched.snapshot()));
+                if let Some(e) = watched.storage_error() {
+                    problem.set(Some(BatchProblem::Exec(ExecError::Storage(e))));
+                }
+                let new: Vec<LedgerEntry> = entries.borrow_mut().drain(..).collect();
+                if !new.is_empty() {
+                    ledger.update(|all| all.extend(new));
+                }
+            }
+        };
+        let schedule = move || {
+            if !pending.replace(true) {
+                let refresh = refresh.clone();
+                set_timeout(refresh, std::time::Duration::from_millis(UI_REFRESH_MS));
+            }
+        };
+        let on_change = schedule.clone();
+        exec.on_change(on_change);
+        exec.on_ledger(move |entry| {
+            entries.borrow_mut().push(entry.clone());
+            schedule();
+        });
+        view.set(Some(exec.snapshot()));
+        RUNNING.with(|running| {
+            let mut running = running.borrow_mut();
+            if !running.iter().any(|e| e.id() == exec.id()) {
+                running.push(exec.clone());
+            }
+        });
+        self.exec.set_value(Some(exec));
+    }
+}
+
+/// The Studio's batches: the one this page runs, or the progress of one another tab runs.
+#[derive(Clone, Copy)]
+pub struct BatchService {
+    /// The batch this page runs (the latest one started or resumed).
+    pub current: RwSignal<Option<BatchHandle>>,
+    /// The progress of a batch another tab runs.
+    pub remote: RwSignal<Option<BatchPulse>>,
+    ledger: RwSignal<Vec<LedgerEntry>>,
+    state: AppState,
+    _channel: StoredValue<Option<TabChannel>, LocalStorage>,
+}
+
+/// Provides the [`BatchService`] (the Studio does, once) and resumes the unfinished batches
+/// found in IndexedDB once the connections and their keys are loaded.
+pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService {
+    let state = use_app_state();
+    let current = RwSignal::new(None::<BatchHandle>);
+    let remote = RwSignal::new(None::<BatchPulse>);
+    let channel = TabChannel::open(BATCH_CHANNEL, move |pulse: BatchPulse| {
+        let ours = current.with_untracked(|handle| {
+            handle.is_some_and(|h| {
+                h.view
+                    .with_untracked(|v| v.as_ref().is_some_and(|v| v.batch.id == pulse.batch_id))
+            })
+        });
+        if !ours {
+            remote.set(Some(pulse));
+        }
+    });
+    let service = BatchService {
+        current,
+        remote,
+        ledger,
+        state,
+        _channel: StoredValue::new_local(channel),
+    };
+    provide_context(service);
+    let loaded = state.connections.loaded;
+    Effect::new(move |resumed: Option<bool>| {
+        if resumed == Some(true) {
+            return true;
+        }
+        if !loaded.get() {
+            return false;
+        }
+        spawn_local(async move { service.resume_unfinished().await });
+        true
+    });
+    service
+}
+
+/// The Studio's [`BatchService`].
+pub fn use_batch_service() -> BatchService {
+    expect_context::<BatchService>()
+}
+
+impl BatchService {
+    /// Quotes and starts `request` on the active connection. Returns at once: the handle's
+    /// view fills in once the batch is stored, and sending starts right after.
+    pub fn start_batch(&self, request: BatchRequest) -> Result<BatchHandle, BatchProblem> {
+        let Some(active) = self.state.connection.get_untracked() else {
+            return Err(BatchProblem::NoConnection);
+        };
+        if active.key.is_empty() {
+            return Err(BatchProblem::NoKey);
+        }
+        let plan = self
+            .state
+            .book
+            .with_untracked(|book| plan_batch(book, &active.connection, &request));
+        self.start_plan(plan, active.connection, active.key)
+    }
+
+    fn start_plan(
+        &self,
+        plan: BatchPlan,
+        connection: Connection,
+        key: crate::domain::connection::ApiKey,
+    ) -> Result<BatchHandle, BatchProblem> {
+        let handle = BatchHandle::new();
+        self.current.set(Some(handle));
+        let ledger = self.ledger;
+        let id = format!("batch-{}", tabs::new_tab_id());
+        spawn_local(async move {
+            let created = async {
+                let db = idb::shared().await?;
+                batch_exec::Executor::create(
+                    db,
+                    &id,
+                    plan.meta,
+                    plan.items,
+                    plan.config,
+                    http_transport(),
+                )
+                .await
+            }
+            .await;
+            match created {
+                Ok(exec) => {
+                    exec.connect(connection, key);
+                    handle.attach(exec.clone(), ledger);
+                    if !exec.run().await {
+                        handle.problem.set(Some(BatchProblem::LockedElsewhere));
+                    }
+                }
+                Err(e) => handle.problem.set(Some(BatchProblem::Exec(e))),
+            }
+        });
+        Ok(handle)
+    }
+
+    /// Opens the most recent unfinished batch: its in-flight items become "outcome unknown",
+    /// the rest resumes on its connection (when this tab has that connection's key).
+    async fn resume_unfinished(&self) {
+        // Back in the Studio while this page still runs a batch: show that one.
+        if let Some(exec) = RUNNING.with(|running| running.borrow().last().cloned()) {
+            let handle = BatchHandle::new();
+            handle.attach(exec, self.ledger);
+            self.current.set(Some(handle));
+            return;
+        }
+        let Ok(db) = idb::shared().await else {
+            return;
+        };
+        let found = match batch_exec::unfinished(&db).await {
+            Ok(found) => found,
+            Err(e) => {
+                self.state.storage_error.set(Some(e));
+                return;
+            }
+        };
+        let Some((id, meta)) = found.last().cloned() else {
+            return;
+        };
+        let opened = match Executor::open(db, &id, http_transport()).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.state.storage_error.set(Some(e));
+                return;
+            }
+        };
+        let Some(exec) = opened else {
+            // Another tab runs it: its pulses fill `remote`.
+            return;
+        };
+        let handle = BatchHandle::new();
+        handle.attach(exec.clone(), self.ledger);
+        self.current.set(Some(handle));
+        let connection = self
+            .state
+            .connections
+            .list
+            .with_untracked(|list| list.iter().find(|c| c.id == meta.connection_id).cloned());
+        let key = self
+            .state
+            .connections
+            .keys
+            .with_untracked(|keys| keys.get(&meta.connection_id).cloned());
+        match (connection, key) {
+            (Some(connection), Some(key)) if !key.is_empty() => {
+                exec.connect(connection, key);
+                exec.run().await;
+            }
+            _ => handle.problem.set(Some(BatchProblem::NoKeyToResume)),
+        }
+    }
+}
+
+/// One item's row, as shown.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Row {
+    index: usize,
+    id: String,
+    state: &'static str,
+    sends: u32,
+    prompt: String,
+    model: String,
+    latency: String,
+    tokens: String,
+    cost: String,
+    error: Option<String>,
+    output: Option<String>,
+}
+
+fn rows(snapshot: &Snapshot, lang: Lang) -> Vec<Row> {
+    snapshot
+        .batch
+        .items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let (latency, tokens, cost, model) = match &item.state {
+                ItemState::Done {
+                    usage,
+                    cost,
+                    latency_ms,
+                    model,
+                } => (
+                    millis(*latency_ms),
+                    format!(
+                        "{} + {}",
+                        format_count(usage.prompt),
+                        format_count(usage.completion)
+                    ),
+                    format!("{} · {}", exact_amount(cost.usd), exact_amount(cost.cny)),
+                    model.clone(),
+                ),
+                _ => ("—".into(), "—".into(), "—".into(), item.model.clone()),
+            };
+            let error = match &item.state {
+                ItemState::Failed { failure, .. } => Some(failure.message(lang)),
+                _ => item.last_error.as_ref().map(|e| e.message(lang)),
+            };
+            let prompt = snapshot
+                .requests
+                .get(index)
+                .and_then(|r| r.messages.last())
+                .map(|m| m.content.clone())
+                .unwrap_or_default();
+            Row {
+                index,
+                id: item.id.clone(),
+                state: item.state.name(),
+                sends: item.sends,
+                prompt,
+                model,
+                latency,
+                tokens,
+                cost,
+                error,
+                output: snapshot.outputs.get(index).cloned().flatten(),
+            }
+        })
+        .collect()
+}
+
+fn state_label(state: &str, lang: Lang) -> &'static str {
+    match state {
+        "queued" => lang.pick("排队", "queued"),
+        "waiting" => lang.pick("等待重试", "waiting"),
+        "running" => lang.pick("发送中", "running"),
+        "done" => lang.pick("完成", "done"),
+        "failed" => lang.pick("失败", "failed"),
+        _ => lang.pick("结果未知", "outcome unknown"),
+    }
+}
+
+fn status_label(status: &BatchStatus, lang: Lang) -> String {
+    match status {
+        BatchStatus::Running => lang.pick("运行中", "Running").into(),
+        BatchStatus::Paused => lang.pick("已暂停", "Paused").into(),
+        BatchStatus::Stopped { reason, .. } => reason.message(lang),
+        BatchStatus::Cancelled => lang.pick("已取消", "Cancelled").into(),
+        BatchStatus::Finished => lang.pick("已完成", "Finished").into(),
+    }
+}
+
+/// When the last answer of the batch arrived (Unix ms): the end of its last recorded call.
+fn last_answer_ms(snapshot: &Snapshot) -> Option<f64> {
+    snapshot
+        .calls
+        .iter()
+        .flatten()
+        .map(|call| call.at_ms + call.latency_ms)
+        .reduce(f64::max)
+}
+
+fn eta_text(eta_ms: Option<f64>) -> String {
+    match eta_ms {
+        Some(ms) if ms.is_finite() => format!("{} s", (ms / 1000.0).ceil() as u64),
+        _ => "—".into(),
+    }
+}
+
+/// Prompts from the text box: one per non-empty line, each repeated `takes` times.
+fn prompts_of(text: &str, takes: usize) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .flat_map(|line| std::iter::repeat_n(line.to_string(), takes.max(1)))
+        .collect()
+}
+
+/// The batch panel: route, prompts, takes, rate limit and budget; the quote; then the running
+/// batch with its progress, controls and items.
+#[component]
+pub fn BatchPanel() -> impl IntoView {
+    let state = use_app_state();
+    let lang = use_lang();
+    let service = use_batch_service();
+    let task = RwSignal::new(TaskType::DEFAULT);
+    let text = RwSignal::new(String::new());
+    let takes = RwSignal::new(1usize);
+    let rpm = RwSignal::new(60u32);
+    let budget = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+
+    let routes = Memo::new(move |_| state.book.with(chat_routes));
+    let budget_money = Memo::new(move |_| {
+        let text = budget.get();
+        let text = text.trim();
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            Money::parse(Currency::Usd, text).map(Some).map_err(|_| ())
+        }
+    });
+    let request = Memo::new(move |_| BatchRequest {
+        task: task.get(),
+        prompts: prompts_of(&text.get(), takes.get()),
+        prefixes: Vec::new(),
+        label: String::new(),
+        budget: budget_money.get().ok().flatten(),
+        limits: Limits::rpm(rpm.get().max(1)),
+        project: None,
+    });
+    let plan_quote = Memo::new(move |_| {
+        let request = request.get();
+        if request.prompts.is_empty() {
+            return None;
+        }
+        let connection = state.connection.get()?.connection;
+        Some(state.book.with(|book| plan_batch(book, &connection, &request).quote))
+    });
+
+    let start = move || {
+        problem.set(None);
+        if budget_money.get_untracked().is_err() {
+            problem.set(Some(
+                lang.get_untracked()
+                    .pick("预算格式不对，例如 1.50", "The budget is not an amount, e.g. 1.50")
+                    .into(),
+            ));
+            return;
+        }
+        let mut request = request.get_untracked();
+        if request.prompts.is_empty() {
+            problem.set(Some(
+                lang.get_untracked()
+                    .pick("请至少填写一行提示词。", "Enter at least one prompt line.")
+                    .into(),
+            ));
+            return;
+        }
+        request.label = state.book.with_untracked(|book| {
+            format!(
+                "{} × {}",
+                route_label(book.routes.route(request.task), lang.get_untracked()),
+                request.prompts.len()
+            )
+        });
+        if let Err(e) = service.start_batch(request) {
+            problem.set(Some(e.message(lang.get_untracked())));
+        }
+    };
+
+    let quote_view = move || {
+        plan_quote.get().map(|quote| {
+            let expected = quote.expected;
+            let worst = quote.worst_case;
+            let unpriced = !quote.unpriced_models.is_empty();
+            view! {
+                <div class="ds-batch-quote" data-testid="batch-quote" role="status">
+                    <p>
+                        {t("报价：", "Quote: ")}
+                        <strong data-testid="batch-quote-usd">{exact_amount(expected.usd)}</strong>
+                        " · "
+                        <strong data-testid="batch-quote-cny">{exact_amount(expected.cny)}</strong>
+                        " "
+                        {t("（预计）；最多 ", "(expected); at most ")}
+                        <span data-testid="batch-quote-worst">
+                            {format!("{} · {}", exact_amount(worst.usd), exact_amount(worst.cny))}
+                        </span>
+                    </p>
+                    <p class="ds-field__hint">
+                        <span data-testid="batch-quote-requests">{quote.requests}</span>
+                        {t(" 个请求，输入约 ", " requests, about ")}
+                        <span data-testid="batch-quote-input">{format_count(quote.input_tokens)}</span>
+                        {t(" tokens（按中文/英文字符分别估算），输出上限 ", " input tokens (CJK and Latin counted apart), up to ")}
+                        {format_count(quote.max_output_tokens)}
+                        {t(" tokens。", " output tokens.")}
+                    </p>
+                    <Show when=move || unpriced>
+                        <p class="ds-alert ds-alert--warn">{t("价格表中缺少部分模型的价格，报价不完整。", "Some models have no price in the catalog: the quote is incomplete.")}</p>
+                    </Show>
+                </div>
+            }
+        })
+    };
+
+    let current = move || {
+        service.current.get().map(|handle| view! { <BatchView handle/> })
+    };
+    let remote = move || {
+        service.remote.get().map(|pulse| {
+            view! {
+                <div class="ds-alert" data-testid="batch-remote" role="status">
+                    {t("另一个标签页正在运行批量任务：", "Another tab is running a batch: ")}
+                    {format!(
+                        "{}/{} · {} · {}",
+                        pulse.done, pulse.total, pulse.status, eta_text(pulse.eta_ms)
+                    )}
+                </div>
+            }
+        })
+    };
+
+    view! {
+        <section class="ds-card ds-batch-panel" data-testid="batch-panel" aria-labelledby="batch-title">
+            <h2 id="batch-title">{t("批量生成", "Batch")}</h2>
+            <p class="ds-field__hint">{t(
+                "一行一个提示词，按所选路由批量发送；按连接的速率上限排队，关闭页面后重新打开会继续。",
+                "One prompt per line, sent on the chosen route at the connection's rate limit; closing and reopening the page resumes the batch.",
+            )}</p>
+            <div class="ds-play-controls">
+                <div class="ds-field">
+                    <label for="batch-route">{t("路由（任务 · 模型）", "Route (task · model)")}</label>
+                    <select id="batch-route" data-testid="batch-route" on:change=move |ev| {
+                        if let Some(chosen) = TaskType::parse(&event_target_value(&ev)) {
+                            task.set(chosen);
+                        }
+                    }>
+                        <For
+                            each=move || routes.get()
+                            key=|route| (route.task, route.model.clone())
+                            children=move |route| {
+                                let value = route.task;
+                                let label = move || route_label(&route, lang.get());
+                                view! {
+                                    <option value=value.as_str() selected=move || task.get() == value>{label}</option>
+                                }
+                            }
+                        />
+                    </select>
+                </div>
+                <div class="ds-field">
+                    <label for="batch-takes">{t("每行版本数", "Takes per line")}</label>
+                    <input id="batch-takes" data-testid="batch-takes" type="number" min="1" max="50"
+                        prop:value=move || takes.get().to_string()
+                        on:input=move |ev| takes.set(event_target_value(&ev).parse::<usize>().unwrap_or(1).clamp(1, 50))/>
+                </div>
+                <div class="ds-field">
+                    <label for="batch-rpm">{t("速率上限（每分钟请求数）", "Rate limit (requests per minute)")}</label>
+                    <input id="batch-rpm" data-testid="batch-rpm" type="number" min="1"
+                        prop:value=move || rpm.get().to_string()
+                        on:input=move |ev| rpm.set(event_target_value(&ev).parse::<u32>().unwrap_or(60).max(1))/>
+                </div>
+                <div class="ds-field">
+                    <label for="batch-budget">{t("预算上限（美元，可空）", "Budget cap (USD, optional)")}</label>
+                    <input id="batch-budget" data-testid="batch-budget" type="text" inputmode="decimal"
+                        prop:value=move || budget.get()
+                        on:input=move |ev| budget.set(event_target_value(&ev))/>
+                </div>
+            </div>
+            <div class="ds-field">
+                <label for="batch-prompts">{t("提示词（一行一个）", "Prompts (one per line)")}</label>
+                <textarea id="batch-prompts" data-testid="batch-prompts" rows="6"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </div>
+            {quote_view}
+            <div class="ds-play-actions">
+                <button type="button" class="ds-btn" data-testid="batch-start" on:click=move |_| start()>
+                    {t("按报价开始", "Start at this quote")}
+                </button>
+            </div>
+            {move || problem.get().map(|p| view! {
+                <p class="ds-alert ds-alert--error" role="alert" data-testid="batch-problem">{p}</p>
+            })}
+            {remote}
+            {current}
+        </section>
+    }
+}
+
+/// A batch's progress, controls, stop message, reconciliation and items.
+#[component]
+fn BatchView(handle: BatchHandle) -> impl IntoView {
+    let lang = use_lang();
+    let view_signal = handle.view;
+    let progress = Memo::new(move |_| {
+        view_signal.with(|v| v.as_ref().map(|s| s.batch.progress(tabs::now_ms())))
+    });
+    let status = Memo::new(move |_| progress.get().map(|p| p.status));
+    let counts = move || progress.get().map(|p| p.counts).unwrap_or_default();
+    let count = move |f: fn(&crate::domain::batch::Counts) -> usize| move || f(&counts()).to_string();
+    let is = move |name: &'static str| move || status.get().is_some_and(|s| s.name() == name);
+    let stopped_kind = move || match status.get() {
+        Some(BatchStatus::Stopped { reason, .. }) => Some(reason),
+        _ => None,
+    };
+    let reconciliation = move || {
+        view_signal.with(|v| {
+            let s = v.as_ref()?;
+            if s.batch.status != BatchStatus::Finished {
+                return None;
+            }
+            let pricing = s.batch.config.pricing.as_ref()?;
+            let quoted = quote(&s.batch.items, &pricing.prices, &pricing.profile);
+            let calls: Vec<LedgerEntry> = s.calls.iter().flatten().cloned().collect();
+            Some(reconcile(&quoted, &grand_total(&calls)))
+        })
+    };
+    let item_rows = Memo::new(move |_| {
+        let lang = lang.get();
+        view_signal.with(|v| v.as_ref().map(|s| rows(s, lang)).unwrap_or_default())
+    });
+
+    view! {
+        <div class="ds-batch" data-testid="batch-view"
+            data-status=move || status.get().map(|s| s.name()).unwrap_or("loading")
+            data-batch-id=move || view_signal.with(|v| v.as_ref().map(|s| s.batch.id.clone()).unwrap_or_default())
+            data-last-answer-ms=move || view_signal.with(|v| v.as_ref().and_then(|s| last_answer_ms(s)).map(|ms| format!("{ms:.0}")).unwrap_or_default())
+            data-first-send-ms=move || view_signal.with(|v| v.as_ref().and_then(|s| s.batch.first_send_ms).map(|ms| format!("{ms:.0}")).unwrap_or_default())>
+            <h3>{move || view_signal.with(|v| v.as_ref().map(|s| s.meta.label.clone()).unwrap_or_default())}</h3>
+            <p data-testid="batch-status" role="status" aria-live="polite">
+                {move || status.get().map(|s| status_label(&s, lang.get())).unwrap_or_default()}
+            </p>
+            <progress class="ds-batch-progress" data-testid="batch-progress"
+                max=move || counts().total.max(1).to_string()
+                value=move || { let c = counts(); (c.done + c.failed + c.unknown).to_string() }></progress>
+            <dl class="ds-play-usage ds-batch-counts">
+                <div><dt>{t("排队", "Queued")}</dt><dd data-testid="batch-count-queued">{count(|c| c.queued)}</dd></div>
+                <div><dt>{t("发送中", "Running")}</dt><dd data-testid="batch-count-running">{count(|c| c.running)}</dd></div>
+                <div><dt>{t("完成", "Done")}</dt><dd data-testid="batch-count-done">{count(|c| c.done)}</dd></div>
+                <div><dt>{t("失败", "Failed")}</dt><dd data-testid="batch-count-failed">{count(|c| c.failed)}</dd></div>
+                <div><dt>{t("结果未知", "Unknown")}</dt><dd data-testid="batch-count-unknown">{count(|c| c.unknown)}</dd></div>
+                <div><dt>{t("共计", "Total")}</dt><dd data-testid="batch-count-total">{count(|c| c.total)}</dd></div>
+                <div>
+                    <dt>{t("速率 / 上限", "Rate / limit")}</dt>
+                    <dd data-testid="batch-rate">{move || progress.get().map(|p| format!(
+                        "{:.0} / {} rpm",
+                        p.rate_rpm,
+                        p.limit_rpm.filter(|l| *l > 0.0).map_or("—".to_string(), |l| format!("{l:.0}"))
+                    )).unwrap_or_default()}</dd>
+                </div>
+                <div><dt>{t("预计剩余", "ETA")}</dt><dd data-testid="batch-eta">{move || eta_text(progress.get().and_then(|p| p.eta_ms))}</dd></div>
+                <div><dt>{t("已花费", "Spent")}</dt><dd data-testid="batch-spent">{move || progress.get().map(|p| format!("{} · {}", exact_amount(p.spent.usd), exact_amount(p.spent.cny))).unwrap_or_default()}</dd></div>
+            </dl>
+            <div class="ds-play-actions">
+                <button type="button" class="ds-btn ds-btn--ghost" data-testid="batch-pause"
+                    disabled=move || !is("running")() on:click=move |_| handle.pause()>{t("暂停", "Pause")}</button>
+                <button type="button" class="ds-btn ds-btn--ghost" data-testid="batch-resume"
+                    disabled=move || !(is("paused")() || is("stopped")()) on:click=move |_| handle.resume()>{t("继续", "Resume")}</button>
+                <button type="button" class="ds-btn ds-btn--ghost" data-testid="batch-cancel"
+                    disabled=move || is("cancelled")() || is("finished")() on:click=move |_| handle.cancel()>{t("取消批量", "Cancel batch")}</button>
+                <button type="button" class="ds-btn ds-btn--ghost" data-testid="batch-retry-failed"
+                    disabled=move || counts().failed == 0 || is("cancelled")() on:click=move |_| handle.retry_failed()>{t("重试失败项", "Retry failed")}</button>
+            </div>
+            {move || stopped_kind().map(|reason| {
+                let kind = reason.kind();
+                view! {
+                    <div class="ds-alert ds-alert--error" role="alert" data-testid="batch-stopped" data-kind=kind>
+                        {move || reason.message(lang.get())}
+                    </div>
+                }
+            })}
+            {move || handle.problem.get().map(|p| {
+                let kind = p.kind();
+                view! {
+                    <p class="ds-alert ds-alert--error" role="alert" data-testid="batch-exec-problem" data-kind=kind>
+                        {move || p.message(lang.get())}
+                    </p>
+                }
+            })}
+            <Show when=move || { counts().unknown > 0 }>
+                <div class="ds-alert ds-alert--warn" role="alert" data-testid="batch-unknown">
+                    <p>{move || match lang.get() {
+                        Lang::ZhCn => format!("{} 个请求在页面关闭时正在发送，结果未知：可能已生成并计费。没有幂等键，重新发送会再次计费。", counts().unknown),
+                        Lang::En => format!("{} requests were in flight when the page closed: they may have been generated and billed. There is no idempotency key, so a resend is paid again.", counts().unknown),
+                    }}</p>
+                    <button type="button" class="ds-btn" data-testid="batch-resend-unknown" on:click=move |_| handle.resend_unknown()>
+                        {move || match lang.get() {
+                            Lang::ZhCn => format!("重新发送这 {} 个（再次付费）", counts().unknown),
+                            Lang::En => format!("Resend these {} (paid again)", counts().unknown),
+                        }}
+                    </button>
+                    " "
+                    <button type="button" class="ds-btn ds-btn--ghost" data-testid="batch-mark-unknown-failed" on:click=move |_| handle.mark_unknown_failed()>
+                        {t("不重发，记为失败", "Don't resend: mark failed")}
+                    </button>
+                </div>
+            </Show>
+            {move || reconciliation().map(|r| {
+                let (billed, quoted) = (r.billed_calls.to_string(), r.quoted_requests.to_string());
+                view! {
+                <p class="ds-batch-reconcile" data-testid="batch-reconcile"
+                    data-billed-calls=billed data-quoted-requests=quoted>
+                    {t("报价与实际计费对账：", "Quote vs billed: ")}
+                    {move || r.summary(lang.get())}
+                </p>
+            }})}
+            <ul class="ds-batch-events" data-testid="batch-events">
+                {move || view_signal.with(|v| v.as_ref().map(|s| s.batch.events.iter().map(|e| e.message(lang.get())).collect::<Vec<_>>()).unwrap_or_default())
+                    .into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+            </ul>
+            <details class="ds-batch-items">
+                <summary>{t("逐项明细", "Items")}</summary>
+                <table class="ds-table" data-testid="batch-items">
+                    <thead><tr>
+                        <th>"#"</th><th>{t("提示词", "Prompt")}</th><th>{t("状态", "State")}</th><th>{t("模型", "Model")}</th>
+                        <th>{t("耗时", "Latency")}</th><th>{t("tokens（入+出）", "Tokens (in+out)")}</th><th>{t("费用", "Cost")}</th><th>{t("最近错误", "Last error")}</th><th>{t("回复", "Reply")}</th>
+                    </tr></thead>
+                    <tbody>
+                        <For each=move || item_rows.get() key=|row| row.clone() children=move |row| {
+                            let state = row.state;
+                            view! {
+                                <tr data-testid="batch-item" data-item-id=row.id.clone() data-state=state data-sends=row.sends.to_string()>
+                                    <td>{row.index + 1}</td>
+                                    <td>{row.prompt.clone()}</td>
+                                    <td>{move || state_label(state, lang.get())}</td>
+                                    <td class="ds-mono">{row.model.clone()}</td>
+                                    <td>{row.latency.clone()}</td>
+                                    <td>{row.tokens.clone()}</td>
+                                    <td>{row.cost.clone()}</td>
+                                    <td>{row.error.clone().unwrap_or_default()}</td>
+                                    <td class="ds-batch-output">{row.output.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }/>
+                    </tbody>
+                </table>
+            </details>
+        </div>
+    }
+}

@@ -1,0 +1,890 @@
+//! The batch executor: drives the pure [`Batch`] engine with browser timers, `fetch`,
+//! IndexedDB and the Web Locks API, following the contract in [`crate::domain::batch`]:
+//!
+//! ```text
+//! create / load:  batch = load(); batch.recover_after_crash(now)     (running → unknown)
+//! pump:           actions = batch.next_actions(now)
+//!                 save(batch + those items, now "running")             ← BEFORE the fetch
+//!                 fetch each; answer → on_result, observe_headers, save, ledger, pump
+//!                 timer for batch.next_wake_ms(now)
+//! ```
+//!
+//! Storage: the store `batches` holds one [`StoredBatch`] per batch (the engine's state without
+//! its items, plus [`BatchMeta`]: which connection, task and project); `batch_items` holds one
+//! [`StoredItem`] per item under `{batch id}/{index:06}` (the engine's item, the request to send,
+//! the reply text and the ledger entries of its calls). One transaction writes the batch and the
+//! items that changed, and transactions on the same stores commit in the order they were
+//! created, so the stored state never goes backwards.
+//!
+//! Only one tab runs a batch: [`Executor::run`] takes the Web Lock `duanju-batch:{id}` with
+//! `ifAvailable` (through `js_sys::Reflect`, as web-sys's `LockManager` is unstable) and keeps it
+//! until [`Executor::close`] or the page goes away. The running tab posts a [`BatchPulse`] on the
+//! [`BATCH_CHANNEL`] after every change; the other tabs show it.
+//!
+//! Every call is written to the ledger (`ledger` store), priced with the batch's price snapshot;
+//! a fallback switch caused by a call is that call's ledger note.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+use crate::domain::batch::{
+    Action, Batch, BatchConfig, BatchError, BatchEvent, BatchItem, BatchStatus, ItemState,
+    Outcome, Progress,
+};
+use crate::domain::chat::{ChatRequest, Usage};
+use crate::domain::connection::{ApiKey, Connection};
+use crate::domain::i18n::Lang;
+use crate::domain::ledger::{CallSummary, LedgerEntry};
+use crate::domain::pricing::PriceSet;
+use crate::domain::profile::Profile;
+use crate::web::http::{self, CallError, CallOptions, CallOutcome};
+use crate::web::idb::{Db, StorageError, BATCHES, BATCH_ITEMS, LEDGER};
+use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
+
+/// What the executor needs besides the engine's state to run a batch again after a reload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchMeta {
+    /// The connection the batch's requests go to (its key is looked up, never stored here).
+    pub connection_id: String,
+    /// The route's task, written on every ledger entry.
+    pub task: String,
+    /// The project the calls belong to, when any.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// A label for the user ("剧本初稿 · 30 prompts").
+    pub label: String,
+    /// When the batch was created (Unix ms).
+    pub created_ms: f64,
+}
+
+/// The record of a batch in the `batches` store.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredBatch {
+    /// Connection, task, project, label.
+    pub meta: BatchMeta,
+    /// The engine's state, without its items (they are in `batch_items`).
+    pub batch: Batch,
+    /// How many items the batch has.
+    pub item_count: usize,
+}
+
+/// The record of one item in the `batch_items` store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredItem {
+    /// The engine's item (its state, attempts, last error).
+    pub item: BatchItem,
+    /// The request to send (its model is replaced by the item's current model).
+    pub request: ChatRequest,
+    /// The reply text once answered. Text only: the UI renders it as a text node.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// The ledger entries of this item's calls (also in the ledger store), for reconciling the
+    /// quote with what was billed.
+    #[serde(default)]
+    pub calls: Vec<LedgerEntry>,
+}
+
+/// The key of item `index` of batch `batch_id` in `batch_items`.
+pub fn item_key(batch_id: &str, index: usize) -> String {
+    format!("{batch_id}/{index:06}")
+}
+
+/// The progress the running tab posts to the others.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchPulse {
+    /// The batch.
+    pub batch_id: String,
+    /// Its status ([`BatchStatus::name`]).
+    pub status: String,
+    /// Items waiting for their turn (including backoffs).
+    pub queued: usize,
+    /// Requests in flight.
+    pub running: usize,
+    /// Answered.
+    pub done: usize,
+    /// Given up.
+    pub failed: usize,
+    /// Outcome unknown.
+    pub unknown: usize,
+    /// All items.
+    pub total: usize,
+    /// Requests per minute over the last minute.
+    pub rate_rpm: f64,
+    /// The limit they run against, when known.
+    pub limit_rpm: Option<f64>,
+    /// Estimated time to finish, in ms.
+    pub eta_ms: Option<f64>,
+}
+
+impl BatchPulse {
+    /// The pulse of `progress`.
+    pub fn of(batch_id: &str, progress: &Progress) -> BatchPulse {
+        let c = &progress.counts;
+        BatchPulse {
+            batch_id: batch_id.to_string(),
+            status: progress.status.name().to_string(),
+            queued: c.queued,
+            running: c.running,
+            done: c.done,
+            failed: c.failed,
+            unknown: c.unknown,
+            total: c.total,
+            rate_rpm: progress.rate_rpm,
+            limit_rpm: progress.limit_rpm,
+            eta_ms: progress.eta_ms,
+        }
+    }
+}
+
+/// A request in flight.
+pub type SendFuture = Pin<Box<dyn Future<Output = Result<CallOutcome, CallError>>>>;
+/// How requests are sent: [`http_transport`] in the app, a fake in tests.
+pub type Transport = Rc<dyn Fn(&Connection, &ApiKey, &ChatRequest) -> SendFuture>;
+
+/// Sends each request with [`http::chat`] (whole replies, the default time limit).
+pub fn http_transport() -> Transport {
+    Rc::new(|conn: &Connection, key: &ApiKey, req: &ChatRequest| {
+        let (conn, key, req) = (conn.clone(), key.clone(), req.clone());
+        Box::pin(async move { http::chat(&conn, &key, &req, CallOptions::default()).await })
+            as SendFuture
+    })
+}
+
+/// Why an executor could not be made.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExecError {
+    /// IndexedDB failed.
+    Storage(StorageError),
+    /// The engine refused the items (two share an id).
+    Batch(BatchError),
+}
+
+impl ExecError {
+    /// The message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ExecError::Storage(e) => e.message(lang),
+            ExecError::Batch(e) => e.message(lang),
+        }
+    }
+}
+
+impl From<StorageError> for ExecError {
+    fn from(e: StorageError) -> ExecError {
+        ExecError::Storage(e)
+    }
+}
+
+/// Everything shown about a batch: the engine's state plus replies and calls.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// Connection, task, label.
+    pub meta: BatchMeta,
+    /// The engine's state.
+    pub batch: Batch,
+    /// Per item (same order as `batch.items`): the reply text.
+    pub outputs: Vec<Option<String>>,
+    /// Per item: its ledger entries.
+    pub calls: Vec<Vec<LedgerEntry>>,
+    /// Per item: the request.
+    pub requests: Vec<ChatRequest>,
+}
+
+/// Reads a stored batch as it is, without recovering it (for tests and for tabs that only
+/// watch). `None` when there is no such batch.
+pub async fn read_stored(db: &Db, batch_id: &str) -> Result<Option<Snapshot>, StorageError> {
+    let tx = db.transaction(&[BATCHES, BATCH_ITEMS], false)?;
+    let Some(text) = tx.get_text(BATCHES, batch_id).await? else {
+        return Ok(None);
+    };
+    let stored: StoredBatch = parse(&text)?;
+    let texts = tx
+        .texts_in_range(
+            BATCH_ITEMS,
+            &format!("{batch_id}/"),
+            &format!("{batch_id}/\u{ffff}"),
+        )
+        .await?;
+    let mut snapshot = Snapshot {
+        meta: stored.meta,
+        batch: stored.batch,
+        outputs: Vec::new(),
+        calls: Vec::new(),
+        requests: Vec::new(),
+    };
+    for text in texts {
+        let item: StoredItem = parse(&text)?;
+        snapshot.batch.items.push(item.item);
+        snapshot.outputs.push(item.output);
+        snapshot.calls.push(item.calls);
+        snapshot.requests.push(item.request);
+    }
+    if snapshot.batch.items.len() != stored.item_count {
+        return Err(StorageError::Corrupt(format!(
+            "batch {batch_id}: {} of {} items",
+            snapshot.batch.items.len(),
+            stored.item_count
+        )));
+    }
+    Ok(Some(snapshot))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+/// The ids of the stored batches that are not over: still running, paused, stopped, or with
+/// items whose outcome is unknown. Oldest first.
+pub async fn unfinished(db: &Db) -> Result<Vec<(String, BatchMeta)>, StorageError> {
+    let tx = db.transaction(&[BATCHES], false)?;
+    let mut found = Vec::new();
+    for text in tx.all_texts(BATCHES).await? {
+        let Ok(stored) = serde_json::from_str::<StoredBatch>(&text) else {
+            continue;
+        };
+        if !matches!(
+            stored.batch.status,
+            BatchStatus::Finished | BatchStatus::Cancelled
+        ) || stored.batch.counts().unknown > 0
+        {
+            found.push((stored.batch.id.clone(), stored.meta));
+        }
+    }
+    found.sort_by(|a, b| a.1.created_ms.total_cmp(&b.1.created_ms));
+    Ok(found)
+}
+
+/// Deletes a batch and its items.
+pub async fn delete(db: &Db, batch_id: &str) -> Result<(), StorageError> {
+    let tx = db.transaction(&[BATCHES, BATCH_ITEMS], true)?;
+    tx.delete(BATCHES, batch_id)?;
+    tx.delete_range(
+        BATCH_ITEMS,
+        &format!("{batch_id}/"),
+        &format!("{batch_id}/\u{ffff}"),
+    )?;
+    tx.commit().await
+}
+
+/// A held Web Lock, released when dropped.
+struct HeldLock {
+    release: Option<js_sys::Function>,
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Takes the Web Lock `name` if no other tab holds it. Without the Web Locks API (old
+/// browsers, insecure origins) every tab may run: `Some` with nothing held.
+async fn try_lock(name: &str) -> Option<HeldLock> {
+    let navigator = web_sys::window()?.navigator();
+    let locks = js_sys::Reflect::get(&navigator, &"locks".into()).ok()?;
+    if locks.is_undefined() || locks.is_null() {
+        return Some(HeldLock { release: None });
+    }
+    let request: js_sys::Function = js_sys::Reflect::get(&locks, &"request".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let mut release = None;
+    let hold = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+    let mut granted = None;
+    let answer = js_sys::Promise::new(&mut |resolve, _| granted = Some(resolve));
+    let granted = granted?;
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        let ok = !lock.is_null() && !lock.is_undefined();
+        let _ = granted.call1(&JsValue::NULL, &JsValue::from_bool(ok));
+        if ok {
+            hold.into()
+        } else {
+            JsValue::UNDEFINED
+        }
+    });
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE).ok()?;
+    request
+        .call3(&locks, &name.into(), &options, &callback)
+        .ok()?;
+    let ok = JsFuture::from(answer).await.ok()?.as_bool() == Some(true);
+    ok.then_some(HeldLock { release })
+}
+
+/// A pending `setTimeout`, cleared when dropped.
+struct Timer {
+    id: i32,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_timeout_with_handle(self.id);
+        }
+    }
+}
+
+struct State {
+    batch: Batch,
+    requests: Vec<ChatRequest>,
+    outputs: Vec<Option<String>>,
+    calls: Vec<Vec<LedgerEntry>>,
+}
+
+struct Inner {
+    db: Db,
+    meta: BatchMeta,
+    state: RefCell<State>,
+    link: RefCell<Option<(Connection, ApiKey)>>,
+    transport: Transport,
+    listeners: RefCell<Vec<Rc<dyn Fn()>>>,
+    ledger_listeners: RefCell<Vec<Rc<dyn Fn(&LedgerEntry)>>>,
+    timer: RefCell<Option<Timer>>,
+    lock: RefCell<Option<HeldLock>>,
+    channel: RefCell<Option<TabChannel>>,
+    closed: Cell<bool>,
+    storage_error: RefCell<Option<StorageError>>,
+}
+
+/// Runs one batch in this tab. Cheap to clone (a shared handle).
+#[derive(Clone)]
+pub struct Executor {
+    inner: Rc<Inner>,
+}
+
+impl Executor {
+    /// Creates a batch of `items` (each with its request) and stores it, all queued. Nothing is
+    /// sent before [`Self::run`].
+    pub async fn create(
+        db: Db,
+        batch_id: &str,
+        meta: BatchMeta,
+        items: Vec<(BatchItem, ChatRequest)>,
+        config: BatchConfig,
+        transport: Transport,
+    ) -> Result<Executor, ExecError> {
+        let (items, requests): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+        let batch = Batch::new(batch_id, items, config, seed).map_err(ExecError::Batch)?;
+        let count = batch.items.len();
+        let executor = Executor::assemble(
+            db,
+            meta,
+            State {
+                batch,
+                outputs: vec![None; count],
+                calls: vec![Vec::new(); count],
+                requests,
+            },
+            transport,
+        );
+        executor.save(&(0..count).collect::<Vec<_>>())?.await?;
+        Ok(executor)
+    }
+
+    /// Loads a stored batch after a reload (or in another tab): every item that was in flight
+    /// becomes "outcome unknown" and is stored so. `None` when there is no such batch.
+    ///
+    /// Only call this in the tab that will run the batch (after taking its lock, see
+    /// [`Self::open`]): a watching tab reads with [`read_stored`].
+    pub async fn load(
+        db: Db,
+        batch_id: &str,
+        transport: Transport,
+    ) -> Result<Option<Executor>, StorageError> {
+        let Some(snapshot) = read_stored(&db, batch_id).await? else {
+            return Ok(None);
+        };
+        let mut batch = snapshot.batch;
+        let recovered = batch.recover_after_crash(tabs::now_ms());
+        let changed: Vec<usize> = batch
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| recovered.contains(&item.id))
+            .map(|(index, _)| index)
+            .collect();
+        let executor = Executor::assemble(
+            db,
+            snapshot.meta,
+            State {
+                batch,
+                requests: snapshot.requests,
+                outputs: snapshot.outputs,
+                calls: snapshot.calls,
+            },
+            transport,
+        );
+        executor.save(&changed)?.await?;
+        Ok(Some(executor))
+    }
+
+    /// Takes the batch's lock, then loads it ([`Self::load`]). `Ok(None)` when another tab
+    /// runs it (or it does not exist): watch it over the [`BATCH_CHANNEL`] instead.
+    pub async fn open(
+        db: Db,
+        batch_id: &str,
+        transport: Transport,
+    ) -> Result<Option<Executor>, StorageError> {
+        let Some(lock) = try_lock(&lock_name(batch_id)).await else {
+            return Ok(None);
+        };
+        let executor = Executor::load(db, batch_id, transport).await?;
+        if let Some(executor) = &executor {
+            *executor.inner.lock.borrow_mut() = Some(lock);
+        }
+        Ok(executor)
+    }
+
+    fn assemble(db: Db, meta: BatchMeta, state: State, transport: Transport) -> Executor {
+        let channel = TabChannel::open(BATCH_CHANNEL, |_: BatchPulse| {});
+        Executor {
+            inner: Rc::new(Inner {
+                db,
+                meta,
+                state: RefCell::new(state),
+                link: RefCell::new(None),
+                transport,
+                listeners: RefCell::new(Vec::new()),
+                ledger_listeners: RefCell::new(Vec::new()),
+                timer: RefCell::new(None),
+                lock: RefCell::new(None),
+                channel: RefCell::new(channel),
+                closed: Cell::new(false),
+                storage_error: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// The batch's id.
+    pub fn id(&self) -> String {
+        self.inner.state.borrow().batch.id.clone()
+    }
+
+    /// Connection, task, label.
+    pub fn meta(&self) -> &BatchMeta {
+        &self.inner.meta
+    }
+
+    /// Calls `f` after every change (a send, an answer, a user action).
+    pub fn on_change(&self, f: impl Fn() + 'static) {
+        self.inner.listeners.borrow_mut().push(Rc::new(f));
+    }
+
+    /// Calls `f` with every ledger entry once it is stored.
+    pub fn on_ledger(&self, f: impl Fn(&LedgerEntry) + 'static) {
+        self.inner.ledger_listeners.borrow_mut().push(Rc::new(f));
+    }
+
+    /// Reads the batch's state.
+    pub fn with_batch<R>(&self, f: impl FnOnce(&Batch) -> R) -> R {
+        f(&self.inner.state.borrow().batch)
+    }
+
+    /// A copy of everything shown about the batch.
+    pub fn snapshot(&self) -> Snapshot {
+        let state = self.inner.state.borrow();
+        Snapshot {
+            meta: self.inner.meta.clone(),
+            batch: state.batch.clone(),
+            outputs: state.outputs.clone(),
+            calls: state.calls.clone(),
+            requests: state.requests.clone(),
+        }
+    }
+
+    /// The last storage failure, if any (the batch pauses on it).
+    pub fn storage_error(&self) -> Option<StorageError> {
+        self.inner.storage_error.borrow().clone()
+    }
+
+    /// Sets the connection and key the requests go to. Without them nothing is sent.
+    pub fn connect(&self, connection: Connection, key: ApiKey) {
+        *self.inner.link.borrow_mut() = Some((connection, key));
+    }
+
+    /// Takes the batch's lock (if [`Self::open`] did not already) and starts sending. Returns
+    /// false when another tab holds the lock: then this executor sends nothing.
+    pub async fn run(&self) -> bool {
+        if self.inner.lock.borrow().is_none() {
+            let Some(lock) = try_lock(&lock_name(&self.id())).await else {
+                return false;
+            };
+            *self.inner.lock.borrow_mut() = Some(lock);
+        }
+        self.pump();
+        true
+    }
+
+    /// Stops this executor for good (as if the tab closed): no timer, no more sends, answers
+    /// still arriving are ignored, and the lock is released.
+    pub fn close(&self) {
+        self.inner.closed.set(true);
+        self.inner.timer.borrow_mut().take();
+        self.inner.lock.borrow_mut().take();
+        self.inner.channel.borrow_mut().take();
+    }
+
+    /// Pauses dispatch (requests in flight still finish).
+    pub fn pause(&self) {
+        self.act(|batch| {
+            batch.pause();
+        });
+    }
+
+    /// Resumes a paused or stopped batch.
+    pub fn resume(&self) {
+        self.act(|batch| {
+            batch.resume();
+        });
+    }
+
+    /// Cancels the batch for good.
+    pub fn cancel(&self) {
+        self.act(Batch::cancel);
+    }
+
+    /// Queues every failed item again.
+    pub fn retry_failed(&self) -> usize {
+        let mut count = 0;
+        self.act(|batch| count = batch.retry_failed());
+        count
+    }
+
+    /// The user's consent to send the unknown-outcome items again (each may be billed twice).
+    pub fn resend_unknown(&self) -> usize {
+        let mut count = 0;
+        self.act(|batch| count = batch.resend_unknown(&unknown_ids(batch)).unwrap_or(0));
+        count
+    }
+
+    /// The user gives up on the unknown-outcome items: they count as failed, nothing is resent.
+    pub fn mark_unknown_failed(&self) {
+        self.act(|batch| {
+            for id in unknown_ids(batch) {
+                let _ = batch.mark_unknown_failed(&id);
+            }
+        });
+    }
+
+    /// Applies a user action, stores the whole batch and moves on.
+    fn act(&self, f: impl FnOnce(&mut Batch)) {
+        let all = {
+            let mut state = self.inner.state.borrow_mut();
+            f(&mut state.batch);
+            (0..state.batch.items.len()).collect::<Vec<_>>()
+        };
+        let saved = self.save(&all);
+        let this = self.clone();
+        spawn_local(async move {
+            if let Err(e) = async { saved?.await }.await {
+                this.storage_failed(e);
+            }
+        });
+        self.notify();
+        self.pump();
+    }
+
+    /// Queues one transaction writing the batch and the items at `changed`; the returned future
+    /// waits for its commit. The writes are queued now, so saves commit in call order.
+    fn save(
+        &self,
+        changed: &[usize],
+    ) -> Result<impl Future<Output = Result<(), StorageError>>, StorageError> {
+        let state = self.inner.state.borrow();
+        let tx = self.inner.db.transaction(&[BATCHES, BATCH_ITEMS], true)?;
+        let mut without_items = state.batch.clone();
+        without_items.items = Vec::new();
+        let header = StoredBatch {
+            meta: self.inner.meta.clone(),
+            batch: without_items,
+            item_count: state.batch.items.len(),
+        };
+        let id = &state.batch.id;
+        tx.put(BATCHES, id, &header)?;
+        for &index in changed {
+            let record = StoredItem {
+                item: state.batch.items[index].clone(),
+                request: state.requests[index].clone(),
+                output: state.outputs[index].clone(),
+                calls: state.calls[index].clone(),
+            };
+            tx.put(BATCH_ITEMS, &item_key(id, index), &record)?;
+        }
+        Ok(tx.commit())
+    }
+
+    fn storage_failed(&self, error: StorageError) {
+        *self.inner.storage_error.borrow_mut() = Some(error);
+        self.inner.state.borrow_mut().batch.pause();
+        self.notify();
+    }
+
+    fn notify(&self) {
+        if !self.inner.closed.get() {
+            let pulse = {
+                let state = self.inner.state.borrow();
+                BatchPulse::of(&state.batch.id, &state.batch.progress(tabs::now_ms()))
+            };
+            if let Some(channel) = self.inner.channel.borrow().as_ref() {
+                channel.post(&pulse);
+            }
+        }
+        let listeners = self.inner.listeners.borrow().clone();
+        for listener in listeners {
+            listener();
+        }
+    }
+
+    /// Sends what the engine allows now, after storing those items as running, and sets the
+    /// timer for the next moment something may be sent.
+    fn pump(&self) {
+        if self.inner.closed.get() || self.inner.lock.borrow().is_none() {
+            return;
+        }
+        let Some((connection, key)) = self.inner.link.borrow().clone() else {
+            return;
+        };
+        let now = tabs::now_ms();
+        let (actions, saved) = {
+            let mut state = self.inner.state.borrow_mut();
+            let actions = state.batch.next_actions(now);
+            let changed: Vec<usize> = actions
+                .iter()
+                .filter_map(|Action::Send { item_id, .. }| {
+                    state.batch.items.iter().position(|i| &i.id == item_id)
+                })
+                .collect();
+            drop(state);
+            let saved = (!actions.is_empty()).then(|| self.save(&changed));
+            (actions, saved)
+        };
+        self.schedule(now);
+        if actions.is_empty() {
+            return;
+        }
+        self.notify();
+        let this = self.clone();
+        spawn_local(async move {
+            let stored = match saved {
+                Some(Ok(commit)) => commit.await,
+                Some(Err(e)) => Err(e),
+                None => Ok(()),
+            };
+            if let Err(e) = stored {
+                // Not stored as running: sending now could pay twice after a reload. The items
+                // stay running in memory (a reload makes them unknown) and the batch pauses.
+                this.storage_failed(e);
+                return;
+            }
+            for action in actions {
+                this.send(action, &connection, &key);
+            }
+        });
+    }
+
+    fn send(&self, action: Action, connection: &Connection, key: &ApiKey) {
+        let Action::Send { item_id, model, .. } = action;
+        let request = {
+            let state = self.inner.state.borrow();
+            let Some(index) = state.batch.items.iter().position(|i| i.id == item_id) else {
+                return;
+            };
+            let mut request = state.requests[index].clone();
+            request.model = model.clone();
+            request
+        };
+        let at_ms = tabs::now_ms();
+        let call = (self.inner.transport)(connection, key, &request);
+        let this = self.clone();
+        let connection = connection.clone();
+        spawn_local(async move {
+            let result = call.await;
+            this.answered(&item_id, &model, at_ms, &connection, result)
+                .await;
+        });
+    }
+
+    async fn answered(
+        &self,
+        item_id: &str,
+        model: &str,
+        at_ms: f64,
+        connection: &Connection,
+        result: Result<CallOutcome, CallError>,
+    ) {
+        if self.inner.closed.get() {
+            return;
+        }
+        let now = tabs::now_ms();
+        let (outcome, headers, usage, error, latency_ms, text) = match result {
+            Ok(answer) => {
+                let usage = answer.completion.usage.clone().unwrap_or_else(|| {
+                    Usage::estimated(
+                        request_estimate(self, item_id),
+                        (answer.completion.content.chars().count() as u64).div_ceil(2),
+                    )
+                });
+                (
+                    Outcome::Ok {
+                        usage: usage.clone(),
+                        latency_ms: answer.latency_ms,
+                    },
+                    answer.rate_limits,
+                    Some(usage),
+                    None,
+                    answer.latency_ms,
+                    Some(answer.completion.content),
+                )
+            }
+            Err(failure) => {
+                let retry_after_ms = failure
+                    .rate_limits
+                    .retry_after_ms_exact
+                    .or(failure.rate_limits.retry_after_ms);
+                let usage = failure.partial.and_then(|p| p.completion.usage);
+                (
+                    Outcome::Err {
+                        error: failure.error.clone(),
+                        retry_after_ms,
+                        latency_ms: failure.latency_ms,
+                    },
+                    failure.rate_limits,
+                    usage,
+                    Some(failure.error),
+                    failure.latency_ms,
+                    None,
+                )
+            }
+        };
+        let (entry, saved) = {
+            let mut state = self.inner.state.borrow_mut();
+            let before = state.batch.events.len();
+            let Some(index) = state.batch.items.iter().position(|i| i.id == item_id) else {
+                return;
+            };
+            if let Err(e) = state.batch.on_result(item_id, now, outcome) {
+                web_sys::console::warn_1(&format!("batch: {e:?}").into());
+            }
+            let _ = state.batch.observe_headers(item_id, &headers, now);
+            if matches!(state.batch.items[index].state, ItemState::Done { .. }) {
+                if let Some(text) = text {
+                    state.outputs[index] = Some(text);
+                }
+            }
+            let note: Vec<String> = state
+                .batch
+                .events_since(before)
+                .iter()
+                .filter(|event| {
+                    matches!(event, BatchEvent::FallbackSwitched { item_id: id, .. } if id == item_id)
+                })
+                .map(|event| event.message(Lang::En))
+                .collect();
+            let note = (!note.is_empty()).then(|| note.join(" "));
+            let call = CallSummary {
+                usage: usage.as_ref(),
+                latency_ms,
+                error: error.as_ref(),
+                note: note.as_deref(),
+                project: self.inner.meta.project.as_deref(),
+                ..CallSummary::new(at_ms, connection, model, &self.inner.meta.task)
+            };
+            let entry = price_with(&state.batch, &call);
+            state.calls[index].push(entry.clone());
+            drop(state);
+            (entry, self.save(&[index]))
+        };
+        self.notify();
+        self.pump();
+        let ledger = self.inner.db.append(LEDGER, &entry).await.map(|_| ());
+        let stored = match saved {
+            Ok(commit) => commit.await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stored.and(ledger) {
+            self.storage_failed(e);
+        }
+        let listeners = self.inner.ledger_listeners.borrow().clone();
+        for listener in listeners {
+            listener(&entry);
+        }
+    }
+
+    /// Sets the timer for the engine's next wake-up (replacing the previous one).
+    fn schedule(&self, now: f64) {
+        let wake = self.inner.state.borrow().batch.next_wake_ms(now);
+        let mut timer = self.inner.timer.borrow_mut();
+        timer.take();
+        let (Some(wake), Some(window)) = (wake, web_sys::window()) else {
+            return;
+        };
+        // At least 1 ms, so a limiter that is a hair short of ready never spins.
+        let delay = (wake - now).ceil().clamp(1.0, 2_147_483_647.0) as i32;
+        let weak: Weak<Inner> = Rc::downgrade(&self.inner);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                Executor { inner }.pump();
+            }
+        });
+        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            callback.as_ref().unchecked_ref(),
+            delay,
+        ) {
+            *timer = Some(Timer {
+                id,
+                _callback: callback,
+            });
+        }
+    }
+}
+
+/// The ids of the items whose outcome is unknown.
+fn unknown_ids(batch: &Batch) -> Vec<String> {
+    batch
+        .items
+        .iter()
+        .filter(|item| matches!(item.state, ItemState::OutcomeUnknown { .. }))
+        .map(|item| item.id.clone())
+        .collect()
+}
+
+fn lock_name(batch_id: &str) -> String {
+    format!("duanju-batch:{batch_id}")
+}
+
+fn request_estimate(executor: &Executor, item_id: &str) -> u64 {
+    executor.with_batch(|batch| {
+        batch
+            .item(item_id)
+            .map_or(0, |item| item.estimated_input_tokens)
+    })
+}
+
+/// Prices a call with the batch's price snapshot (the catalog as it was when the batch was
+/// quoted); without one the entry is flagged unpriced.
+fn price_with(batch: &Batch, call: &CallSummary<'_>) -> LedgerEntry {
+    match &batch.config.pricing {
+        Some(pricing) => LedgerEntry::priced(call, &pricing.prices, &pricing.profile),
+        None => {
+            let profile = Profile::defaults().remove(0);
+            let empty = PriceSet {
+                id: profile.price_set.clone(),
+                name: String::new(),
+                prices: Vec::new(),
+            };
+            LedgerEntry::priced(call, &empty, &profile)
+        }
+    }
+}

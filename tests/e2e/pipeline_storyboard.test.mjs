@@ -1,0 +1,173 @@
+// Storyboard and dialogue takes in the Studio of a release build, against the sandbox: an
+// episode storyboarded in one batch (one scene per item) where scene 2's reply comes wrapped in
+// prose (read with a noted repair), scene 3's is cut off (one repair request, then its shots),
+// scene 4's is empty (a diagnostic, no shots); the shots are cards and survive a reload;
+// storyboarding a scene again asks replace-or-append and replacing does not duplicate; 12 takes
+// for a scene side by side, one picked and locked, still locked after a reload; the ledger's
+// calls and tokens equal what the sandbox billed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import {
+  launch, newContext, open, screenshot, sandboxStats, sandboxReset, SANDBOX_URL,
+} from './harness.mjs';
+import { addSandboxConnection, gotoStudio, storedLedger } from './connection-steps.mjs';
+import { listReady, editorReady, openProject, saved, storedProject as stored } from './project-steps.mjs';
+
+const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
+const NAME = 'Storyboard e2e';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const cards = (page, scene) => page.locator(`[data-testid="scene"][data-id="${scene}"] [data-testid="shot-card"]`);
+const report = (page, scene) => page.locator(`[data-testid="sb-report"][data-scene="${scene}"]`);
+
+async function storyboardIdle(page) {
+  await page.waitForSelector('[data-testid="storyboard-panel"][data-state="idle"] [data-testid="sb-report"]', { timeout: 60000 });
+}
+
+test('storyboard an episode with malformed replies, 12 takes picked and locked, ledger = sandbox billing', { timeout: 240000 }, async () => {
+  await sandboxReset();
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  await addSandboxConnection(page, SANDBOX_URL);
+  await gotoStudio(page);
+  await listReady(page);
+  await page.getByTestId('proj-new-name').fill(NAME);
+  await page.getByTestId('proj-create').click();
+  await editorReady(page);
+
+  // Four scenes; the sandbox directives in scenes 2–4 break their storyboard replies.
+  const fixture = (await readFile(FIXTURE, 'utf8'))
+    .replace('外卖员陈总站在雨里', '外卖员陈总站在雨里 [[sandbox:malformed=prose]]')
+    .replace('全场起立。', '全场起立。[[sandbox:malformed=truncated]]')
+    + '\nEXT. 天台 - 夜 #4#\n\n风很大。[[sandbox:malformed=empty]] 林梅站在边缘。\n';
+  await page.getByTestId('script-file').setInputFiles({ name: 'sb.fountain', mimeType: 'text/plain', buffer: Buffer.from(fixture) });
+  await page.waitForSelector('[data-testid="script-notice"][data-kind="imported"]', { timeout: 10000 });
+  await saved(page);
+  const sbScenes = await page.$$eval('[data-testid="sb-scene"]', (els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(sbScenes, ['e1-s1', 'e1-s2', 'e1-s3', 'e1-s4']);
+
+  // --- The whole episode in one batch.
+  await page.getByTestId('sb-run-episode').click();
+  await storyboardIdle(page);
+  const states = await page.$$eval('[data-testid="sb-report"]', (els) => els.map((e) => [e.dataset.scene, e.dataset.state, e.dataset.repaired, Number(e.dataset.added), e.dataset.repairs]));
+  const byScene = Object.fromEntries(states.map(([s, ...rest]) => [s, rest]));
+  // Scene 1: clean. Scene 2: prose around the JSON, repaired by the reader (and said so).
+  assert.equal(byScene['e1-s1'][0], 'done');
+  assert.equal(byScene['e1-s1'][1], 'false');
+  assert.equal(byScene['e1-s2'][0], 'done');
+  assert.match(byScene['e1-s2'][3], /\bprose\b/);
+  assert.match(await report(page, 'e1-s2').getByTestId('sb-repairs').textContent(), /Ignored the text around the JSON/);
+  // Scene 3: cut off, repaired by exactly one follow-up request, visibly.
+  assert.equal(byScene['e1-s3'][0], 'done');
+  assert.equal(byScene['e1-s3'][1], 'true', 'scene 3 was read from the repair reply');
+  assert.match(await report(page, 'e1-s3').getByTestId('sb-report-summary').textContent(), /after one repair request for a cut-off reply/);
+  // Scene 4: empty content is a diagnostic shown as text, and no shots.
+  assert.equal(byScene['e1-s4'][0], 'failed');
+  const diag = report(page, 'e1-s4').getByTestId('sb-diagnostic');
+  assert.equal(await diag.getAttribute('data-kind'), 'empty');
+  assert.match(await diag.textContent(), /empty content/);
+  for (const scene of ['e1-s1', 'e1-s2', 'e1-s3']) {
+    const added = byScene[scene][2];
+    assert.ok(added >= 4 && added <= 8, `${scene}: ${added} shots`);
+    assert.equal(await cards(page, scene).count(), added, `${scene}: the shots are cards`);
+  }
+  assert.equal(await cards(page, 'e1-s4').count(), 0);
+  // Four storyboard calls and one repair: five requests.
+  let stats = await sandboxStats();
+  assert.equal(stats.billed.requests, 5);
+  const counts = Object.fromEntries(['e1-s1', 'e1-s2', 'e1-s3'].map((s) => [s, byScene[s][2]]));
+  // A shot's action is the model's text (scene 1, first shot).
+  const action = await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-action"]').first().inputValue();
+  assert.ok(action.length > 0);
+  await saved(page);
+  await stored(page, NAME, (p) => p.episodes[0].scenes[2].shots.length === counts['e1-s3']);
+
+  // --- Again for scene 1: the app asks; replacing keeps the count (no silent duplicates).
+  await page.locator('[data-testid="sb-scene"][data-id="e1-s1"] [data-testid="sb-scene-run"]').click();
+  await page.getByTestId('sb-ask').waitFor();
+  assert.equal(stats.billed.requests, (await sandboxStats()).billed.requests, 'nothing sent before the answer');
+  await page.getByTestId('sb-replace').click();
+  await page.waitForSelector('[data-testid="sb-report"][data-scene="e1-s1"][data-state="done"]', { timeout: 60000 });
+  const again = Number(await report(page, 'e1-s1').getAttribute('data-added'));
+  assert.equal(await cards(page, 'e1-s1').count(), again, 'replaced, not appended');
+  counts['e1-s1'] = again;
+  await saved(page);
+
+  // --- Shots survive a reload.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  await openProject(page, NAME);
+  for (const [scene, n] of Object.entries(counts)) {
+    assert.equal(await cards(page, scene).count(), n, `${scene} after the reload`);
+  }
+
+  // --- 12 takes for scene 1, side by side.
+  await page.getByTestId('takes-scene').selectOption('e1-s1');
+  assert.equal(await page.getByTestId('takes-count').inputValue(), '12');
+  await page.getByTestId('takes-run').click();
+  await page.waitForSelector('[data-testid="takes-panel"][data-state="idle"] [data-testid="takes-cost"]', { timeout: 60000 });
+  const cost = page.getByTestId('takes-cost');
+  assert.equal(await cost.getAttribute('data-accepted'), '12');
+  assert.match(await cost.textContent(), /12 requested, 12 accepted\. Batch cost \$[\d.]+ · ¥[\d.]+; per accepted take \$[\d.]+ · ¥[\d.]+/);
+  const takeCards = page.getByTestId('take-card');
+  assert.equal(await takeCards.count(), 12);
+  assert.ok((await takeCards.first().getByTestId('take-dialogue').textContent()).length > 0);
+  // The batch's cost is the ledger's for these calls.
+  let ledger = await storedLedger(page);
+  const takeCalls = ledger.filter((e) => e.task === 'dialogue_emotion' && e.outcome === 'ok');
+  assert.equal(takeCalls.length, 12);
+  const takeMicros = takeCalls.reduce((s, e) => s + Number(e.cost_usd_units), 0) / 1e12;
+  assert.ok(Math.abs(Number(await cost.getAttribute('data-usd-micros')) - takeMicros) <= 1, `${takeMicros}`);
+
+  // Pick the third: it locks, and no other take can be picked until it is unlocked.
+  await takeCards.nth(2).getByTestId('take-pick').click();
+  await page.waitForSelector('[data-testid="takes-grid"][data-locked="true"]');
+  const pickedId = await takeCards.nth(2).getAttribute('data-id');
+  assert.equal(await takeCards.nth(2).getAttribute('data-locked'), 'true');
+  assert.equal(await page.locator('[data-testid="take-pick"]:not([disabled])').count(), 0);
+  await saved(page);
+  const project = await stored(page, NAME, (p) => p.episodes[0].scenes[0].picked_take === pickedId);
+  assert.equal(project.episodes[0].scenes[0].picked_take, pickedId);
+  assert.ok(project.episodes[0].scenes[0].takes.find((t) => t.id === pickedId).locked);
+
+  // --- The pick is locked after a reload.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  await openProject(page, NAME);
+  await page.getByTestId('takes-scene').selectOption('e1-s1');
+  await page.waitForSelector('[data-testid="takes-grid"][data-locked="true"]');
+  assert.equal(await takeCards.count(), 12);
+  const locked = page.locator('[data-testid="take-card"][data-locked="true"]');
+  assert.equal(await locked.count(), 1);
+  assert.equal(await locked.getAttribute('data-id'), pickedId);
+  assert.equal(await page.locator('[data-testid="take-pick"]:not([disabled])').count(), 0);
+  // Unlocking is explicit; then another take can be picked.
+  await locked.getByTestId('take-unlock').click();
+  await page.waitForSelector('[data-testid="takes-grid"][data-locked="false"]');
+  await takeCards.nth(5).getByTestId('take-pick').click();
+  await page.waitForSelector('[data-testid="take-card"][data-locked="true"]');
+  assert.equal(await takeCards.nth(5).getAttribute('data-locked'), 'true');
+
+  // --- The ledger equals the sandbox's billing for all these calls.
+  stats = await sandboxStats();
+  ledger = (await storedLedger(page)).filter((e) => e.outcome === 'ok');
+  const sum = (k) => ledger.reduce((s, e) => s + e[k], 0);
+  assert.equal(ledger.length, stats.billed.requests);
+  assert.equal(ledger.length, 5 + 1 + 12);
+  assert.equal(sum('prompt_tokens'), stats.billed.prompt_tokens);
+  assert.equal(sum('completion_tokens'), stats.billed.completion_tokens);
+  assert.equal(sum('cached_tokens'), stats.billed.cached_tokens);
+  assert.ok(stats.billed.cached_tokens > 0, 'the bible prefix hit the cache');
+  const shown = Number((await page.getByTestId('ledger-total-tokens').textContent()).replace(/\D/g, ''));
+  assert.equal(shown, stats.billed.total_tokens, 'the ledger view shows the billed tokens');
+  assert.equal(Number((await page.getByTestId('ledger-total-calls').textContent()).replace(/\D/g, '')), (await storedLedger(page)).length);
+
+  await screenshot(page, 'pipeline-storyboard');
+  assert.equal(await page.locator('[data-testid="storyboard-panel"] script, [data-testid="takes-panel"] script').count(), 0);
+  assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  await ctx.close();
+});

@@ -1,0 +1,194 @@
+//! The batch executor against a real IndexedDB, with a fake transport standing in for `fetch`
+//! so each send can look at what was stored at the moment it left. Each test uses its own
+//! database.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use duanju_studio::domain::batch::{BatchConfig, BatchItem, ItemState, Limits};
+use duanju_studio::domain::chat::{ChatMessage, ChatRequest, Completion, Usage};
+use duanju_studio::domain::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
+use duanju_studio::domain::i18n::Lang;
+use duanju_studio::domain::ledger::LedgerEntry;
+use duanju_studio::web::batch_exec::{self, BatchMeta, Executor, SendFuture, Transport};
+use duanju_studio::web::http::CallOutcome;
+use duanju_studio::web::idb::{Db, LEDGER};
+use duanju_studio::web::tabs;
+use super::drafts::sleep;
+use wasm_bindgen_test::*;
+
+
+fn connection() -> Connection {
+    Connection::from_preset("sandbox", Preset::LocalSandbox, "relay", Lang::En)
+}
+
+fn meta() -> BatchMeta {
+    BatchMeta {
+        connection_id: "sandbox".into(),
+        task: "dialogue".into(),
+        project: None,
+        label: "test".into(),
+        created_ms: tabs::now_ms(),
+    }
+}
+
+/// `n` items `i0…`, whose prompts are `p0…`.
+fn items(n: usize) -> Vec<(BatchItem, ChatRequest)> {
+    (0..n)
+        .map(|i| {
+            (
+                BatchItem::chat(format!("i{i}"), "sandbox", "deepseek-v3.2", 10, 50),
+                ChatRequest::new("deepseek-v3.2", vec![ChatMessage::user(format!("p{i}"))]),
+            )
+        })
+        .collect()
+}
+
+fn answer(text: &str) -> CallOutcome {
+    CallOutcome {
+        completion: Completion {
+            content: text.to_string(),
+            usage: Some(Usage {
+                prompt: 9,
+                completion: 20,
+                total: 29,
+                ..Usage::default()
+            }),
+            ..Completion::default()
+        },
+        latency_ms: 5.0,
+        first_token_ms: None,
+        rate_limits: Default::default(),
+        status: 200,
+    }
+}
+
+fn prompt_of(req: &ChatRequest) -> String {
+    req.messages[0].content.clone()
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        sleep(50).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn each_item_is_stored_as_running_before_its_request_leaves() {
+    let name = format!("test-batch-running-{}", tabs::new_tab_id());
+    let db = Db::open_named(&name).await.unwrap();
+    // What the store said about each item at the moment its request was sent.
+    let seen: Rc<RefCell<Vec<(String, String, u32)>>> = Rc::default();
+    let transport: Transport = {
+        let (db, seen) = (db.clone(), seen.clone());
+        Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
+            let (db, seen, prompt) = (db.clone(), seen.clone(), prompt_of(req));
+            Box::pin(async move {
+                let stored = batch_exec::read_stored(&db, "b-running").await.unwrap().unwrap();
+                let id = prompt.replacen('p', "i", 1);
+                let item = stored.batch.item(&id).unwrap();
+                seen.borrow_mut()
+                    .push((id, item.state.name().to_string(), item.sends));
+                Ok(answer(&format!("reply to {prompt}")))
+            }) as SendFuture
+        })
+    };
+    let config = BatchConfig::with_limits(Limits::rpm(6000));
+    let exec = Executor::create(db.clone(), "b-running", meta(), items(6), config, transport)
+        .await
+        .unwrap();
+    exec.connect(connection(), ApiKey::new(SANDBOX_KEY));
+    assert!(exec.run().await);
+    wait_until(|| exec.with_batch(|b| b.counts().done) == 6).await;
+    assert_eq!(exec.with_batch(|b| b.counts().done), 6);
+
+    let seen = seen.borrow().clone();
+    assert_eq!(seen.len(), 6, "one send per item: {seen:?}");
+    for (id, state, sends) in &seen {
+        assert_eq!(state, "running", "{id} was {state} in the store when sent");
+        assert_eq!(*sends, 1, "{id}");
+    }
+    // After the answers: every item stored done with its reply, and each call in the ledger.
+    sleep(100).await;
+    let stored = batch_exec::read_stored(&db, "b-running").await.unwrap().unwrap();
+    assert!(stored
+        .batch
+        .items
+        .iter()
+        .all(|item| matches!(item.state, ItemState::Done { .. })));
+    assert_eq!(stored.outputs[2].as_deref(), Some("reply to p2"));
+    assert!(stored.calls.iter().all(|calls| calls.len() == 1));
+    let (ledger, _) = db.all::<LedgerEntry>(LEDGER).await.unwrap();
+    assert_eq!(ledger.len(), 6);
+    assert!(ledger.iter().all(|e| e.prompt_tokens == 9 && e.task == "dialogue"));
+    exec.close();
+    db.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_consent() {
+    let name = format!("test-batch-reload-{}", tabs::new_tab_id());
+    let db = Db::open_named(&name).await.unwrap();
+    // The first tab's requests never answer: the tab closes while they are in flight.
+    let first_calls = Rc::new(Cell::new(0));
+    let hanging: Transport = {
+        let calls = first_calls.clone();
+        Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
+            calls.set(calls.get() + 1);
+            Box::pin(std::future::pending()) as SendFuture
+        })
+    };
+    let config = BatchConfig::with_limits(Limits::rpm(6000));
+    let first = Executor::create(db.clone(), "b-reload", meta(), items(3), config, hanging)
+        .await
+        .unwrap();
+    first.connect(connection(), ApiKey::new(SANDBOX_KEY));
+    assert!(first.run().await);
+    wait_until(|| first_calls.get() == 3).await;
+    assert_eq!(first_calls.get(), 3);
+
+    // While the first executor holds the batch's lock, nobody else may run it.
+    let later_calls = Rc::new(Cell::new(0));
+    let answering: Transport = {
+        let calls = later_calls.clone();
+        Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
+            calls.set(calls.get() + 1);
+            let prompt = prompt_of(req);
+            Box::pin(async move { Ok(answer(&prompt)) }) as SendFuture
+        })
+    };
+    let blocked = Executor::open(db.clone(), "b-reload", answering.clone())
+        .await
+        .unwrap();
+    assert!(blocked.is_none(), "a second runner got the lock");
+
+    // The tab closes; a new page opens the same database.
+    first.close();
+    let stored = batch_exec::read_stored(&db, "b-reload").await.unwrap().unwrap();
+    assert_eq!(stored.batch.counts().running, 3, "stored as running before sending");
+    let unfinished = batch_exec::unfinished(&db).await.unwrap();
+    assert_eq!(unfinished.len(), 1);
+
+    let second = Executor::open(db.clone(), "b-reload", answering)
+        .await
+        .unwrap()
+        .expect("the lock is free again");
+    assert_eq!(second.with_batch(|b| b.counts().unknown), 3);
+    second.connect(connection(), ApiKey::new(SANDBOX_KEY));
+    assert!(second.run().await);
+    sleep(300).await;
+    assert_eq!(later_calls.get(), 0, "an unknown item was resent without consent");
+    let stored = batch_exec::read_stored(&db, "b-reload").await.unwrap().unwrap();
+    assert_eq!(stored.batch.counts().unknown, 3, "stored as unknown");
+
+    // With consent they are sent once more each.
+    assert_eq!(second.resend_unknown(), 3);
+    wait_until(|| second.with_batch(|b| b.counts().done) == 3).await;
+    assert_eq!(later_calls.get(), 3);
+    assert_eq!(second.with_batch(|b| b.counts().done), 3);
+    second.close();
+    db.close();
+}
