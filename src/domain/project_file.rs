@@ -180,6 +180,28 @@ fn zh_detail(detail: &str) -> String {
     detail.to_owned()
 }
 
+/// The name part of a downloaded file, from a project's name: the characters file systems
+/// refuse (`\ / : * ? " < > |` and control characters) become `_`, at most 80 characters,
+/// trimmed; `fallback` when nothing is left.
+pub fn file_stem(name: &str, fallback: &str) -> String {
+    let stem: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || "\\/:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(80)
+        .collect();
+    match stem.trim() {
+        "" => fallback.to_owned(),
+        stem => stem.to_owned(),
+    }
+}
+
 /// Writes one project as an export file (pretty JSON).
 pub fn export_project(project: &Project) -> String {
     let file = ProjectFile {

@@ -264,3 +264,12 @@ fn paths_are_read_from_positions() {
     check_path("{\"k\\\"q\": ", "k\"q");
     check_path("{\"a\": {\"c\": 1}, ", "");
 }
+
+#[test]
+fn a_file_stem_has_no_refused_characters_and_falls_back_when_empty() {
+    use super::file_stem;
+    assert_eq!(file_stem(" 逆袭千金: 第1集/终 ", "x"), "逆袭千金_ 第1集_终");
+    assert_eq!(file_stem("a\tb<c>|d?\"e*", "x"), "a_b_c__d__e_");
+    assert_eq!(file_stem("   ", "storyboard"), "storyboard");
+    assert_eq!(file_stem(&"长".repeat(100), "x").chars().count(), 80);
+}

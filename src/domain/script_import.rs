@@ -332,23 +332,7 @@ pub fn export_file_name(project: &Project, episode_id: &str) -> String {
         .iter()
         .find(|e| e.id == episode_id)
         .map_or(0, |e| e.number);
-    let name: String = project
-        .name
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_control() || "\\/:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let name = if name.is_empty() {
-        "script".into()
-    } else {
-        name
-    };
+    let name = super::project_file::file_stem(&project.name, "script");
     format!("{name}-ep{number}.fountain")
 }
 

@@ -1241,21 +1241,7 @@ pub fn sealed_file_text(fragment: &str) -> String {
 
 /// The file name of a share file: the project's name without characters file systems refuse.
 pub fn share_file_name(payload: &SharePayload) -> String {
-    let name: String = payload
-        .storyboard
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_control() || "/\\:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .take(80)
-        .collect();
-    let name = name.trim();
-    let name = if name.is_empty() { "storyboard" } else { name };
+    let name = super::project_file::file_stem(&payload.storyboard.name, "storyboard");
     match payload.kind {
         ShareKind::Storyboard => format!("{name}.duanju.json"),
         ShareKind::Review => format!("{name}.review.duanju.json"),

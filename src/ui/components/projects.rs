@@ -19,7 +19,7 @@
 
 use crate::domain::i18n::Lang;
 use crate::domain::project::{search, validate_name, Project, ProjectMeta, TRASH_RETENTION_MS};
-use crate::domain::project_file::{load_any, Loaded, MAX_IMPORT_BYTES};
+use crate::domain::project_file::{file_stem, load_any, Loaded, MAX_IMPORT_BYTES};
 use crate::ui::components::book_editing::{ConfirmButton, FieldError};
 use crate::ui::components::project_editor::{EditorModel, ProjectEditor};
 use crate::ui::i18n::{t, use_lang};
@@ -67,23 +67,7 @@ pub fn days_left(meta: &ProjectMeta, now_ms: f64) -> u32 {
 /// The download name of a project: `duanju-<name>.json`, without the characters file systems
 /// refuse.
 pub fn export_file_name(name: &str) -> String {
-    let safe: String = name
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_control() || "\\/:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let safe = if safe.is_empty() {
-        "project".into()
-    } else {
-        safe
-    };
-    format!("duanju-{safe}.json")
+    format!("duanju-{}.json", file_stem(name, "project"))
 }
 
 /// A project file whose project is already in the workspace, waiting for the user's choice.

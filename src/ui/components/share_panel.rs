@@ -93,23 +93,8 @@ fn scope_kind(scope: &ShareScope) -> &'static str {
 
 /// A file name from the project name and an extension.
 fn export_name(project: &Project, extension: &str) -> String {
-    let base: String = project
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_control() || "/\\:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .take(80)
-        .collect();
-    let base = base.trim();
-    format!(
-        "{}.{extension}",
-        if base.is_empty() { "storyboard" } else { base }
-    )
+    let base = crate::domain::project_file::file_stem(&project.name, "storyboard");
+    format!("{base}.{extension}")
 }
 
 /// Shares and exports a project's storyboard, in a scope the user chooses among the selected
