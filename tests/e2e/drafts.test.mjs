@@ -236,7 +236,7 @@ test('a shot edit survives a reload; shots reorder with the buttons and with Alt
   assert.deepEqual(await cardIds(page), [third, second, first], 'the order is saved');
   const reloaded = page.locator(`[data-testid="shot-card"][data-id="${first}"]`);
   assert.equal(await reloaded.getByTestId('shot-action').textContent(), '她推开雨夜的大门，全场安静');
-  assert.equal(await reloaded.getByTestId('shot-dialogue').evaluate((e) => e.innerText), '我回来了。\n这一次，谁也别想赶我走。');
+  assert.equal(await reloaded.getByTestId('shot-dialogue').textContent(), '我回来了。\n这一次，谁也别想赶我走。');
   assert.equal(await reloaded.getByTestId('shot-duration').textContent(), '4.5');
   assert.equal(await reloaded.getByTestId('shot-visual-elements').textContent(), '雨夜霓虹, 冷色调, 浅景深');
   assert.equal(await reloaded.getByTestId('shot-status').getAttribute('data-value'), 'ready');

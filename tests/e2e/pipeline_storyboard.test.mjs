@@ -81,7 +81,7 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
   assert.equal(stats.billed.requests, 5);
   const counts = Object.fromEntries(['e1-s1', 'e1-s2', 'e1-s3'].map((s) => [s, byScene[s][2]]));
   // A shot's action is the model's text (scene 1, first shot).
-  const action = await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-action"]').first().inputValue();
+  const action = await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-action"]').first().textContent();
   assert.ok(action.length > 0);
   await saved(page);
   await stored(page, NAME, (p) => p.episodes[0].scenes[2].shots.length === counts['e1-s3']);

@@ -327,13 +327,41 @@ fn close_status_picker(select: &Element) {
     select.remove();
 }
 
-/// The text a plain-text box holds. Line breaks typed in it are text (`white-space: pre-wrap`);
-/// a `<br>` the browser may add is read as a line break too.
+/// The text a plain-text box holds. Chromium types a line break into a `plaintext-only` box as
+/// a "\n" text (`white-space: pre-wrap`); a `<br>` or a block another browser may add reads as
+/// a line break too. Read from the nodes, not `innerText`, which needs layout (and is empty for
+/// a card `content-visibility` has skipped).
 fn box_text(element: &HtmlElement) -> String {
     if element.child_element_count() == 0 {
         return element.text_content().unwrap_or_default();
     }
-    element.inner_text()
+    let mut text = String::new();
+    collect_text(element, &mut text);
+    text
+}
+
+fn collect_text(node: &web_sys::Node, out: &mut String) {
+    let mut next = node.first_child();
+    while let Some(child) = next {
+        next = child.next_sibling();
+        match child.node_type() {
+            web_sys::Node::TEXT_NODE => out.push_str(&child.text_content().unwrap_or_default()),
+            web_sys::Node::ELEMENT_NODE => {
+                let name = child.node_name();
+                if name.eq_ignore_ascii_case("br") {
+                    out.push('\n');
+                    continue;
+                }
+                if name.eq_ignore_ascii_case("div") || name.eq_ignore_ascii_case("p") {
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+                collect_text(&child, out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The value a field's element holds: a status picker's value or a text box's text.
