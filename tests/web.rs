@@ -6,6 +6,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "web/support.rs"]
+mod support;
+
 #[path = "web/shell.rs"]
 mod shell;
 

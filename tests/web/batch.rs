@@ -14,7 +14,7 @@ use duanju_studio::web::batch_exec::{self, BatchMeta, Executor, SendFuture, Tran
 use duanju_studio::web::http::CallOutcome;
 use duanju_studio::web::idb::{Db, LEDGER};
 use duanju_studio::web::tabs;
-use super::drafts::sleep;
+use crate::support::sleep;
 use wasm_bindgen_test::*;
 
 

@@ -19,6 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+use crate::support::sleep;
 
 const V1_FIXTURE: &str = include_str!("../fixtures/idb_v1/project_v1.json");
 
@@ -26,16 +27,6 @@ fn fresh_name(what: &str) -> String {
     format!("test-drafts-{what}-{}", tabs::new_tab_id())
 }
 
-/// Waits `ms` milliseconds (a browser timer). Shared with the batch tests.
-pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    JsFuture::from(promise).await.unwrap();
-}
 
 fn factory() -> web_sys::IdbFactory {
     web_sys::window().unwrap().indexed_db().unwrap().unwrap()

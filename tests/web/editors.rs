@@ -18,21 +18,9 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
+use crate::support::{document, tick};
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
 
-async fn tick() {
-    // Lets effects, IndexedDB and file reads run: one macrotask.
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
 
 /// A mounted editor, its host element and the app state it edits.
 struct Mounted {

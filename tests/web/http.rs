@@ -15,6 +15,7 @@ use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+use crate::support::sleep;
 use web_sys::{RequestInit, Response};
 
 const SANDBOX: &str = "http://127.0.0.1:18787";
@@ -51,14 +52,6 @@ async fn billed() -> Value {
     control("GET", "/_sandbox/stats", None).await["billed"].clone()
 }
 
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    JsFuture::from(promise).await.unwrap();
-}
 
 fn sandbox() -> Connection {
     Connection {

@@ -22,23 +22,12 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+use crate::support::{document, tick};
 
 const OPENAI_KEY: &str = "sk-proj-SECRET0123456789abcdefghijklmnopqrstuv";
 const RELAY_KEY: &str = "hs_SECRET0123456789abcdefghijklmnopqrstuvwx";
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
 
-async fn tick() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
 
 fn scene_payload() -> SharePayload {
     let series = sample_series(1, 12);

@@ -2,24 +2,11 @@
 
 use duanju_studio::ui::app::App;
 use duanju_studio::web::{dom, prefs};
-use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+use crate::support::{document, tick};
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
 
-async fn tick() {
-    // Lets effects and the router run: one macrotask.
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
 
 #[wasm_bindgen_test]
 fn prefs_round_trip() {
