@@ -29,5 +29,7 @@ fn main() {
         len = serde_json::to_string(&local).unwrap().len();
     }
     let ser_ms = t.elapsed().as_secs_f64() * 1000.0 / runs as f64;
-    println!("clone {clone_ms:.2} ms, merge {merge_ms:.2} ms, serialise {ser_ms:.2} ms ({len} bytes)");
+    println!(
+        "clone {clone_ms:.2} ms, merge {merge_ms:.2} ms, serialise {ser_ms:.2} ms ({len} bytes)"
+    );
 }

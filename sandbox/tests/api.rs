@@ -416,7 +416,9 @@ async fn a_prompt_that_asks_for_json_gets_json_without_json_mode() {
     for field in ["dialogue", "stage_direction", "emotional_tone"] {
         assert!(take[field].is_string(), "{field} in {take}");
     }
-    let plain = chat(&app, simple("Write dialogue for the slap scene.")).await.json();
+    let plain = chat(&app, simple("Write dialogue for the slap scene."))
+        .await
+        .json();
     assert!(serde_json::from_str::<Value>(content(&plain)).is_err());
 }
 

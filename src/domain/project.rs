@@ -34,7 +34,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Lang;
-use super::money::{Currency, Micros};
+use super::ledger::LedgerEntry;
+use super::money::{Currency, DecimalError, Micros, Money};
 use super::routing::RouteTable;
 
 /// The shape of a project this build reads and writes. Version 1 is described in
@@ -135,6 +136,37 @@ pub struct Budget {
     pub currency: Currency,
     /// The amount, in whole units with up to six decimals (`500` is $500).
     pub amount: Micros,
+}
+
+impl Budget {
+    /// Parses a cap typed by the user (`"500"`, `"12.5"`); an empty text means no cap.
+    pub fn parse(currency: Currency, text: &str) -> Result<Option<Budget>, DecimalError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let amount = Micros::parse(text)?;
+        Ok(Some(Budget { currency, amount }))
+    }
+
+    /// The cap as money.
+    pub fn money(self) -> Money {
+        self.amount.money(self.currency)
+    }
+
+    /// What is left once `entries` (the whole ledger) are charged to project `project_id`:
+    /// the cap minus every call the ledger holds for that project, in the cap's currency.
+    /// Negative when the project is already over its cap.
+    pub fn remaining(self, entries: &[LedgerEntry], project_id: &str) -> Money {
+        let spent = Money::sum(
+            self.currency,
+            entries
+                .iter()
+                .filter(|e| e.project.as_deref() == Some(project_id))
+                .map(|e| e.cost().in_currency(self.currency)),
+        );
+        self.money() - spent
+    }
 }
 
 /// A character of the series: the bible entry reused in every prompt.

@@ -275,3 +275,51 @@ fn snapshot_ids_group_by_project() {
     assert_eq!(before_restore_name("定稿", Lang::ZhCn), "恢复「定稿」之前");
     assert!(before_import_name(Lang::En).contains("import"));
 }
+
+#[test]
+fn a_project_budget_parses_and_subtracts_the_projects_calls_only() {
+    use crate::domain::chat::Usage;
+    use crate::domain::connection::{Connection, Preset};
+    use crate::domain::ledger::{CallSummary, LedgerEntry};
+    use crate::domain::money::{Currency, Money};
+    use crate::domain::pricing::PriceSet;
+    use crate::domain::profile::Profile;
+
+    assert_eq!(Budget::parse(Currency::Usd, "  "), Ok(None));
+    assert!(Budget::parse(Currency::Usd, "ten").is_err());
+    let budget = Budget::parse(Currency::Usd, "0.01").unwrap().unwrap();
+    assert_eq!(budget.money(), Money::parse(Currency::Usd, "0.01").unwrap());
+
+    let connection = Connection::from_preset("c1", Preset::OpenAi, Profile::OFFICIAL, Lang::En);
+    let official = Profile::defaults().remove(1);
+    // 1,000 × $2/MTok + 500 × $8/MTok = $0.006 per call on gpt-4.1.
+    let usage = Usage {
+        prompt: 1_000,
+        completion: 500,
+        total: 1_500,
+        ..Usage::default()
+    };
+    let call = |project: Option<&'static str>| {
+        let summary = CallSummary {
+            usage: Some(&usage),
+            project,
+            ..CallSummary::new(1_767_225_600_000.0, &connection, "gpt-4.1", "storyboard")
+        };
+        LedgerEntry::priced(&summary, &PriceSet::list(), &official)
+    };
+    let ledger = vec![call(Some("p1")), call(Some("p2")), call(None)];
+    // Only p1's call counts: $0.01 − $0.006.
+    assert_eq!(
+        budget.remaining(&ledger, "p1"),
+        Money::parse(Currency::Usd, "0.004").unwrap()
+    );
+    // A second call puts p1 over its cap: the remainder goes negative.
+    let over = vec![call(Some("p1")), call(Some("p1"))];
+    assert!(budget.remaining(&over, "p1") < Money::zero(Currency::Usd));
+    // In yuan the same calls are charged at the profile's rate (¥7.3 per $).
+    let yuan = Budget::parse(Currency::Cny, "1").unwrap().unwrap();
+    assert_eq!(
+        yuan.remaining(&ledger, "p1"),
+        Money::parse(Currency::Cny, "0.9562").unwrap()
+    );
+}

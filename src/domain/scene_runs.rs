@@ -306,7 +306,9 @@ mod tests {
         assert!(!t.to_lowercase().contains("shots") && !t.contains("storyboard"));
         assert_ne!(take_prompt(&s, 1, 12), take_prompt(&s, 2, 12));
         let r = storyboard_repair_prompt(&s, "{\"shots\":[{\"shot_n");
-        assert!(r.contains("cut off") && r.contains("json") && r.ends_with("{\"shots\":[{\"shot_n"));
+        assert!(
+            r.contains("cut off") && r.contains("json") && r.ends_with("{\"shots\":[{\"shot_n")
+        );
     }
 
     #[test]
@@ -354,7 +356,10 @@ mod tests {
         assert_eq!(result.invalid.len(), 1);
         let (index, problems) = &result.invalid[0];
         let en = invalid_shot_message(*index, problems, Lang::En);
-        assert!(en.starts_with("Shot #2 is invalid") && en.contains("action_description"), "{en}");
+        assert!(
+            en.starts_with("Shot #2 is invalid") && en.contains("action_description"),
+            "{en}"
+        );
         assert!(invalid_shot_message(*index, problems, Lang::ZhCn).starts_with("第 2 个镜头无效"));
     }
 
@@ -382,7 +387,10 @@ mod tests {
         for (reply, kind) in [
             ("", "empty"),
             ("I cannot help with that.", "no_json"),
-            ("<html><body><script>alert(1)</script></body></html>", "no_json"),
+            (
+                "<html><body><script>alert(1)</script></body></html>",
+                "no_json",
+            ),
             ("[1, 2, 3]", "wrong_shape"),
         ] {
             match read_storyboard(reply, false) {
@@ -404,10 +412,21 @@ mod tests {
         };
         assert_eq!(take.dialogue, "<script>x</script>你终于回来了。");
         assert!(repairs.iter().any(|r| r.kind() == "single_quotes"));
-        let take = take_from_draft(&take, "take-1".into(), "claude-sonnet-4.5", Some(Micros(12)));
+        let take = take_from_draft(
+            &take,
+            "take-1".into(),
+            "claude-sonnet-4.5",
+            Some(Micros(12)),
+        );
         assert_eq!((take.locked, take.cost), (false, Some(Micros(12))));
-        assert!(matches!(read_take("{\"emotional_tone\": \"冷\"}"), TakeReading::Invalid(_)));
-        assert!(matches!(read_take(""), TakeReading::Failed(JsonDiagnostic::Empty)));
+        assert!(matches!(
+            read_take("{\"emotional_tone\": \"冷\"}"),
+            TakeReading::Invalid(_)
+        ));
+        assert!(matches!(
+            read_take(""),
+            TakeReading::Failed(JsonDiagnostic::Empty)
+        ));
         // An array where an object belongs (the sandbox's object_not_array for takes).
         assert!(matches!(
             read_take("[{\"dialogue\": \"走。\"}]"),
@@ -472,7 +491,10 @@ mod tests {
             Some(Money::from_micros(Currency::Usd, 100))
         );
         assert_eq!(cost_per_accepted(total, 0), None);
-        assert_eq!(usd_micros(Money::from_micros(Currency::Usd, 100)), Some(Micros(100)));
+        assert_eq!(
+            usd_micros(Money::from_micros(Currency::Usd, 100)),
+            Some(Micros(100))
+        );
         assert_eq!(usd_micros(Money::from_micros(Currency::Cny, 100)), None);
     }
 }

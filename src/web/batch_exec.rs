@@ -24,6 +24,7 @@
 //! Every call is written to the ledger (`ledger` store), priced with the batch's price snapshot;
 //! a fallback switch caused by a call is that call's ledger note.
 
+use crate::domain::money::Money;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -35,8 +36,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::domain::batch::{
-    Action, Batch, BatchConfig, BatchError, BatchEvent, BatchItem, BatchStatus, ItemState,
-    Outcome, Progress,
+    Action, Batch, BatchConfig, BatchError, BatchEvent, BatchItem, BatchStatus, ItemState, Outcome,
+    Progress,
 };
 use crate::domain::chat::{ChatRequest, Usage};
 use crate::domain::connection::{ApiKey, Connection};
@@ -550,6 +551,13 @@ impl Executor {
         });
     }
 
+    /// Sets what is left of the project's budget for this batch (its own spend not counted: the
+    /// engine adds it). A batch stopped by the project's budget then resumes with
+    /// [`Self::resume`].
+    pub fn set_project_remaining(&self, remaining: Option<Money>) {
+        self.act(|batch| batch.set_project_remaining(remaining));
+    }
+
     /// Cancels the batch for good.
     pub fn cancel(&self) {
         self.act(Batch::cancel);
@@ -659,7 +667,11 @@ impl Executor {
         let now = tabs::now_ms();
         let (actions, saved) = {
             let mut state = self.inner.state.borrow_mut();
+            let before = state.batch.status.clone();
             let actions = state.batch.next_actions(now);
+            // Dispatch can stop the batch by itself (a budget reached before any send): that
+            // status is stored and shown like any other change.
+            let stopped = state.batch.status != before;
             let changed: Vec<usize> = actions
                 .iter()
                 .filter_map(|Action::Send { item_id, .. }| {
@@ -667,11 +679,11 @@ impl Executor {
                 })
                 .collect();
             drop(state);
-            let saved = (!actions.is_empty()).then(|| self.save(&changed));
+            let saved = (!actions.is_empty() || stopped).then(|| self.save(&changed));
             (actions, saved)
         };
         self.schedule(now);
-        if actions.is_empty() {
+        if saved.is_none() {
             return;
         }
         self.notify();

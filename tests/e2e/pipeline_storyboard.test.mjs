@@ -171,3 +171,57 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
   assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
   await ctx.close();
 });
+
+test('a project budget stops its storyboard batch before the cap; raising it and resuming finishes', { timeout: 120000 }, async () => {
+  await sandboxReset();
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  await addSandboxConnection(page, SANDBOX_URL);
+  await gotoStudio(page);
+  await listReady(page);
+  await page.getByTestId('proj-new-name').fill('Budget e2e');
+  await page.getByTestId('proj-create').click();
+  await editorReady(page);
+  await page.getByTestId('script-file').setInputFiles({ name: 'b.fountain', mimeType: 'text/plain', buffer: await readFile(FIXTURE) });
+  await page.waitForSelector('[data-testid="script-notice"][data-kind="imported"]', { timeout: 10000 });
+  const scenes = await page.locator('[data-testid="sb-scene"]').count();
+  assert.ok(scenes >= 2);
+
+  // Not an amount: said next to the field, and nothing is stored.
+  const budget = page.getByTestId('editor-budget');
+  const left = page.getByTestId('editor-budget-left');
+  await budget.fill('ten dollars');
+  assert.equal(await budget.getAttribute('aria-invalid'), 'true');
+  assert.match(await left.textContent(), /not an amount/);
+  // A cap below one request's worst case.
+  await budget.fill('0.0001');
+  assert.equal(await budget.getAttribute('aria-invalid'), null);
+  assert.match(await left.textContent(), /left of \$/);
+  await saved(page);
+  const capped = await stored(page, 'Budget e2e', (p) => p.settings.budget?.amount === 0.0001);
+  assert.equal(capped.settings.budget.currency, 'USD');
+
+  await page.getByTestId('sb-run-episode').click();
+  const stopped = page.getByTestId('sb-stopped');
+  await stopped.waitFor({ timeout: 20000 });
+  assert.equal(await stopped.getAttribute('data-kind'), 'budget_reached');
+  assert.match(await stopped.textContent(), /left of the project's budget.*Raise the project's budget/s);
+  assert.equal((await sandboxStats()).billed.requests, 0, 'nothing was sent past the cap');
+
+  // Raised: the running batch gets the new remainder, and Resume finishes it.
+  await budget.fill('5');
+  assert.match(await left.textContent(), /\$5 left of \$5 /);
+  await page.getByTestId('batch-resume').click();
+  await page.waitForSelector('[data-testid="storyboard-panel"][data-state="idle"] [data-testid="sb-report"][data-state="done"]', { timeout: 60000 });
+  assert.equal(await stopped.count(), 0);
+  assert.equal((await sandboxStats()).billed.requests, scenes);
+  // The spend shows against the cap, and the cap survives a reload.
+  await page.waitForFunction(() => !/\$5 left/.test(document.querySelector('[data-testid="editor-budget-left"]').textContent));
+  await saved(page);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  await openProject(page, 'Budget e2e');
+  assert.equal(await page.getByTestId('editor-budget').inputValue(), '5');
+  assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  await ctx.close();
+});

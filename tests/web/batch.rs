@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::support::sleep;
 use duanju_studio::domain::batch::{BatchConfig, BatchItem, ItemState, Limits};
 use duanju_studio::domain::chat::{ChatMessage, ChatRequest, Completion, Usage};
 use duanju_studio::domain::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
@@ -14,9 +15,7 @@ use duanju_studio::web::batch_exec::{self, BatchMeta, Executor, SendFuture, Tran
 use duanju_studio::web::http::CallOutcome;
 use duanju_studio::web::idb::{Db, LEDGER};
 use duanju_studio::web::tabs;
-use crate::support::sleep;
 use wasm_bindgen_test::*;
-
 
 fn connection() -> Connection {
     Connection::from_preset("sandbox", Preset::LocalSandbox, "relay", Lang::En)
@@ -87,7 +86,10 @@ async fn each_item_is_stored_as_running_before_its_request_leaves() {
         Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
             let (db, seen, prompt) = (db.clone(), seen.clone(), prompt_of(req));
             Box::pin(async move {
-                let stored = batch_exec::read_stored(&db, "b-running").await.unwrap().unwrap();
+                let stored = batch_exec::read_stored(&db, "b-running")
+                    .await
+                    .unwrap()
+                    .unwrap();
                 let id = prompt.replacen('p', "i", 1);
                 let item = stored.batch.item(&id).unwrap();
                 seen.borrow_mut()
@@ -113,7 +115,10 @@ async fn each_item_is_stored_as_running_before_its_request_leaves() {
     }
     // After the answers: every item stored done with its reply, and each call in the ledger.
     sleep(100).await;
-    let stored = batch_exec::read_stored(&db, "b-running").await.unwrap().unwrap();
+    let stored = batch_exec::read_stored(&db, "b-running")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored
         .batch
         .items
@@ -123,7 +128,9 @@ async fn each_item_is_stored_as_running_before_its_request_leaves() {
     assert!(stored.calls.iter().all(|calls| calls.len() == 1));
     let (ledger, _) = db.all::<LedgerEntry>(LEDGER).await.unwrap();
     assert_eq!(ledger.len(), 6);
-    assert!(ledger.iter().all(|e| e.prompt_tokens == 9 && e.task == "dialogue"));
+    assert!(ledger
+        .iter()
+        .all(|e| e.prompt_tokens == 9 && e.task == "dialogue"));
     exec.close();
     db.close();
 }
@@ -167,8 +174,15 @@ async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_con
 
     // The tab closes; a new page opens the same database.
     first.close();
-    let stored = batch_exec::read_stored(&db, "b-reload").await.unwrap().unwrap();
-    assert_eq!(stored.batch.counts().running, 3, "stored as running before sending");
+    let stored = batch_exec::read_stored(&db, "b-reload")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.batch.counts().running,
+        3,
+        "stored as running before sending"
+    );
     let unfinished = batch_exec::unfinished(&db).await.unwrap();
     assert_eq!(unfinished.len(), 1);
 
@@ -180,8 +194,15 @@ async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_con
     second.connect(connection(), ApiKey::new(SANDBOX_KEY));
     assert!(second.run().await);
     sleep(300).await;
-    assert_eq!(later_calls.get(), 0, "an unknown item was resent without consent");
-    let stored = batch_exec::read_stored(&db, "b-reload").await.unwrap().unwrap();
+    assert_eq!(
+        later_calls.get(),
+        0,
+        "an unknown item was resent without consent"
+    );
+    let stored = batch_exec::read_stored(&db, "b-reload")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.batch.counts().unknown, 3, "stored as unknown");
 
     // With consent they are sent once more each.

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::support::sleep;
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::project::{Project, PROJECT_SCHEMA_VERSION, TRASH_RETENTION_MS};
 use duanju_studio::domain::project_file::{ImportError, MIGRATION_TAB};
@@ -19,14 +20,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use crate::support::sleep;
 
 const V1_FIXTURE: &str = include_str!("../fixtures/idb_v1/project_v1.json");
 
 fn fresh_name(what: &str) -> String {
     format!("test-drafts-{what}-{}", tabs::new_tab_id())
 }
-
 
 fn factory() -> web_sys::IdbFactory {
     web_sys::window().unwrap().indexed_db().unwrap().unwrap()

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::support::{document, tick};
 use duanju_studio::domain::estimate::PriceBook;
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::money::{Micros, Percent};
@@ -18,9 +19,6 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-use crate::support::{document, tick};
-
-
 
 /// A mounted editor, its host element and the app state it edits.
 struct Mounted {

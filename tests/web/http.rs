@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::support::sleep;
 use duanju_studio::domain::chat::{ChatMessage, ChatRequest};
 use duanju_studio::domain::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
 use duanju_studio::domain::i18n::Lang;
@@ -15,7 +16,6 @@ use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use crate::support::sleep;
 use web_sys::{RequestInit, Response};
 
 const SANDBOX: &str = "http://127.0.0.1:18787";
@@ -51,7 +51,6 @@ async fn start(config: &str) {
 async fn billed() -> Value {
     control("GET", "/_sandbox/stats", None).await["billed"].clone()
 }
-
 
 fn sandbox() -> Connection {
     Connection {

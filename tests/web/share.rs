@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::support::{document, tick};
 use duanju_studio::domain::connection::{ApiKey, Connection, Preset};
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::profile::Profile;
@@ -22,12 +23,9 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use crate::support::{document, tick};
 
 const OPENAI_KEY: &str = "sk-proj-SECRET0123456789abcdefghijklmnopqrstuv";
 const RELAY_KEY: &str = "hs_SECRET0123456789abcdefghijklmnopqrstuvwx";
-
-
 
 fn scene_payload() -> SharePayload {
     let series = sample_series(1, 12);

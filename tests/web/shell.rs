@@ -1,12 +1,10 @@
 //! The shell: preferences, the ready marker and the language switch in a mounted app.
 
+use crate::support::{document, tick};
 use duanju_studio::ui::app::App;
 use duanju_studio::web::{dom, prefs};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use crate::support::{document, tick};
-
-
 
 #[wasm_bindgen_test]
 fn prefs_round_trip() {

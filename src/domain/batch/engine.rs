@@ -135,6 +135,9 @@ pub enum StopReason {
         /// The next item's worst case.
         #[serde(with = "stored::money")]
         next_item: Money,
+        /// True when `limit` is what is left of the project's budget, not the batch's cap.
+        #[serde(default)]
+        project: bool,
     },
     /// A budget is set but a model has no price, so the budget cannot be checked.
     Unpriced {
@@ -176,6 +179,23 @@ impl StopReason {
                 limit,
                 committed,
                 next_item,
+                project: true,
+            } => match lang {
+                Lang::ZhCn => format!(
+                    "批量任务已停止：项目预算只剩 {limit}，本批已占用 {committed}，下一条最坏情况需 {next_item}，可能超出项目预算。在项目设置中提高预算后点击「继续」。"
+                ),
+                Lang::En => format!(
+                    "The batch stopped: {limit} is left of the project's budget, this batch has \
+                     committed {committed} and the next item could cost up to {next_item}, which \
+                     could exceed it. Raise the project's budget in its settings, then press \
+                     Resume."
+                ),
+            },
+            StopReason::BudgetReached {
+                limit,
+                committed,
+                next_item,
+                project: false,
             } => match lang {
                 Lang::ZhCn => format!(
                     "批量任务已停止：预算 {limit} 已占用 {committed}，下一条最坏情况需 {next_item}，可能超出预算。提高预算后点击「继续」。"
@@ -1190,10 +1210,13 @@ impl Batch {
     /// Checks that sending item `index` keeps `committed` plus its worst case within every
     /// budget; returns that worst case.
     fn check_budget(&self, index: usize, committed: Cost) -> Result<Cost, StopReason> {
-        let limits: Vec<Money> = [self.config.budget, self.config.project_remaining]
-            .into_iter()
-            .flatten()
-            .collect();
+        let limits: Vec<(Money, bool)> = [
+            self.config.budget.map(|m| (m, false)),
+            self.config.project_remaining.map(|m| (m, true)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if limits.is_empty() {
             return Ok(Cost::ZERO);
         }
@@ -1208,7 +1231,7 @@ impl Batch {
             .ok_or_else(unpriced)?
             .worst_case(item, &item.model)
             .ok_or_else(unpriced)?;
-        for limit in limits {
+        for (limit, project) in limits {
             let currency = limit.currency();
             let (used, next) = (committed.in_currency(currency), worst.in_currency(currency));
             if used + next > limit {
@@ -1216,6 +1239,7 @@ impl Batch {
                     limit,
                     committed: used,
                     next_item: next,
+                    project,
                 });
             }
         }

@@ -537,6 +537,24 @@ fn a_project_remainder_in_yuan_is_respected_and_unpriced_budgets_stop() {
     config.project_remaining = Some(Money::parse(Currency::Cny, "0.015").unwrap());
     let mut batch = Batch::new("b", all, config, 1).unwrap();
     assert_eq!(batch.next_actions(0.0).len(), 1);
+    // A project already (nearly) spent: nothing fits, and the stop names the project's budget.
+    let mut config = priced(unlimited(), &items(3, "gpt-4.1"));
+    config.project_remaining = Some(Money::parse(Currency::Cny, "0.005").unwrap());
+    let mut spent = Batch::new("s", items(3, "gpt-4.1"), config, 1).unwrap();
+    assert!(spent.next_actions(0.0).is_empty());
+    let BatchStatus::Stopped { reason } = &spent.status else {
+        panic!("{:?}", spent.status)
+    };
+    assert!(matches!(
+        reason,
+        StopReason::BudgetReached { project: true, .. }
+    ));
+    assert!(
+        reason.message(Lang::ZhCn).contains("项目预算只剩 ¥0.01"),
+        "{}",
+        reason.message(Lang::ZhCn)
+    );
+    assert!(reason.message(Lang::En).contains("project's budget"));
 
     let mut unpriced = Batch::new("u", items(2, "mystery"), unlimited(), 1).unwrap();
     unpriced.set_budget(Some(Money::parse(Currency::Usd, "5").unwrap()));

@@ -17,6 +17,7 @@ use crate::domain::estimate::PriceBook;
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::{grand_total, LedgerEntry};
 use crate::domain::money::{format_count, Currency, Money};
+use crate::domain::project::Budget;
 use crate::domain::routing::TaskType;
 use crate::domain::token_estimate::Calibration;
 use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
@@ -29,9 +30,9 @@ use crate::web::batch_exec::{
 use crate::web::idb;
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use leptos::task::spawn_local;
 
 /// What a feature asks the Studio to run: one request per prompt on the route of `task`.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +52,9 @@ pub struct BatchRequest {
     pub limits: Limits,
     /// The project the calls belong to, when any.
     pub project: Option<String>,
+    /// That project's spending cap: the batch stops before the project's ledger total plus
+    /// this batch could pass it.
+    pub project_budget: Option<Budget>,
 }
 
 /// Why a batch cannot start or run.
@@ -141,7 +145,10 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
             let chat = match request.prefixes.get(index).cloned().flatten() {
                 Some(prefix) => route_request(
                     &route,
-                    vec![ChatMessage::system(prefix), ChatMessage::user(prompt.clone())],
+                    vec![
+                        ChatMessage::system(prefix),
+                        ChatMessage::user(prompt.clone()),
+                    ],
                 ),
                 None => request_for(&route, prompt),
             };
@@ -355,10 +362,16 @@ impl BatchService {
         if active.key.is_empty() {
             return Err(BatchProblem::NoKey);
         }
-        let plan = self
+        let mut plan = self
             .state
             .book
             .with_untracked(|book| plan_batch(book, &active.connection, &request));
+        if let (Some(budget), Some(project)) = (request.project_budget, &request.project) {
+            plan.config.project_remaining = Some(
+                self.ledger
+                    .with_untracked(|all| budget.remaining(all, project)),
+            );
+        }
         self.start_plan(plan, active.connection, active.key)
     }
 
@@ -398,6 +411,27 @@ impl BatchService {
             }
         });
         Ok(handle)
+    }
+
+    /// The project's budget changed: every batch this page runs for `project` gets the new
+    /// remainder (the ledger's spend for the project, less what the batch itself spent, which
+    /// the engine counts on its own).
+    pub fn project_budget_changed(&self, project: &str, budget: Option<Budget>) {
+        let execs: Vec<Executor> = RUNNING.with(|running| {
+            running
+                .borrow()
+                .iter()
+                .filter(|e| e.meta().project.as_deref() == Some(project))
+                .cloned()
+                .collect()
+        });
+        for exec in execs {
+            let remaining = budget.map(|b| {
+                let own = exec.with_batch(|batch| batch.spent().in_currency(b.currency));
+                self.ledger.with_untracked(|all| b.remaining(all, project)) + own
+            });
+            exec.set_project_remaining(remaining);
+        }
     }
 
     /// Opens the most recent unfinished batch: its in-flight items become "outcome unknown",
@@ -604,6 +638,7 @@ pub fn BatchPanel() -> impl IntoView {
         budget: budget_money.get().ok().flatten(),
         limits: Limits::rpm(rpm.get().max(1)),
         project: None,
+        project_budget: None,
     });
     let plan_quote = Memo::new(move |_| {
         let request = request.get();
@@ -611,7 +646,11 @@ pub fn BatchPanel() -> impl IntoView {
             return None;
         }
         let connection = state.connection.get()?.connection;
-        Some(state.book.with(|book| plan_batch(book, &connection, &request).quote))
+        Some(
+            state
+                .book
+                .with(|book| plan_batch(book, &connection, &request).quote),
+        )
     });
 
     let start = move || {
@@ -619,7 +658,10 @@ pub fn BatchPanel() -> impl IntoView {
         if budget_money.get_untracked().is_err() {
             problem.set(Some(
                 lang.get_untracked()
-                    .pick("预算格式不对，例如 1.50", "The budget is not an amount, e.g. 1.50")
+                    .pick(
+                        "预算格式不对，例如 1.50",
+                        "The budget is not an amount, e.g. 1.50",
+                    )
                     .into(),
             ));
             return;
@@ -680,7 +722,10 @@ pub fn BatchPanel() -> impl IntoView {
     };
 
     let current = move || {
-        service.current.get().map(|handle| view! { <BatchView handle/> })
+        service
+            .current
+            .get()
+            .map(|handle| view! { <BatchView handle/> })
     };
     let remote = move || {
         service.remote.get().map(|pulse| {
@@ -774,7 +819,8 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
     });
     let status = Memo::new(move |_| progress.get().map(|p| p.status));
     let counts = move || progress.get().map(|p| p.counts).unwrap_or_default();
-    let count = move |f: fn(&crate::domain::batch::Counts) -> usize| move || f(&counts()).to_string();
+    let count =
+        move |f: fn(&crate::domain::batch::Counts) -> usize| move || f(&counts()).to_string();
     let is = move |name: &'static str| move || status.get().is_some_and(|s| s.name() == name);
     let stopped_kind = move || match status.get() {
         Some(BatchStatus::Stopped { reason, .. }) => Some(reason),

@@ -8,8 +8,8 @@
 //! panel stuck.
 
 use crate::domain::api_error::ApiError;
-use crate::domain::estimate::PriceBook;
 use crate::domain::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
+use crate::domain::estimate::PriceBook;
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::{CallSummary, LedgerEntry};
 use crate::domain::money::format_count;

@@ -17,11 +17,15 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::i18n::Lang;
+use crate::domain::money::Currency;
 use crate::domain::project::{
-    validate_name, Character, IdGen, Project, Scene, Shot, SnapshotMeta, DEFAULT_ASPECT_RATIO,
+    validate_name, Budget, Character, IdGen, Project, Scene, Shot, SnapshotMeta,
+    DEFAULT_ASPECT_RATIO,
 };
 use crate::domain::project_merge::{apply_remote, SavedNotice};
+use crate::ui::components::batch_panel::BatchService;
 use crate::ui::components::book_editing::{ConfirmButton, FieldError};
+use crate::ui::components::ledger_view::{exact_amount, StudioLedger};
 use crate::ui::components::projects::{format_time, perf_mark, perf_measure, Workspace};
 use crate::ui::components::shot_card::{css_aspect_ratio, ShotGrid};
 use crate::ui::i18n::{t, use_lang};
@@ -76,6 +80,8 @@ pub struct Header {
     pub aspect_ratio: String,
     /// The visual style.
     pub style: String,
+    /// The spending cap.
+    pub budget: Option<Budget>,
     /// The cast.
     pub characters: Vec<Character>,
     /// The episodes.
@@ -89,6 +95,7 @@ impl Header {
             name: project.name.clone(),
             aspect_ratio: project.settings.aspect_ratio.clone(),
             style: project.settings.style.clone(),
+            budget: project.settings.budget,
             characters: project.characters.clone(),
             episodes: project
                 .episodes
@@ -570,7 +577,46 @@ fn SaveIndicator(
     }
 }
 
-/// A labelled text input bound to one string of the header.
+/// How many lines a header field takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    One,
+    Many,
+}
+
+/// A labelled text field (an input, or a textarea for [`Lines::Many`]) bound to one string of
+/// the header.
+fn header_field(
+    model: EditorModel,
+    lines: Lines,
+    label: impl Fn() -> &'static str + Send + Sync + Copy + 'static,
+    testid: &'static str,
+    value: impl Fn() -> String + Send + Sync + 'static,
+    commit: impl Fn(&mut Project, String) + Copy + 'static,
+) -> impl IntoView {
+    let on_input = move |ev| {
+        let text = event_target_value(&ev);
+        model.edit(move |p, _| commit(p, text));
+    };
+    let control = match lines {
+        Lines::One => view! {
+            <input type="text" data-testid=testid autocomplete="off" prop:value=value on:input=on_input/>
+        }
+        .into_any(),
+        Lines::Many => view! {
+            <textarea rows="6" data-testid=testid prop:value=value on:input=on_input></textarea>
+        }
+        .into_any(),
+    };
+    view! {
+        <label class="ds-field">
+            <span class="ds-field__label">{label}</span>
+            {control}
+        </label>
+    }
+}
+
+/// A labelled one-line text input bound to one string of the header.
 fn header_input(
     model: EditorModel,
     label: impl Fn() -> &'static str + Send + Sync + Copy + 'static,
@@ -578,44 +624,96 @@ fn header_input(
     value: impl Fn() -> String + Send + Sync + 'static,
     commit: impl Fn(&mut Project, String) + Copy + 'static,
 ) -> impl IntoView {
-    view! {
-        <label class="ds-field">
-            <span class="ds-field__label">{label}</span>
-            <input
-                type="text"
-                data-testid=testid
-                autocomplete="off"
-                prop:value=value
-                on:input=move |ev| {
-                    let text = event_target_value(&ev);
-                    model.edit(move |p, _| commit(p, text));
-                }
-            />
-        </label>
-    }
+    header_field(model, Lines::One, label, testid, value, commit)
 }
 
-/// A labelled textarea bound to one string of the header.
-fn header_textarea(
+/// The project's spending cap: an amount and its currency. Every pipeline batch of the project
+/// stops before the project's ledger total could pass it; what is left is shown here.
+#[component]
+fn ProjectBudget(
+    /// The open project.
     model: EditorModel,
-    label: impl Fn() -> &'static str + Send + Sync + Copy + 'static,
-    testid: &'static str,
-    value: impl Fn() -> String + Send + Sync + 'static,
-    commit: impl Fn(&mut Project, String) + Copy + 'static,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let header = model.header;
+    let ledger = use_context::<StudioLedger>();
+    let service = use_context::<BatchService>();
+    let initial = header.with_untracked(|h| h.budget);
+    let text = RwSignal::new(initial.map(|b| b.amount.to_decimal()).unwrap_or_default());
+    let currency = RwSignal::new(initial.map_or(Currency::Usd, |b| b.currency));
+    let error = RwSignal::new(None::<FieldError>);
+    let commit = move || match Budget::parse(currency.get_untracked(), &text.get_untracked()) {
+        Ok(budget) => {
+            error.set(None);
+            model.edit(move |p, _| p.settings.budget = budget);
+            if let Some(service) = service {
+                service.project_budget_changed(&model.id(), budget);
+            }
+        }
+        Err(e) => error.set(Some(FieldError::new(|l| {
+            format!(
+                "{}{}",
+                l.pick(
+                    "预算格式不对，例如 500 或 12.5：",
+                    "The budget is not an amount, e.g. 500 or 12.5: "
+                ),
+                e.message(l)
+            )
+        }))),
+    };
+    let left = move || {
+        let budget = header.with(|h| h.budget)?;
+        let project = model.id();
+        let remaining = match ledger {
+            Some(StudioLedger(all)) => all.with(|all| budget.remaining(all, &project)),
+            None => budget.money(),
+        };
+        let (remaining, cap) = (exact_amount(remaining), exact_amount(budget.money()));
+        Some(match lang.get() {
+            Lang::ZhCn => format!("剩余 {remaining} / 预算 {cap}（按本项目在账本中的花费计算）"),
+            Lang::En => format!("{remaining} left of {cap} (the project's spend in the ledger)"),
+        })
+    };
     view! {
-        <label class="ds-field">
-            <span class="ds-field__label">{label}</span>
-            <textarea
-                rows="6"
-                data-testid=testid
-                prop:value=value
-                on:input=move |ev| {
-                    let text = event_target_value(&ev);
-                    model.edit(move |p, _| commit(p, text));
-                }
-            ></textarea>
-        </label>
+        <div class="ds-field" class:ds-field--invalid=move || error.with(Option::is_some)>
+            <label for="proj-editor-budget">{t("项目预算（可空）", "Project budget (optional)")}</label>
+            <div class="ds-budget-row">
+                <input
+                    id="proj-editor-budget"
+                    type="text"
+                    inputmode="decimal"
+                    data-testid="editor-budget"
+                    autocomplete="off"
+                    aria-invalid=move || error.with(Option::is_some).then_some("true")
+                    aria-describedby="proj-editor-budget-help"
+                    prop:value=move || text.get()
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        commit();
+                    }
+                />
+                <select
+                    data-testid="editor-budget-currency"
+                    aria-label=move || lang.get().pick("预算币种", "Budget currency")
+                    on:change=move |ev| {
+                        currency.set(if event_target_value(&ev) == "CNY" { Currency::Cny } else { Currency::Usd });
+                        commit();
+                    }
+                >
+                    <option value="USD" selected=move || currency.get() == Currency::Usd>"USD $"</option>
+                    <option value="CNY" selected=move || currency.get() == Currency::Cny>"CNY ¥"</option>
+                </select>
+            </div>
+            <span class="ds-field__hint" class:ds-field__error=move || error.with(Option::is_some) id="proj-editor-budget-help" data-testid="editor-budget-left" aria-live="polite">
+                {move || match error.get() {
+                    Some(e) => e.message(lang.get()).to_owned(),
+                    None => left().unwrap_or_else(|| lang.get().pick(
+                        "不设上限。设置后，本项目的批量任务会在可能超出预算前停止。",
+                        "No cap. With one, this project's batches stop before they could pass it.",
+                    ).to_owned()),
+                }}
+            </span>
+        </div>
     }
 }
 
@@ -692,6 +790,7 @@ fn ProjectSettings(
                 move || header.with(|h| h.style.clone()),
                 |p, v| p.settings.style = v,
             )}
+            <ProjectBudget model=model/>
         </div>
     }
 }
@@ -974,7 +1073,7 @@ fn SceneView(
             }>
                 <summary>{t("剧本", "Script")}</summary>
                 <Show when=move || script_open.get()>
-                    {header_textarea(model, t("剧本文本（Fountain）", "Script text (Fountain)"), "scene-script", text(|s| &s.script_text), set(|s, v| s.script_text = v))}
+                    {header_field(model, Lines::Many, t("剧本文本（Fountain）", "Script text (Fountain)"), "scene-script", text(|s| &s.script_text), set(|s, v| s.script_text = v))}
                 </Show>
             </details>
             <ShotGrid model shot_ids=Signal::derive(shot_ids)/>

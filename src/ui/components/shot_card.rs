@@ -513,10 +513,17 @@ fn build_skeleton(document: &Document, lang: Lang) -> DocumentFragment {
                         ("data-action", "status"),
                         ("data-value", status_value(ShotStatus::Draft)),
                         ("aria-haspopup", "listbox"),
-                        ("aria-label", &status_name(status_value(ShotStatus::Draft), lang)),
+                        (
+                            "aria-label",
+                            &status_name(status_value(ShotStatus::Draft), lang),
+                        ),
                     ],
                 );
-                text(document, &button, &status_label(status_value(ShotStatus::Draft), lang));
+                text(
+                    document,
+                    &button,
+                    &status_label(status_value(ShotStatus::Draft), lang),
+                );
                 (label, button)
             }
             kind => {
@@ -525,7 +532,11 @@ fn build_skeleton(document: &Document, lang: Lang) -> DocumentFragment {
                 text(document, &name, label_text);
                 let _ = label.append_child(&name);
                 let multiline = if kind == Kind::Lines { "true" } else { "false" };
-                let inputmode = if kind == Kind::Seconds { "decimal" } else { "text" };
+                let inputmode = if kind == Kind::Seconds {
+                    "decimal"
+                } else {
+                    "text"
+                };
                 let control = element(
                     document,
                     "div",
@@ -575,7 +586,10 @@ fn clone_skeleton(lang: Lang) -> Option<(DocumentFragment, CardParts)> {
     let mut label = bar.next_element_sibling()?.first_element_child();
     for spec in &FIELDS {
         let current = label?;
-        controls.push((spec.field, Control::of(current.last_element_child()?, lang)?));
+        controls.push((
+            spec.field,
+            Control::of(current.last_element_child()?, lang)?,
+        ));
         label = current.next_element_sibling();
     }
     Some((copy, CardParts { number, controls }))
@@ -672,7 +686,9 @@ pub fn ShotGrid(
             apply_field(model, shot, &field, value);
         }
         // A status picked: the list goes, and the focus returns to the status button.
-        if ev.type_() == "change" && element.get_attribute("data-testid").as_deref() == Some("shot-status-select") {
+        if ev.type_() == "change"
+            && element.get_attribute("data-testid").as_deref() == Some("shot-status-select")
+        {
             let button = element.previous_element_sibling();
             close_status_picker(&element);
             if let Some(button) = button.and_then(|b| b.dyn_into::<HtmlElement>().ok()) {
@@ -704,7 +720,8 @@ pub fn ShotGrid(
     let on_key = move |ev: web_sys::KeyboardEvent| {
         // Enter does not break a one-line field.
         let one_line = target(&ev).is_some_and(|t| {
-            t.has_attribute("data-field") && t.get_attribute("aria-multiline").as_deref() == Some("false")
+            t.has_attribute("data-field")
+                && t.get_attribute("aria-multiline").as_deref() == Some("false")
         });
         if one_line && ev.key() == "Enter" {
             ev.prevent_default();

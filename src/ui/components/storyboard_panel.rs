@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use crate::domain::batch::{BatchStatus, ItemFailure, ItemState, Limits};
 use crate::domain::i18n::Lang;
 use crate::domain::llm_json::{JsonDiagnostic, Repair};
+use crate::domain::project::Project;
 use crate::domain::routing::TaskType;
 use crate::domain::scene_runs::{
     invalid_shot_message, read_storyboard, scene_prefix, shot_from_draft, storyboard_prompt,
@@ -51,7 +52,10 @@ pub(crate) fn follow_batch(
         };
         let mut ended = Vec::new();
         for (index, item) in snapshot.batch.items.iter().enumerate() {
-            let over = matches!(item.state, ItemState::Done { .. } | ItemState::Failed { .. });
+            let over = matches!(
+                item.state,
+                ItemState::Done { .. } | ItemState::Failed { .. }
+            );
             if over && seen.try_update_value(|(s, _)| s.insert(index)) == Some(true) {
                 ended.push(index);
             }
@@ -67,11 +71,35 @@ pub(crate) fn follow_batch(
             .iter()
             .all(|i| matches!(i.state, ItemState::Done { .. } | ItemState::Failed { .. }));
         let settled = all_over || matches!(snapshot.batch.status, BatchStatus::Cancelled);
-        if settled && seen.try_update_value(|(_, done)| !std::mem::replace(done, true)) == Some(true)
+        if settled
+            && seen.try_update_value(|(_, done)| !std::mem::replace(done, true)) == Some(true)
         {
             untrack(|| on_settled(&snapshot));
         }
     });
+}
+
+/// Why the pipeline batch in `run` stopped (a budget, the account's quota, the key), said in the
+/// panel that started it; the batch panel's Resume button continues it.
+#[component]
+pub(crate) fn BatchStopNotice(
+    /// The panel's batch.
+    run: RwSignal<Option<BatchHandle>>,
+    /// The notice's test id.
+    testid: &'static str,
+) -> impl IntoView {
+    let lang = use_lang();
+    move || {
+        let snapshot = run.get()?.view.get()?;
+        let BatchStatus::Stopped { reason } = snapshot.batch.status else {
+            return None;
+        };
+        Some(view! {
+            <p class="ds-alert ds-alert--error" role="alert" data-testid=testid data-kind=reason.kind()>
+                {reason.message(lang.get())}
+            </p>
+        })
+    }
 }
 
 /// Starts a pipeline batch on `task` (one item per prompt, each with its system prefix) for
@@ -84,7 +112,7 @@ pub(crate) fn start_pipeline_batch(
     task: TaskType,
     (prompts, prefixes): (Vec<String>, Vec<Option<String>>),
     label: String,
-    project: &str,
+    project: &Project,
 ) -> Result<BatchHandle, BatchProblem> {
     let request = BatchRequest {
         task,
@@ -93,7 +121,8 @@ pub(crate) fn start_pipeline_batch(
         label,
         budget: None,
         limits: Limits::rpm(PIPELINE_RPM),
-        project: Some(project.to_string()),
+        project: Some(project.id.clone()),
+        project_budget: project.settings.budget,
     };
     match owner.get_value() {
         Some(owner) => owner.with(|| service.start_batch(request)),
@@ -198,7 +227,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             TaskType::Storyboard,
             (prompts, prefixes),
             label,
-            &project.id,
+            &project,
         );
         match started {
             Ok(handle) => {
@@ -224,7 +253,11 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
         seen,
         move |index, snapshot| {
             let (scene_id, repair, replace) = info.with_value(|i| {
-                (i.scenes.get(index).cloned().unwrap_or_default(), i.repair, i.replace)
+                (
+                    i.scenes.get(index).cloned().unwrap_or_default(),
+                    i.repair,
+                    i.replace,
+                )
             });
             match &snapshot.batch.items[index].state {
                 ItemState::Failed { failure, .. } => update(&scene_id, &|r| {
@@ -232,7 +265,12 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                     r.failure = Some(failure.clone());
                 }),
                 _ => {
-                    let text = snapshot.outputs.get(index).cloned().flatten().unwrap_or_default();
+                    let text = snapshot
+                        .outputs
+                        .get(index)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_default();
                     match read_storyboard(&text, repair) {
                         StoryboardReading::Read { result, repairs } => {
                             let shots: Vec<_> = result
@@ -341,7 +379,12 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
     };
 
     let scenes = move || episode_scenes(model, chosen);
-    let episode_scenes = move || scenes().into_iter().map(|(_, id, _, _)| id).collect::<Vec<_>>();
+    let episode_scenes = move || {
+        scenes()
+            .into_iter()
+            .map(|(_, id, _, _)| id)
+            .collect::<Vec<_>>()
+    };
 
     view! {
         <section class="ds-proj-section ds-pipe" data-testid="storyboard-panel" aria-labelledby="sb-panel-title"
@@ -404,6 +447,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             {move || run.get().and_then(|h| h.problem.get()).map(|p| view! {
                 <p class="ds-alert ds-alert--error" role="alert" data-testid="sb-problem" data-kind=p.kind()>{p.message(lang.get())}</p>
             })}
+            <BatchStopNotice run testid="sb-stopped"/>
             <ul class="ds-pipe-report" data-testid="sb-reports" aria-live="polite">
                 {move || reports.get().into_iter().map(|r| report_view(r, lang.get())).collect_view()}
             </ul>
@@ -423,12 +467,20 @@ fn report_view(r: SceneReport, lang: Lang) -> impl IntoView {
         (Stage::Done, Lang::ZhCn) => format!(
             "已加入 {} 个镜头{}",
             r.added,
-            if r.repaired { "（截断后经一次修复请求得到）" } else { "" }
+            if r.repaired {
+                "（截断后经一次修复请求得到）"
+            } else {
+                ""
+            }
         ),
         (Stage::Done, Lang::En) => format!(
             "{} shots added{}",
             r.added,
-            if r.repaired { " (after one repair request for a cut-off reply)" } else { "" }
+            if r.repaired {
+                " (after one repair request for a cut-off reply)"
+            } else {
+                ""
+            }
         ),
         (Stage::Failed, _) => lang.pick("失败", "Failed").to_string(),
     };
@@ -444,7 +496,12 @@ fn report_view(r: SceneReport, lang: Lang) -> impl IntoView {
         .map(|d| d.kind())
         .unwrap_or("request_failed");
     let repairs: Vec<String> = r.repairs.iter().map(|x| x.message(lang)).collect();
-    let repair_kinds = r.repairs.iter().map(Repair::kind).collect::<Vec<_>>().join(" ");
+    let repair_kinds = r
+        .repairs
+        .iter()
+        .map(Repair::kind)
+        .collect::<Vec<_>>()
+        .join(" ");
     let warnings: Vec<String> = r.problems.iter().map(|p| p.message(lang)).collect();
     view! {
         <li class="ds-pipe-scene" data-testid="sb-report" data-scene=r.scene_id.clone()

@@ -22,7 +22,9 @@ use crate::ui::components::batch_panel::{use_batch_service, BatchHandle};
 use crate::ui::components::ledger_view::exact_amount;
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
-use crate::ui::components::storyboard_panel::{follow_batch, start_pipeline_batch};
+use crate::ui::components::storyboard_panel::{
+    follow_batch, start_pipeline_batch, BatchStopNotice,
+};
 use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;
 
@@ -89,7 +91,12 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
                     rejected.update_value(|r| r.push((index, failure.message(l))));
                 }
                 ItemState::Done { model: m, .. } => {
-                    let text = snapshot.outputs.get(index).cloned().flatten().unwrap_or_default();
+                    let text = snapshot
+                        .outputs
+                        .get(index)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_default();
                     match read_take(&text) {
                         TakeReading::Take(draft, _) => {
                             drafts.update_value(|d| d.push((index, draft, m.clone())))
@@ -150,7 +157,9 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             _ => {
                 problem.set(Some(match l {
                     Lang::ZhCn => format!("版本数应为 1 到 {MAX_TAKES} 之间的整数。"),
-                    Lang::En => format!("The number of takes is a whole number from 1 to {MAX_TAKES}."),
+                    Lang::En => {
+                        format!("The number of takes is a whole number from 1 to {MAX_TAKES}.")
+                    }
                 }));
                 return;
             }
@@ -171,7 +180,7 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             TaskType::DialogueEmotion,
             (prompts, vec![prefix; n]),
             label,
-            &project.id,
+            &project,
         );
         match started {
             Ok(handle) => {
@@ -322,6 +331,7 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             {move || run.get().and_then(|h| h.problem.get()).map(|p| view! {
                 <p class="ds-alert ds-alert--error" role="alert" data-testid="takes-problem" data-kind=p.kind()>{p.message(lang.get())}</p>
             })}
+            <BatchStopNotice run testid="takes-stopped"/>
             {summary_view}
             {grid}
         </section>
