@@ -94,6 +94,10 @@ export async function schedulerBench(sandboxRoot, { ours = null, runs = 1 } = {}
       ours_ceiling_ratio: round(idealS / oursS, 3),
       ours_429: median(clean.map((r) => r.status429)),
       ours_duplicates: Math.max(...clean.map((r) => r.duplicates)),
+      // The quote's input-token error against billed prompt tokens, (quoted − billed) / billed.
+      ours_quote_input_error_percent: median(clean.map((r) => r.quote_input_error_percent)),
+      ours_quoted_input_tokens: clean[0].quoted_input_tokens,
+      ours_billed_input_tokens: clean[0].billed_input_tokens,
     });
     const faults = { server_500: FAULTS_5XX_RATE };
     await freshSandbox(sandboxRoot, { ...SCHEDULER_CONFIG, faults });

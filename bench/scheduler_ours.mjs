@@ -40,7 +40,19 @@ export function oursInBrowser(browser, appUrl, sandboxUrl) {
       const firstSend = Number(await view.getAttribute('data-first-send-ms'));
       const seconds = (lastAnswer - started) / 1000;
       const done = Number(await page.getByTestId('batch-count-done').innerText());
-      return { seconds, lost: requests - done, done, start_overhead_s: (firstSend - started) / 1000 };
+      // The quote's input-token estimate against the billed prompt tokens (issue 5).
+      const reconcile = page.getByTestId('batch-reconcile');
+      await reconcile.waitFor({ timeout: 10000 });
+      const tenths = await reconcile.getAttribute('data-input-error-tenths');
+      return {
+        seconds,
+        lost: requests - done,
+        done,
+        start_overhead_s: (firstSend - started) / 1000,
+        quote_input_error_percent: tenths == null ? null : Number(tenths) / 10,
+        quoted_input_tokens: Number(await reconcile.getAttribute('data-quoted-input')),
+        billed_input_tokens: Number(await reconcile.getAttribute('data-billed-input')),
+      };
     } finally {
       await ctx.close();
     }

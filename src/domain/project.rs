@@ -95,7 +95,16 @@ pub struct Project {
     /// Shots removed on purpose, so that a merge with an older copy does not bring them back.
     #[serde(default)]
     pub removed_shots: Vec<RemovedShot>,
+    /// The pipeline batch items whose replies already landed here (`{batch id}#{index}`, at
+    /// most [`APPLIED_RUNS_CAP`], oldest first): a page reloaded during a storyboard run
+    /// resumes the batch and puts each reply in once, not twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_runs: Vec<String>,
 }
+
+/// How many applied batch items a project remembers (a run of a whole episode is one item per
+/// scene; a season of reruns fits many times over).
+pub const APPLIED_RUNS_CAP: usize = 512;
 
 /// Per-project settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -564,7 +573,24 @@ impl Project {
             video_jobs: Vec::new(),
             history: Vec::new(),
             removed_shots: Vec::new(),
+            applied_runs: Vec::new(),
         }
+    }
+
+    /// True when the reply of batch item `key` already landed in this project.
+    pub fn run_applied(&self, key: &str) -> bool {
+        self.applied_runs.iter().any(|k| k == key)
+    }
+
+    /// Records that the reply of batch item `key` landed; false when it already had (then the
+    /// caller must not apply it again).
+    pub fn mark_run_applied(&mut self, key: &str) -> bool {
+        if self.run_applied(key) {
+            return false;
+        }
+        self.applied_runs.push(key.to_string());
+        cap_front(&mut self.applied_runs, APPLIED_RUNS_CAP);
+        true
     }
 
     /// Edits the header (anything but the shots) and records the edit.
@@ -759,6 +785,7 @@ impl Project {
         copy.deleted_ms = None;
         copy.history.clear();
         copy.removed_shots.clear();
+        copy.applied_runs.clear();
         let mut shot_ids = std::collections::HashMap::new();
         for scene in copy.episodes.iter_mut().flat_map(|e| e.scenes.iter_mut()) {
             for shot in &mut scene.shots {

@@ -110,6 +110,7 @@ fn same_apart_from_shot_edits(a: &Project, b: &Project) -> bool {
         && a.video_jobs == b.video_jobs
         && a.history == b.history
         && a.removed_shots == b.removed_shots
+        && a.applied_runs == b.applied_runs
         && a.episodes.len() == b.episodes.len()
         && a.episodes.iter().zip(&b.episodes).all(|(x, y)| {
             x.id == y.id
@@ -146,6 +147,11 @@ pub fn merge_projects(local: &Project, incoming: &Project, now_ms: f64) -> Proje
     out.opened_ms = local.opened_ms.max(incoming.opened_ms);
     out.updated_ms = local.updated_ms.max(incoming.updated_ms);
     out.removed_shots = union_removed(&local.removed_shots, &incoming.removed_shots);
+    // Both copies' applied batch items: a reply that landed in either is not applied again.
+    out.applied_runs = base.applied_runs.clone();
+    for key in &other.applied_runs {
+        out.mark_run_applied(key);
+    }
     let mut lost: Vec<Shot> = Vec::new();
 
     // Shots on both sides: the winner of each pair.

@@ -345,3 +345,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn applied_batch_items_from_either_copy_stay_applied() {
+    let mut a = sample_series(1, 2);
+    let mut b = a.clone();
+    assert!(a.mark_run_applied("batch-1#0"));
+    assert!(
+        !a.mark_run_applied("batch-1#0"),
+        "a second mark says it was there"
+    );
+    b.mark_run_applied("batch-1#1");
+    b.edit(SAMPLE_MS + 5.0, "tab-b", |p| p.name = "B".into());
+    for merged in [
+        merge_projects(&a, &b, SAMPLE_MS + 9.0),
+        merge_projects(&b, &a, SAMPLE_MS + 9.0),
+    ] {
+        assert!(merged.run_applied("batch-1#0"));
+        assert!(merged.run_applied("batch-1#1"));
+        assert_eq!(merged.applied_runs.len(), 2);
+    }
+}

@@ -137,6 +137,7 @@ pub fn sample_series(episodes: u32, shots_per_episode: u32) -> Project {
         video_jobs,
         history: Vec::new(),
         removed_shots: Vec::new(),
+        applied_runs: Vec::new(),
     }
 }
 

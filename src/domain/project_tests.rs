@@ -323,3 +323,17 @@ fn a_project_budget_parses_and_subtracts_the_projects_calls_only() {
         Money::parse(Currency::Cny, "0.9562").unwrap()
     );
 }
+
+#[test]
+fn applied_batch_items_are_capped_and_not_copied_to_a_duplicate() {
+    let mut series = sample_series(1, 2);
+    for i in 0..APPLIED_RUNS_CAP + 3 {
+        assert!(series.mark_run_applied(&format!("b#{i}")));
+    }
+    assert_eq!(series.applied_runs.len(), APPLIED_RUNS_CAP);
+    assert!(!series.run_applied("b#0"), "the oldest go first");
+    assert!(series.run_applied(&format!("b#{}", APPLIED_RUNS_CAP + 2)));
+    let json = serde_json::to_string(&series).unwrap();
+    let back: Project = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.applied_runs, series.applied_runs);
+}

@@ -14,6 +14,7 @@
 //! - **Picking** a take locks it ([`pick_take`]); changing a locked pick needs
 //!   [`unlock_take`] first. Regenerating keeps locked takes ([`replace_takes`]).
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::character_bible::{bible_prefix, characters_in};
@@ -24,6 +25,33 @@ use super::project::{Character, Scene, Shot, Take};
 use super::storyboard_schema::{
     validate_storyboard, validate_take, Problem, ShotDraft, StoryboardResult, TakeDraft,
 };
+
+/// What a pipeline batch is for, stored with the batch: a page reloaded in the middle of a run
+/// resumes the batch and still puts each reply where it belongs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunPurpose {
+    /// Storyboards: item `i` is scene `scenes[i]`.
+    Storyboard {
+        /// The scene of each item.
+        scenes: Vec<String>,
+        /// True for the follow-up batch that repairs cut-off replies.
+        repair: bool,
+        /// True when the new shots replace the scene's shots.
+        replace: bool,
+    },
+    /// Dialogue takes of one scene, one per item.
+    Takes {
+        /// The scene.
+        scene: String,
+    },
+}
+
+/// The key under which a project remembers that item `index` of batch `batch_id` landed
+/// ([`crate::domain::project::Project::mark_run_applied`]).
+pub fn run_key(batch_id: &str, index: usize) -> String {
+    format!("{batch_id}#{index}")
+}
 
 /// How many dialogue takes a scene gets unless the user says otherwise.
 pub const DEFAULT_TAKES: usize = 12;

@@ -25,6 +25,7 @@
 //! a fallback switch caused by a call is that call's ledger note.
 
 use crate::domain::money::Money;
+use crate::domain::scene_runs::RunPurpose;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -61,6 +62,10 @@ pub struct BatchMeta {
     pub project: Option<String>,
     /// A label for the user ("剧本初稿 · 30 prompts").
     pub label: String,
+    /// What a pipeline panel started it for (which scene each item is), so that after a
+    /// reload the panel takes its batch back; `None` for a plain batch.
+    #[serde(default)]
+    pub purpose: Option<RunPurpose>,
     /// When the batch was created (Unix ms).
     pub created_ms: f64,
 }

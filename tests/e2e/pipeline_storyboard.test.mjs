@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  launch, newContext, open, screenshot, sandboxStats, sandboxReset, SANDBOX_URL,
+  launch, newContext, open, screenshot, sandboxStats, sandboxReset, sandboxConfig, SANDBOX_URL,
 } from './harness.mjs';
 import { addSandboxConnection, gotoStudio, storedLedger } from './connection-steps.mjs';
 import { listReady, editorReady, openProject, saved, storedProject as stored } from './project-steps.mjs';
@@ -224,4 +224,82 @@ test('a project budget stops its storyboard batch before the cap; raising it and
   assert.equal(await page.getByTestId('editor-budget').inputValue(), '5');
   assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
   await ctx.close();
+});
+
+test('a reload in the middle of a storyboard run: the resumed batch lands each reply once, in its scene', { timeout: 180000 }, async () => {
+  await sandboxReset();
+  // Replies take 1.5 s and the panel sends one a second: the reload finds some scenes done,
+  // one in flight and the rest queued.
+  await sandboxConfig({ latency_ms: { min: 1500, max: 1500 } });
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  try {
+    await addSandboxConnection(page, SANDBOX_URL);
+    await gotoStudio(page);
+    await listReady(page);
+    await page.getByTestId('proj-new-name').fill('Reload storyboard e2e');
+    await page.getByTestId('proj-create').click();
+    await editorReady(page);
+    const extra = [4, 5, 6].map((n) => `\nEXT. 街角 ${n} - 夜 #${n}#\n\n林梅在雨里奔跑，第${n}次回头。\n`).join('');
+    const fixture = (await readFile(FIXTURE, 'utf8')) + extra;
+    await page.getByTestId('script-file').setInputFiles({ name: 'r.fountain', mimeType: 'text/plain', buffer: Buffer.from(fixture) });
+    await page.waitForSelector('[data-testid="script-notice"][data-kind="imported"]', { timeout: 10000 });
+    const scenes = await page.$$eval('[data-testid="sb-scene"]', (els) => els.map((e) => e.dataset.id));
+    assert.equal(scenes.length, 6);
+    await saved(page);
+
+    await page.getByTestId('sb-run-episode').click();
+    await page.waitForSelector('[data-testid="sb-report"][data-state="done"]', { timeout: 30000 });
+    const before = {};
+    for (const scene of scenes) before[scene] = await cards(page, scene).count();
+    assert.ok(Object.values(before).some((n) => n > 0), 'some shots landed before the reload');
+    assert.ok(await page.locator('[data-testid="sb-report"][data-state="running"]').count() > 0, 'the run is not over');
+    await saved(page);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    await openProject(page, 'Reload storyboard e2e');
+
+    // The panel takes its batch back: one report per scene, and the shots that were there are
+    // not added again.
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="sb-report"]').length === n, scenes.length, { timeout: 20000 });
+    for (const scene of scenes) {
+      if (before[scene] > 0) assert.equal(await cards(page, scene).count(), before[scene], `${scene}: not added twice`);
+    }
+    // The queued scenes run; a request that was in flight at the reload waits for the user
+    // (resending could pay twice): here the user marks it failed.
+    const view = page.getByTestId('batch-view');
+    await page.waitForFunction(() => {
+      const n = (s) => Number(document.querySelector(`[data-testid="batch-count-${s}"]`)?.textContent);
+      return n('queued') === 0 && n('running') === 0;
+    }, null, { timeout: 60000 });
+    const unknown = Number(await page.getByTestId('batch-count-unknown').textContent());
+    assert.ok(unknown <= 2, `only what was in flight at the reload is unknown (${unknown})`);
+    if (unknown > 0) {
+      await page.getByTestId('batch-mark-unknown-failed').click();
+    }
+    await page.waitForSelector('[data-testid="storyboard-panel"][data-state="idle"]', { timeout: 30000 });
+    assert.equal(await view.getAttribute('data-status'), 'finished');
+
+    const reports = await page.$$eval('[data-testid="sb-report"]', (els) => els.map((e) => [e.dataset.scene, e.dataset.state, Number(e.dataset.added)]));
+    let done = 0;
+    for (const [scene, state, added] of reports) {
+      if (state === 'done') {
+        done += 1;
+        assert.equal(await cards(page, scene).count(), added, `${scene}: its reply's shots, once`);
+      } else {
+        assert.equal(state, 'failed');
+        assert.equal(await cards(page, scene).count(), 0);
+      }
+    }
+    assert.equal(done, scenes.length - unknown, 'every scene but those in flight at the reload is done');
+    const stats = await sandboxStats();
+    assert.equal(stats.duplicates, 0, 'no request was paid twice');
+    await saved(page);
+    const project = await stored(page, 'Reload storyboard e2e', (p) => (p.applied_runs ?? []).length === done);
+    assert.equal(project.applied_runs.length, done);
+    assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  } finally {
+    await sandboxConfig({}).catch(() => {});
+    await ctx.close();
+  }
 });

@@ -27,6 +27,7 @@ fn meta() -> BatchMeta {
         task: "dialogue".into(),
         project: None,
         label: "test".into(),
+        purpose: None,
         created_ms: tabs::now_ms(),
     }
 }

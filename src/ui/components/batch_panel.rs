@@ -19,6 +19,7 @@ use crate::domain::ledger::{grand_total, LedgerEntry};
 use crate::domain::money::{format_count, Currency, Money};
 use crate::domain::project::Budget;
 use crate::domain::routing::TaskType;
+use crate::domain::scene_runs::RunPurpose;
 use crate::domain::token_estimate::Calibration;
 use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
 use crate::ui::components::playground::{chat_routes, request_for, route_label, route_request};
@@ -55,6 +56,8 @@ pub struct BatchRequest {
     /// That project's spending cap: the batch stops before the project's ledger total plus
     /// this batch could pass it.
     pub project_budget: Option<Budget>,
+    /// What a pipeline panel runs it for (stored with the batch for a reload).
+    pub purpose: Option<RunPurpose>,
 }
 
 /// Why a batch cannot start or run.
@@ -181,6 +184,7 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
             task: request.task.as_str().to_string(),
             project: request.project.clone(),
             label: request.label.clone(),
+            purpose: request.purpose.clone(),
             created_ms: tabs::now_ms(),
         },
     }
@@ -196,7 +200,7 @@ thread_local! {
 }
 
 /// A batch this page runs: a signal with its state, and its controls.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 pub struct BatchHandle {
     /// The batch's state after every change (`None` until it is stored).
     pub view: RwSignal<Option<Snapshot>>,
@@ -299,8 +303,11 @@ impl BatchHandle {
 /// The Studio's batches: the one this page runs, or the progress of one another tab runs.
 #[derive(Clone, Copy)]
 pub struct BatchService {
-    /// The batch this page runs (the latest one started or resumed).
+    /// The batch this page shows (the latest one started or resumed).
     pub current: RwSignal<Option<BatchHandle>>,
+    /// Every batch this page runs, oldest first (`current` among them): the pipeline panels
+    /// find theirs here after a reload.
+    pub handles: RwSignal<Vec<BatchHandle>>,
     /// The progress of a batch another tab runs.
     pub remote: RwSignal<Option<BatchPulse>>,
     ledger: RwSignal<Vec<LedgerEntry>>,
@@ -327,6 +334,7 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
     });
     let service = BatchService {
         current,
+        handles: RwSignal::new(Vec::new()),
         remote,
         ledger,
         state,
@@ -383,6 +391,7 @@ impl BatchService {
     ) -> Result<BatchHandle, BatchProblem> {
         let handle = BatchHandle::new();
         self.current.set(Some(handle));
+        self.handles.update(|all| all.push(handle));
         let ledger = self.ledger;
         let id = format!("batch-{}", tabs::new_tab_id());
         spawn_local(async move {
@@ -434,14 +443,23 @@ impl BatchService {
         }
     }
 
-    /// Opens the most recent unfinished batch: its in-flight items become "outcome unknown",
-    /// the rest resumes on its connection (when this tab has that connection's key).
+    /// Opens every unfinished batch: in each, the in-flight items become "outcome unknown" and
+    /// the rest resumes on its connection (when this tab has that connection's key). The most
+    /// recent one is shown; the others run too and are listed.
     async fn resume_unfinished(&self) {
-        // Back in the Studio while this page still runs a batch: show that one.
-        if let Some(exec) = RUNNING.with(|running| running.borrow().last().cloned()) {
-            let handle = BatchHandle::new();
-            handle.attach(exec, self.ledger);
-            self.current.set(Some(handle));
+        // Back in the Studio while this page still runs batches: show them again.
+        let running: Vec<Executor> = RUNNING.with(|running| running.borrow().clone());
+        if !running.is_empty() {
+            let handles: Vec<BatchHandle> = running
+                .into_iter()
+                .map(|exec| {
+                    let handle = BatchHandle::new();
+                    handle.attach(exec, self.ledger);
+                    handle
+                })
+                .collect();
+            self.current.set(handles.last().copied());
+            self.handles.set(handles);
             return;
         }
         let Ok(db) = idb::shared().await else {
@@ -454,39 +472,40 @@ impl BatchService {
                 return;
             }
         };
-        let Some((id, meta)) = found.last().cloned() else {
-            return;
-        };
-        let opened = match Executor::open(db, &id, http_transport()).await {
-            Ok(opened) => opened,
-            Err(e) => {
-                self.state.storage_error.set(Some(e));
-                return;
+        for (id, meta) in found {
+            let opened = match Executor::open(db.clone(), &id, http_transport()).await {
+                Ok(opened) => opened,
+                Err(e) => {
+                    self.state.storage_error.set(Some(e));
+                    continue;
+                }
+            };
+            let Some(exec) = opened else {
+                // Another tab runs it: its pulses fill `remote`.
+                continue;
+            };
+            let handle = BatchHandle::new();
+            handle.attach(exec.clone(), self.ledger);
+            self.current.set(Some(handle));
+            self.handles.update(|all| all.push(handle));
+            let connection =
+                self.state.connections.list.with_untracked(|list| {
+                    list.iter().find(|c| c.id == meta.connection_id).cloned()
+                });
+            let key = self
+                .state
+                .connections
+                .keys
+                .with_untracked(|keys| keys.get(&meta.connection_id).cloned());
+            match (connection, key) {
+                (Some(connection), Some(key)) if !key.is_empty() => {
+                    exec.connect(connection, key);
+                    spawn_local(async move {
+                        exec.run().await;
+                    });
+                }
+                _ => handle.problem.set(Some(BatchProblem::NoKeyToResume)),
             }
-        };
-        let Some(exec) = opened else {
-            // Another tab runs it: its pulses fill `remote`.
-            return;
-        };
-        let handle = BatchHandle::new();
-        handle.attach(exec.clone(), self.ledger);
-        self.current.set(Some(handle));
-        let connection = self
-            .state
-            .connections
-            .list
-            .with_untracked(|list| list.iter().find(|c| c.id == meta.connection_id).cloned());
-        let key = self
-            .state
-            .connections
-            .keys
-            .with_untracked(|keys| keys.get(&meta.connection_id).cloned());
-        match (connection, key) {
-            (Some(connection), Some(key)) if !key.is_empty() => {
-                exec.connect(connection, key);
-                exec.run().await;
-            }
-            _ => handle.problem.set(Some(BatchProblem::NoKeyToResume)),
         }
     }
 }
@@ -639,6 +658,7 @@ pub fn BatchPanel() -> impl IntoView {
         limits: Limits::rpm(rpm.get().max(1)),
         project: None,
         project_budget: None,
+        purpose: None,
     });
     let plan_quote = Memo::new(move |_| {
         let request = request.get();
@@ -727,6 +747,48 @@ pub fn BatchPanel() -> impl IntoView {
             .get()
             .map(|handle| view! { <BatchView handle/> })
     };
+    // The other batches this page runs (a storyboard and takes at once, or several resumed
+    // after a reload): one line each, and a button to show it.
+    let others = move || {
+        let shown = service.current.get();
+        let rows = service
+            .handles
+            .get()
+            .into_iter()
+            .filter(|h| Some(*h) != shown)
+            .filter_map(|h| {
+                let (label, done, total, status) = h.view.with(|v| {
+                    v.as_ref().map(|s| {
+                        let c = s.batch.counts();
+                        (
+                            s.meta.label.clone(),
+                            c.done,
+                            c.total,
+                            s.batch.status.clone(),
+                        )
+                    })
+                })?;
+                let name = status.name();
+                Some(view! {
+                    <li data-testid="batch-other" data-status=name>
+                        {format!("{label} · {done}/{total} · ")}
+                        {move || status_label(&status, lang.get())}
+                        " "
+                        <button type="button" class="ds-btn ds-btn--small" data-testid="batch-show"
+                            on:click=move |_| service.current.set(Some(h))>
+                            {t("查看", "Show")}
+                        </button>
+                    </li>
+                })
+            })
+            .collect::<Vec<_>>();
+        (!rows.is_empty()).then(|| view! {
+            <ul class="ds-batch-others" data-testid="batch-others"
+                aria-label=move || lang.get().pick("本页运行的其他批量任务", "Other batches this page runs")>
+                {rows}
+            </ul>
+        })
+    };
     let remote = move || {
         service.remote.get().map(|pulse| {
             view! {
@@ -804,6 +866,7 @@ pub fn BatchPanel() -> impl IntoView {
                 <p class="ds-alert ds-alert--error" role="alert" data-testid="batch-problem">{p}</p>
             })}
             {remote}
+            {others}
             {current}
         </section>
     }
@@ -920,9 +983,13 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
             </Show>
             {move || reconciliation().map(|r| {
                 let (billed, quoted) = (r.billed_calls.to_string(), r.quoted_requests.to_string());
+                let (quoted_input, billed_input) = (r.quoted_input_tokens.to_string(), r.billed_input_tokens.to_string());
+                let input_error = r.error_percent.map(|p| p.tenths.to_string());
                 view! {
                 <p class="ds-batch-reconcile" data-testid="batch-reconcile"
-                    data-billed-calls=billed data-quoted-requests=quoted>
+                    data-billed-calls=billed data-quoted-requests=quoted
+                    data-quoted-input=quoted_input data-billed-input=billed_input
+                    data-input-error-tenths=input_error>
                     {t("报价与实际计费对账：", "Quote vs billed: ")}
                     {move || r.summary(lang.get())}
                 </p>

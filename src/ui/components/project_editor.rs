@@ -124,7 +124,7 @@ impl Header {
         self.episodes.iter().find(|e| e.id == id)
     }
 
-    fn scene(&self, id: &str) -> Option<&SceneHead> {
+    pub(crate) fn scene(&self, id: &str) -> Option<&SceneHead> {
         self.episodes
             .iter()
             .flat_map(|e| e.scenes.iter())

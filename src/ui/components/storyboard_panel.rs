@@ -17,8 +17,8 @@ use crate::domain::llm_json::{JsonDiagnostic, Repair};
 use crate::domain::project::Project;
 use crate::domain::routing::TaskType;
 use crate::domain::scene_runs::{
-    invalid_shot_message, read_storyboard, scene_prefix, shot_from_draft, storyboard_prompt,
-    storyboard_repair_prompt, StoryboardReading,
+    invalid_shot_message, read_storyboard, run_key, scene_prefix, shot_from_draft,
+    storyboard_prompt, storyboard_repair_prompt, RunPurpose, StoryboardReading,
 };
 use crate::domain::storyboard_schema::Problem;
 use crate::ui::components::batch_panel::{
@@ -113,6 +113,7 @@ pub(crate) fn start_pipeline_batch(
     (prompts, prefixes): (Vec<String>, Vec<Option<String>>),
     label: String,
     project: &Project,
+    purpose: RunPurpose,
 ) -> Result<BatchHandle, BatchProblem> {
     let request = BatchRequest {
         task,
@@ -123,11 +124,45 @@ pub(crate) fn start_pipeline_batch(
         limits: Limits::rpm(PIPELINE_RPM),
         project: Some(project.id.clone()),
         project_budget: project.settings.budget,
+        purpose: Some(purpose),
     };
     match owner.get_value() {
         Some(owner) => owner.with(|| service.start_batch(request)),
         None => service.start_batch(request),
     }
+}
+
+/// After a reload, the panel's batch is running again in the [`BatchService`] (resumed from
+/// IndexedDB) but the panel has forgotten it: `adopt(handle, purpose)` is called once for the
+/// first unsettled batch of `project` whose purpose `wanted` accepts, while `run` is empty.
+pub(crate) fn adopt_resumed_batch(
+    service: BatchService,
+    run: RwSignal<Option<BatchHandle>>,
+    project: String,
+    wanted: impl Fn(&RunPurpose) -> bool + 'static,
+    adopt: impl Fn(BatchHandle, RunPurpose) + 'static,
+) {
+    Effect::new(move |_| {
+        if run.with(Option::is_some) {
+            return;
+        }
+        for handle in service.handles.get() {
+            let found = handle.view.with(|v| {
+                let s = v.as_ref()?;
+                let open = !matches!(
+                    s.batch.status,
+                    BatchStatus::Finished | BatchStatus::Cancelled
+                );
+                let purpose = s.meta.purpose.as_ref()?;
+                (open && s.meta.project.as_deref() == Some(project.as_str()) && wanted(purpose))
+                    .then(|| purpose.clone())
+            });
+            if let Some(purpose) = found {
+                untrack(|| adopt(handle, purpose));
+                return;
+            }
+        }
+    });
 }
 
 /// Where a scene's storyboard stands.
@@ -221,6 +256,11 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             (true, Lang::ZhCn) => format!("分镜修复 × {}", prompts.len()),
             (true, Lang::En) => format!("Storyboard repair × {}", prompts.len()),
         };
+        let purpose = RunPurpose::Storyboard {
+            scenes: scenes.clone(),
+            repair: due.is_some(),
+            replace,
+        };
         let started = start_pipeline_batch(
             service,
             owner,
@@ -228,6 +268,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             (prompts, prefixes),
             label,
             &project,
+            purpose,
         );
         match started {
             Ok(handle) => {
@@ -279,7 +320,15 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                                 .map(|d| shot_from_draft(d, String::new(), String::new()))
                                 .collect();
                             let replace = replace && !shots.is_empty();
-                            let added = model.add_shots(&scene_id, shots, replace).len();
+                            // Once per batch item: after a reload the resumed batch shows its
+                            // earlier replies again, and those shots are already here.
+                            let key = run_key(&snapshot.batch.id, index);
+                            let first = model.edit(|p, _| p.mark_run_applied(&key)) == Some(true);
+                            let added = if first {
+                                model.add_shots(&scene_id, shots, replace).len()
+                            } else {
+                                shots.len()
+                            };
                             update(&scene_id, &|r| {
                                 r.stage = Stage::Done;
                                 r.added = added;
@@ -338,27 +387,49 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                 .collect()
         });
         let before = reports.get_untracked();
-        reports.set(
-            headings
-                .into_iter()
-                .map(|(scene_id, heading)| SceneReport {
-                    scene_id,
-                    heading,
-                    stage: Stage::Running,
-                    added: 0,
-                    repaired: false,
-                    repairs: Vec::new(),
-                    invalid: Vec::new(),
-                    problems: Vec::new(),
-                    diagnostic: None,
-                    failure: None,
-                })
-                .collect(),
-        );
+        reports.set(running_reports(headings));
         if !launch(scenes, replace, None) {
             reports.set(before);
         }
     };
+
+    // After a reload: the storyboard batch this project had running resumes here.
+    adopt_resumed_batch(
+        service,
+        run,
+        model.id(),
+        |p| matches!(p, RunPurpose::Storyboard { .. }),
+        move |handle, purpose| {
+            let RunPurpose::Storyboard {
+                scenes,
+                repair,
+                replace,
+            } = purpose
+            else {
+                return;
+            };
+            let headings = model.header.with_untracked(|h| {
+                scenes
+                    .iter()
+                    .map(|id| {
+                        (
+                            id.clone(),
+                            h.scene(id).map(|s| s.heading.clone()).unwrap_or_default(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            reports.set(running_reports(headings));
+            info.set_value(RunInfo {
+                scenes,
+                repair,
+                replace,
+                due: Vec::new(),
+            });
+            seen.set_value((HashSet::new(), false));
+            run.set(Some(handle));
+        },
+    );
 
     // Asks first when a scene already has shots.
     let request = move |scenes: Vec<String>| {
@@ -453,6 +524,25 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             </ul>
         </section>
     }
+}
+
+/// A "running" report per `(scene id, heading)`.
+fn running_reports(headings: Vec<(String, String)>) -> Vec<SceneReport> {
+    headings
+        .into_iter()
+        .map(|(scene_id, heading)| SceneReport {
+            scene_id,
+            heading,
+            stage: Stage::Running,
+            added: 0,
+            repaired: false,
+            repairs: Vec::new(),
+            invalid: Vec::new(),
+            problems: Vec::new(),
+            diagnostic: None,
+            failure: None,
+        })
+        .collect()
 }
 
 fn report_view(r: SceneReport, lang: Lang) -> impl IntoView {

@@ -14,8 +14,9 @@ use crate::domain::money::Money;
 use crate::domain::project::Take;
 use crate::domain::routing::TaskType;
 use crate::domain::scene_runs::{
-    cost_per_accepted, pick_locked, pick_take, read_take, replace_takes, scene_prefix,
-    take_from_draft, take_prompt, unlock_take, usd_micros, TakeReading, DEFAULT_TAKES, MAX_TAKES,
+    cost_per_accepted, pick_locked, pick_take, read_take, replace_takes, run_key, scene_prefix,
+    take_from_draft, take_prompt, unlock_take, usd_micros, RunPurpose, TakeReading, DEFAULT_TAKES,
+    MAX_TAKES,
 };
 use crate::domain::storyboard_schema::TakeDraft;
 use crate::ui::components::batch_panel::{use_batch_service, BatchHandle};
@@ -23,7 +24,7 @@ use crate::ui::components::ledger_view::exact_amount;
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
 use crate::ui::components::storyboard_panel::{
-    follow_batch, start_pipeline_batch, BatchStopNotice,
+    adopt_resumed_batch, follow_batch, start_pipeline_batch, BatchStopNotice,
 };
 use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;
@@ -126,13 +127,17 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             let n = accepted.len();
             let per = cost_per_accepted(total.cost_usd, n).and_then(usd_micros);
             let scene_id = target.get_value();
-            model.edit_scene(&scene_id, |s, ids| {
-                let fresh: Vec<Take> = accepted
-                    .iter()
-                    .map(|(_, d, m)| take_from_draft(d, ids.next_id("take"), m, per))
-                    .collect();
-                replace_takes(s, fresh);
-            });
+            // Once per batch: a resumed batch that settles again does not replace them twice.
+            let key = run_key(&snapshot.batch.id, snapshot.batch.items.len());
+            if model.edit(|p, _| p.mark_run_applied(&key)) == Some(true) {
+                model.edit_scene(&scene_id, |s, ids| {
+                    let fresh: Vec<Take> = accepted
+                        .iter()
+                        .map(|(_, d, m)| take_from_draft(d, ids.next_id("take"), m, per))
+                        .collect();
+                    replace_takes(s, fresh);
+                });
+            }
             let mut rejected = rejected.get_value();
             rejected.sort_by_key(|(i, _)| *i);
             summary.set(Some(RunSummary {
@@ -143,6 +148,30 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
                 cny: total.cost_cny,
             }));
             rev.update(|r| *r += 1);
+        },
+    );
+
+    // Follows a takes batch for `scene_id` from its first answer.
+    let follow = move |handle: BatchHandle, scene_id: String| {
+        target.set_value(scene_id);
+        drafts.set_value(Vec::new());
+        rejected.set_value(Vec::new());
+        seen.set_value((HashSet::new(), false));
+        summary.set(None);
+        running.set(true);
+        run.set(Some(handle));
+    };
+    // After a reload: the takes batch this project had running resumes here.
+    adopt_resumed_batch(
+        service,
+        run,
+        model.id(),
+        |p| matches!(p, RunPurpose::Takes { .. }),
+        move |handle, purpose| {
+            if let RunPurpose::Takes { scene: scene_id } = purpose {
+                scene.set(Some(scene_id.clone()));
+                follow(handle, scene_id);
+            }
         },
     );
 
@@ -181,17 +210,12 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             (prompts, vec![prefix; n]),
             label,
             &project,
+            RunPurpose::Takes {
+                scene: scene_id.clone(),
+            },
         );
         match started {
-            Ok(handle) => {
-                target.set_value(scene_id);
-                drafts.set_value(Vec::new());
-                rejected.set_value(Vec::new());
-                seen.set_value((HashSet::new(), false));
-                summary.set(None);
-                running.set(true);
-                run.set(Some(handle));
-            }
+            Ok(handle) => follow(handle, scene_id),
             Err(e) => problem.set(Some(e.message(l))),
         }
     };
