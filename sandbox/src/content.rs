@@ -67,11 +67,14 @@ pub enum Malformation {
     Empty,
     /// Valid JSON whose main text field carries [`HTML_PAYLOAD`].
     Html,
+    /// A storyboard whose second shot lacks its required `action_description`: the client
+    /// keeps the valid shots and marks that one.
+    InvalidShot,
 }
 
 impl Malformation {
     /// Every kind with its directive name.
-    pub const ALL: [(&'static str, Malformation); 8] = [
+    pub const ALL: [(&'static str, Malformation); 9] = [
         ("fence", Self::Fence),
         ("prose", Self::Prose),
         ("trailing_comma", Self::TrailingComma),
@@ -80,6 +83,7 @@ impl Malformation {
         ("truncated", Self::Truncated),
         ("empty", Self::Empty),
         ("html", Self::Html),
+        ("invalid_shot", Self::InvalidShot),
     ];
 
     /// Looks a kind up by its directive name.
@@ -596,6 +600,13 @@ fn json_reply(rng: &mut SplitMix64, spec: &ReplySpec, shape: JsonShape) -> Strin
             shots[0].action_description = poisoned(shots[0].action_description.clone());
             if not_array {
                 to_json(&SingleShotStoryboard { shots: &shots[0] })
+            } else if spec.malformed == Some(Malformation::InvalidShot) {
+                let mut value = serde_json::to_value(Storyboard { shots: &shots })
+                    .expect("reply types always serialize");
+                if let Some(shot) = value["shots"][1].as_object_mut() {
+                    shot.remove("action_description");
+                }
+                value.to_string()
             } else {
                 to_json(&Storyboard { shots: &shots })
             }
@@ -624,7 +635,10 @@ fn json_reply(rng: &mut SplitMix64, spec: &ReplySpec, shape: JsonShape) -> Strin
         }
     };
     match spec.malformed {
-        None | Some(Malformation::Html) | Some(Malformation::ObjectNotArray) => json,
+        None
+        | Some(Malformation::Html)
+        | Some(Malformation::ObjectNotArray)
+        | Some(Malformation::InvalidShot) => json,
         Some(Malformation::Fence) => format!("```json\n{json}\n```"),
         Some(Malformation::Prose) => format!("{}{json}{}", lex.preface, lex.afterword),
         Some(Malformation::TrailingComma) => {

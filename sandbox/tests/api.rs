@@ -566,6 +566,12 @@ async fn malformed_directives_break_json_as_promised() {
         .unwrap()
         .contains("<script>alert(1)</script>"));
 
+    let (invalid, _) = malformed(&app, "invalid_shot", storyboard).await;
+    let invalid: Value = serde_json::from_str(&invalid).unwrap();
+    assert!(invalid["shots"][0]["action_description"].is_string());
+    assert!(invalid["shots"][1].get("action_description").is_none());
+    assert!(invalid["shots"][1]["camera_angle"].is_string());
+
     // An unknown kind is a 400, not a silent no-op.
     let reply = chat(&app, json_request("x [[sandbox:malformed=sideways]]")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);

@@ -44,7 +44,7 @@ use super::connection::Connection;
 use super::csv::{csv_row, BOM};
 use super::i18n::Lang;
 use super::money::{format_decimal, Currency, Money};
-use super::pricing::{PriceSet, Usage as PricedUsage};
+use super::pricing::{PriceSet, Resolution, Usage as PricedUsage};
 use super::profile::{Cost, Profile};
 
 /// The outcome recorded for a call that succeeded.
@@ -130,6 +130,9 @@ pub struct CallSummary<'a> {
     pub error: Option<&'a ApiError>,
     /// A remark to keep with the entry.
     pub note: Option<&'a str>,
+    /// For a video job: the clip's seconds and resolution (priced per second or per clip at
+    /// that resolution, instead of per token).
+    pub clip: Option<(u32, Resolution)>,
 }
 
 impl<'a> CallSummary<'a> {
@@ -151,6 +154,7 @@ impl<'a> CallSummary<'a> {
             latency_ms: 0.0,
             error: None,
             note: None,
+            clip: None,
         }
     }
 }
@@ -164,13 +168,22 @@ impl LedgerEntry {
         let usage = call.usage.cloned().unwrap_or_default();
         let (cost, unpriced) = match prices.get(call.model) {
             Some(price) => {
-                let (amount, missing) = price.cost_of(&PricedUsage {
-                    input_tokens: usage.prompt,
-                    cached_input_tokens: usage.cached,
-                    output_tokens: usage.completion,
-                    requests: 1,
-                    ..PricedUsage::default()
-                });
+                let priced = match call.clip {
+                    Some((seconds, resolution)) => PricedUsage {
+                        clips: 1,
+                        seconds_per_clip: u64::from(seconds),
+                        resolution,
+                        ..PricedUsage::default()
+                    },
+                    None => PricedUsage {
+                        input_tokens: usage.prompt,
+                        cached_input_tokens: usage.cached,
+                        output_tokens: usage.completion,
+                        requests: 1,
+                        ..PricedUsage::default()
+                    },
+                };
+                let (amount, missing) = price.cost_of(&priced);
                 (profile.cost_of(amount), !missing.is_empty())
             }
             None => (Cost::ZERO, true),
@@ -523,6 +536,29 @@ mod tests {
         // Without the cache the same prompt costs 1,000 × $3.
         let uncached = self::entry("claude-sonnet-4-5", "x", &usage(1_000, 0, 200), 0.0);
         assert_eq!(uncached.cost().usd.micros(), 6_000);
+    }
+
+    #[test]
+    fn a_video_clip_is_priced_by_its_seconds_not_tokens() {
+        let connection = connection();
+        let call = CallSummary {
+            clip: Some((8, Resolution::default())),
+            project: Some("p1"),
+            latency_ms: 42_000.0,
+            ..CallSummary::new(MARCH_FIRST, &connection, "video-gen-2.1", "video")
+        };
+        // Seed 001: native_video (video-gen-2.1) at $0.05 per second: 8 s is $0.40.
+        let entry = LedgerEntry::priced(&call, &PriceSet::seed(), &official());
+        assert_eq!(entry.cost().usd.micros(), 400_000);
+        assert!(!entry.unpriced);
+        assert_eq!((entry.task.as_str(), entry.total_tokens), ("video", 0));
+        assert_eq!(entry.project.as_deref(), Some("p1"));
+        // A chat model's tokens are not what a clip is billed on: no clip price, unpriced.
+        let odd = CallSummary {
+            clip: Some((8, Resolution::default())),
+            ..CallSummary::new(MARCH_FIRST, &connection, "gpt-4.1", "video")
+        };
+        assert!(LedgerEntry::priced(&odd, &PriceSet::list(), &official()).unpriced);
     }
 
     #[test]

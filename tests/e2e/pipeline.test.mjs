@@ -168,6 +168,15 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
   assert.equal(stats.video.submitted, 4);
   assert.equal(stats.video.duplicates, 0);
   assert.equal(stats.video.completed, 3);
+  // Each finished clip is in the ledger, for this project: 5 s × $0.05 at 1080x1920.
+  let videoCalls = [];
+  for (let i = 0; i < 50 && videoCalls.length < 3; i += 1) {
+    if (i) await page.waitForTimeout(100);
+    videoCalls = (await storedLedger(page)).filter((e) => e.task === 'video');
+  }
+  assert.equal(videoCalls.length, 3);
+  assert.ok(videoCalls.every((e) => e.project === stored.id && e.outcome === 'ok' && !e.unpriced), JSON.stringify(videoCalls[0]));
+  assert.deepEqual(videoCalls.map((e) => Number(e.cost_usd_units) / 1e12), [250000, 250000, 250000]);
 
   // Every clip plays from a blob URL out of IndexedDB.
   await page.waitForFunction(() => {
@@ -194,4 +203,55 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
   assert.deepEqual(dialogs, [], 'no script ran');
   assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
   await ctx.close();
+});
+
+test("the seeds' /v1/video/generate shape: a clip made, stored, played and in the ledger", { timeout: 120000 }, async () => {
+  await sandboxReset();
+  await sandboxConfig({ video: { queued_ms: 200, render_ms: 1500 } });
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  try {
+    await addSandboxConnection(page, SANDBOX_URL);
+    await gotoStudio(page);
+    await listReady(page);
+    await page.getByTestId('proj-new-name').fill('Generate e2e');
+    await page.getByTestId('proj-create').click();
+    await editorReady(page);
+    await importFile(page, 'g.fountain', await readFile(FIXTURE, 'utf8'));
+    await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-add"]').click();
+    await saved(page);
+    assert.equal(await page.getByTestId('clip-row').count(), 1);
+
+    await page.getByTestId('clips-shape').selectOption('generate');
+    await page.getByTestId('clips-first-poll').fill('0.5');
+    await page.getByTestId('clips-first-poll').blur();
+    await page.getByTestId('clips-generate').click();
+    await page.waitForSelector('[data-testid="clip-row"][data-status="completed"]', { timeout: 60000 });
+
+    const stats = await sandboxStats();
+    assert.equal(stats.video.by_shape.generate.submitted, 1);
+    assert.equal(stats.video.by_shape.openai.submitted, 0, 'nothing went to /v1/videos');
+    assert.equal(stats.requests['POST /v1/video/generate'], 1);
+    assert.ok(stats.video.by_shape.generate.polls >= 1);
+    assert.equal(stats.video.by_shape.generate.downloads, 1);
+    // The job id was kept with the shot; the clip plays from IndexedDB.
+    const project = await storedProject(page, 'Generate e2e', (p) => p.video_jobs.some((j) => j.status === 'completed'));
+    assert.ok(project.video_jobs[0].provider_job_id);
+    await page.waitForFunction(() => {
+      const v = document.querySelector('[data-testid="clip-video"]');
+      return v && v.src.startsWith('blob:') && (v.readyState > 0 || v.duration > 0);
+    }, null, { timeout: 20000 });
+    let calls = [];
+    for (let i = 0; i < 50 && calls.length < 1; i += 1) {
+      if (i) await page.waitForTimeout(100);
+      calls = (await storedLedger(page)).filter((e) => e.task === 'video');
+    }
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].project, project.id);
+    assert.ok(Number(calls[0].cost_usd_units) > 0);
+    assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  } finally {
+    await sandboxConfig({}).catch(() => {});
+    await ctx.close();
+  }
 });

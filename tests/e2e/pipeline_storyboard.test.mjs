@@ -43,12 +43,13 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
   const fixture = (await readFile(FIXTURE, 'utf8'))
     .replace('外卖员陈总站在雨里', '外卖员陈总站在雨里 [[sandbox:malformed=prose]]')
     .replace('全场起立。', '全场起立。[[sandbox:malformed=truncated]]')
-    + '\nEXT. 天台 - 夜 #4#\n\n风很大。[[sandbox:malformed=empty]] 林梅站在边缘。\n';
+    + '\nEXT. 天台 - 夜 #4#\n\n风很大。[[sandbox:malformed=empty]] 林梅站在边缘。\n'
+    + '\nEXT. 码头 - 夜 #5#\n\n货轮鸣笛。[[sandbox:malformed=invalid_shot]] 陈总独自等人。\n';
   await page.getByTestId('script-file').setInputFiles({ name: 'sb.fountain', mimeType: 'text/plain', buffer: Buffer.from(fixture) });
   await page.waitForSelector('[data-testid="script-notice"][data-kind="imported"]', { timeout: 10000 });
   await saved(page);
   const sbScenes = await page.$$eval('[data-testid="sb-scene"]', (els) => els.map((e) => e.dataset.id));
-  assert.deepEqual(sbScenes, ['e1-s1', 'e1-s2', 'e1-s3', 'e1-s4']);
+  assert.deepEqual(sbScenes, ['e1-s1', 'e1-s2', 'e1-s3', 'e1-s4', 'e1-s5']);
 
   // --- The whole episode in one batch.
   await page.getByTestId('sb-run-episode').click();
@@ -76,9 +77,17 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
     assert.equal(await cards(page, scene).count(), added, `${scene}: the shots are cards`);
   }
   assert.equal(await cards(page, 'e1-s4').count(), 0);
-  // Four storyboard calls and one repair: five requests.
+  // Scene 5: its second shot lacks its action; the others are kept and that one is marked.
+  assert.equal(byScene['e1-s5'][0], 'done');
+  assert.equal(await report(page, 'e1-s5').getAttribute('data-invalid'), '1');
+  const invalid = report(page, 'e1-s5').getByTestId('sb-invalid-shot');
+  assert.equal(await invalid.getAttribute('data-index'), '1');
+  assert.match(await invalid.textContent(), /^Shot #2 is invalid: .*action_description/);
+  assert.ok(byScene['e1-s5'][2] >= 3 && byScene['e1-s5'][2] <= 7, `e1-s5: ${byScene['e1-s5'][2]} shots`);
+  assert.equal(await cards(page, 'e1-s5').count(), byScene['e1-s5'][2]);
+  // Five storyboard calls and one repair: six requests.
   let stats = await sandboxStats();
-  assert.equal(stats.billed.requests, 5);
+  assert.equal(stats.billed.requests, 6);
   const counts = Object.fromEntries(['e1-s1', 'e1-s2', 'e1-s3'].map((s) => [s, byScene[s][2]]));
   // A shot's action is the model's text (scene 1, first shot).
   const action = await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-action"]').first().textContent();
@@ -157,7 +166,7 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
   ledger = (await storedLedger(page)).filter((e) => e.outcome === 'ok');
   const sum = (k) => ledger.reduce((s, e) => s + e[k], 0);
   assert.equal(ledger.length, stats.billed.requests);
-  assert.equal(ledger.length, 5 + 1 + 12);
+  assert.equal(ledger.length, 6 + 1 + 12);
   assert.equal(sum('prompt_tokens'), stats.billed.prompt_tokens);
   assert.equal(sum('completion_tokens'), stats.billed.completion_tokens);
   assert.equal(sum('cached_tokens'), stats.billed.cached_tokens);

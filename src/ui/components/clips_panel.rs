@@ -29,7 +29,10 @@ use crate::domain::routing::{Route, TaskType};
 use crate::domain::video_job::{
     clip_cost, plan_clip, shot_prompt, submit_body, ClipPlan, ClipReport, PollSchedule, VideoShape,
 };
-use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
+use crate::ui::components::ledger_view::{
+    exact_amount, millis, price_call, pricing_for, record_and_show, StudioLedger,
+};
+use crate::domain::ledger::CallSummary;
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{current_episode, project_route, EpisodePicker};
 use crate::ui::i18n::{t, use_lang};
@@ -100,6 +103,8 @@ struct Runner {
     shape: RwSignal<VideoShape>,
     first_s: RwSignal<f64>,
     give_up_min: RwSignal<f64>,
+    /// The Studio's ledger, where each finished clip's cost is recorded.
+    ledger: Option<StudioLedger>,
 }
 
 impl Runner {
@@ -345,6 +350,17 @@ impl Runner {
                     job.finished_ms = Some(finished);
                     let seconds = job.seconds;
                     let shot_id = job.shot_id.clone();
+                    // The clip is billed: it goes in the ledger (seconds × the resolution's
+                    // price, under the connection's profile), for this project.
+                    let project = self.model.id();
+                    let call = CallSummary {
+                        project: Some(&project),
+                        latency_ms: finished - submitted,
+                        clip: Some((seconds, resolution)),
+                        ..CallSummary::new(submitted, &connection, &job.model, TaskType::Video.as_str())
+                    };
+                    let entry = self.state.book.with_untracked(|book| price_call(book, &call));
+                    spawn_local(record_and_show(entry, self.ledger, self.state.storage_error));
                     self.put_job(job);
                     let _ = self.model.flush().await;
                     if let Some(url) = video::object_url(&blob) {
@@ -462,6 +478,7 @@ pub fn ClipsPanel(
         shape: RwSignal::new(VideoShape::OpenAi),
         first_s: RwSignal::new(5.0),
         give_up_min: RwSignal::new(10.0),
+        ledger: use_context::<StudioLedger>(),
     };
 
     // The shots of the episode with what they are sent as.
