@@ -255,3 +255,49 @@ test("the seeds' /v1/video/generate shape: a clip made, stored, played and in th
     await ctx.close();
   }
 });
+
+test('cancelling an enhance mid-stream keeps the scene text and records the partial call', { timeout: 120000 }, async () => {
+  await sandboxReset();
+  // A slow stream: the rewrite is still arriving when Cancel is pressed.
+  await sandboxConfig({ stream_chunk_delay_ms: 150 });
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  try {
+    await addSandboxConnection(page, SANDBOX_URL);
+    await gotoStudio(page);
+    await listReady(page);
+    await page.getByTestId('proj-new-name').fill('Cancel enhance e2e');
+    await page.getByTestId('proj-create').click();
+    await editorReady(page);
+    await importFile(page, 'c.fountain', await readFile(FIXTURE, 'utf8'));
+    await saved(page);
+    const before = (await storedProject(page, 'Cancel enhance e2e')).episodes[0].scenes[1].script_text;
+
+    await page.locator('[data-testid="pipe-scene"][data-id="e1-s2"] [data-testid="scene-enhance"]').click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="enhance-output"]')?.textContent ?? '').length > 0, null, { timeout: 20000 });
+    assert.equal(await page.getByTestId('enhance-panel').getAttribute('data-state'), 'running');
+    await page.getByTestId('enhance-cancel').click();
+    await page.waitForSelector('[data-testid="enhance-panel"][data-state="stopped"]', { timeout: 10000 });
+    const error = page.getByTestId('enhance-error');
+    assert.equal(await error.getAttribute('data-kind'), 'cancelled');
+    assert.equal(await page.getByTestId('enhance-accept').isDisabled(), true, 'a cut rewrite cannot be accepted');
+    const partial = await page.getByTestId('enhance-output').textContent();
+    await page.getByTestId('enhance-reject').click();
+
+    // The scene's text is what it was; the stopped call is in the ledger with what arrived,
+    // flagged as estimated.
+    await saved(page);
+    const after = (await storedProject(page, 'Cancel enhance e2e')).episodes[0].scenes[1].script_text;
+    assert.equal(after, before);
+    assert.notEqual(after, partial);
+    const calls = (await storedLedger(page)).filter((e) => e.task === 'narrative');
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].outcome, 'cancelled');
+    assert.equal(calls[0].estimated, true);
+    assert.ok(calls[0].completion_tokens > 0, 'what arrived is counted');
+    assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  } finally {
+    await sandboxConfig({}).catch(() => {});
+    await ctx.close();
+  }
+});
