@@ -35,7 +35,7 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
@@ -44,14 +44,16 @@ use wasm_bindgen::JsCast;
 use crate::domain::i18n::Lang;
 use crate::domain::project::{
     before_import_name, before_restore_name, duplicate_name, purge_expired, sort_recent,
-    validate_name, IdGen, NameError, Project, ProjectMeta, Snapshot, SnapshotMeta,
+    validate_name, Episode, IdGen, NameError, Project, ProjectMeta, Snapshot, SnapshotMeta,
     PROJECT_SCHEMA_VERSION,
 };
 use crate::domain::project_file::{
     export_project, export_workspace, load_any, load_record, ImportError, Loaded,
 };
 use crate::domain::project_merge::{merge_projects, SavedNotice};
-use crate::web::idb::{self, Db, StorageError, Tx, KV, PROJECTS, PROJECT_META, SNAPSHOTS};
+use crate::web::idb::{
+    self, Db, StorageError, Tx, EPISODES, KV, PROJECTS, PROJECT_META, SNAPSHOTS,
+};
 use crate::web::tabs::{self, PageHideHooks, TabChannel};
 
 /// The `kv` keys under which schema-1 databases kept projects (`project:<id>`).
@@ -167,7 +169,9 @@ pub enum DraftsEvent {
 
 type Listener = Rc<dyn Fn(&DraftsEvent)>;
 /// Per project id: the stored text last seen and its parse.
-type KnownRecords = HashMap<String, (Rc<str>, Rc<Project>)>;
+/// Per project: the record text last read or written, its project, and the ids of the
+/// episodes that have their own record (none for a record of schema 2).
+type KnownRecords = HashMap<String, (Rc<str>, Rc<Project>, Rc<HashSet<String>>)>;
 
 struct Inner {
     db: Db,
@@ -180,6 +184,8 @@ struct Inner {
     /// The last text this tab read or wrote per project, with its parse: a stored text equal
     /// to it needs no parsing.
     known: RefCell<KnownRecords>,
+    /// Writes of project records by this tab (see [`Drafts::put_project`]).
+    writes: Cell<u64>,
     fail_next_write: RefCell<Option<StorageError>>,
 }
 
@@ -215,6 +221,7 @@ impl Drafts {
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             known: RefCell::new(HashMap::new()),
+            writes: Cell::new(0),
             fail_next_write: RefCell::new(None),
         });
         let weak = Rc::downgrade(&inner);
@@ -316,41 +323,90 @@ impl Drafts {
         self.inner.ids.borrow_mut().next_id(kind)
     }
 
-    /// Reads a stored project text, using the cache when the text is the one last seen.
-    fn parse(&self, id: &str, text: &str) -> Result<Rc<Project>, DraftError> {
-        if let Some((known, project)) = self.inner.known.borrow().get(id) {
+    /// Reads a stored project from its record's text (read in `tx`) and its episodes' records,
+    /// using the cache when the text is the one last seen: the record is rewritten with every
+    /// change, so the same text means the same project, episodes included.
+    async fn parse(&self, tx: &Tx, id: &str, text: &str) -> Result<Rc<Project>, DraftError> {
+        if let Some((known, project, _)) = self.inner.known.borrow().get(id) {
             if **known == *text {
                 return Ok(project.clone());
             }
         }
-        match load_record(text) {
-            Ok(project) => {
-                let project = Rc::new(project);
-                self.remember(id, text, project.clone());
-                Ok(project)
-            }
+        let corrupt = |e: String| DraftError::Storage(StorageError::Corrupt(e));
+        let mut project = match load_record(text) {
+            Ok(project) => project,
             Err(ImportError::NewerVersion { .. }) => {
                 self.become_read_only(ReadOnly::NewerRecord);
-                Err(DraftError::ReadOnly(ReadOnly::NewerRecord))
+                return Err(DraftError::ReadOnly(ReadOnly::NewerRecord));
             }
-            Err(e) => Err(DraftError::Storage(StorageError::Corrupt(format!(
-                "{PROJECTS}/{id}: {}",
-                e.message(Lang::En)
-            )))),
+            Err(e) => return Err(corrupt(format!("{PROJECTS}/{id}: {}", e.message(Lang::En)))),
+        };
+        // Schema 3 keeps each episode apart; a record written by schema 2 has them inline
+        // (and no episode records), and reads as it is.
+        let (lower, upper) = episode_range(id);
+        let mut apart = HashSet::new();
+        for record in tx.texts_in_range(EPISODES, &lower, &upper).await? {
+            let episode: Episode = serde_json::from_str(&record)
+                .map_err(|e| corrupt(format!("{EPISODES}/{id}: {e}")))?;
+            if let Some(slot) = project.episodes.iter_mut().find(|e| e.id == episode.id) {
+                apart.insert(episode.id.clone());
+                *slot = episode;
+            }
         }
+        let project = Rc::new(project);
+        self.remember(id, text, project.clone(), apart);
+        Ok(project)
     }
 
-    fn remember(&self, id: &str, text: &str, project: Rc<Project>) {
+    fn remember(&self, id: &str, text: &str, project: Rc<Project>, apart: HashSet<String>) {
         self.inner
             .known
             .borrow_mut()
-            .insert(id.to_owned(), (Rc::from(text), project));
+            .insert(id.to_owned(), (Rc::from(text), project, Rc::new(apart)));
     }
 
-    /// Queues the writes of a project and its list entry.
+    /// Queues the writes of a project and its list entry: its record without the episodes'
+    /// scenes, and each episode apart. An episode equal to the stored one (this tab's last
+    /// read or write of the project, which every write of an existing project makes first in
+    /// the same transaction) is not written again.
     fn put_project(&self, tx: &Tx, project: &Project) -> Result<String, DraftError> {
-        let text =
-            serde_json::to_string(project).map_err(|e| StorageError::Other(e.to_string()))?;
+        let before = self
+            .inner
+            .known
+            .borrow()
+            .get(&project.id)
+            .map(|(_, p, apart)| (p.clone(), apart.clone()));
+        let stored_as = |id: &str| {
+            before
+                .as_ref()
+                .filter(|(_, apart)| apart.contains(id))
+                .and_then(|(b, _)| b.episodes.iter().find(|e| e.id == id))
+        };
+        for episode in &project.episodes {
+            if stored_as(&episode.id) != Some(episode) {
+                tx.put(EPISODES, &episode_key(&project.id, &episode.id), episode)?;
+            }
+        }
+        if let Some((before, _)) = &before {
+            for gone in before
+                .episodes
+                .iter()
+                .filter(|e| !project.episodes.iter().any(|n| n.id == e.id))
+            {
+                tx.delete(EPISODES, &episode_key(&project.id, &gone.id))?;
+            }
+        }
+        let json = serde_json::to_string(&record_of(project))
+            .map_err(|e| StorageError::Other(e.to_string()))?;
+        // Every write's record text is new (a field the reader ignores names the write), so
+        // an unchanged text means unchanged episodes too: see [`Self::parse`].
+        let write = self.inner.writes.get() + 1;
+        self.inner.writes.set(write);
+        let text = format!(
+            "{{\"write\":\"{}-{write}\",{}",
+            self.inner.tab_id,
+            &json[1..]
+        );
         tx.put_text(PROJECTS, &project.id, &text)?;
         tx.put(PROJECT_META, &project.id, &project.meta())?;
         Ok(text)
@@ -385,7 +441,7 @@ impl Drafts {
             .get_text(PROJECTS, id)
             .await?
             .ok_or_else(|| DraftError::NotFound(id.to_owned()))?;
-        self.parse(id, &text)
+        self.parse(tx, id, &text).await
     }
 
     /// Writes `project` in `tx`, commits, remembers and announces it.
@@ -400,7 +456,8 @@ impl Drafts {
         self.finish(tx).await?;
         let id = project.id.clone();
         let project = Rc::new(project);
-        self.remember(&id, &text, project.clone());
+        let apart = project.episodes.iter().map(|e| e.id.clone()).collect();
+        self.remember(&id, &text, project.clone(), apart);
         self.announce(&project);
         Ok(Rc::unwrap_or_clone(project))
     }
@@ -412,7 +469,10 @@ impl Drafts {
         change: impl FnOnce(&mut Project) -> Result<(), DraftError>,
     ) -> Result<Project, DraftError> {
         self.writable()?;
-        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
         let mut project = (*self.stored(&tx, id).await?).clone();
         if let Err(e) = change(&mut project) {
             tx.abort();
@@ -452,7 +512,7 @@ impl Drafts {
 
     /// One project.
     pub async fn load(&self, id: &str) -> Result<Project, DraftError> {
-        let tx = self.inner.db.transaction(&[PROJECTS], false)?;
+        let tx = self.inner.db.transaction(&[PROJECTS, EPISODES], false)?;
         let project = self.stored(&tx, id).await?;
         Ok((*project).clone())
     }
@@ -475,7 +535,10 @@ impl Drafts {
         self.writable()?;
         let name = validate_name(name).map_err(DraftError::Name)?;
         let project = Project::new(self.next_id("p"), name, tabs::now_ms(), &self.inner.tab_id);
-        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
         self.write(tx, project).await
     }
 
@@ -484,14 +547,18 @@ impl Drafts {
     /// caller adopts.
     pub async fn save(&self, project: &Project) -> Result<Project, DraftError> {
         self.writable()?;
-        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
         let merged = match tx.get_text(PROJECTS, &project.id).await? {
             None => project.clone(),
-            Some(text) => match self.parse(&project.id, &text) {
+            Some(text) => match self.parse(&tx, &project.id, &text).await {
                 Ok(stored) => merge_projects(project, &stored, tabs::now_ms()),
                 Err(DraftError::Storage(StorageError::Corrupt(_))) => {
                     // Keep what no longer reads beside the project before replacing it.
                     let key = format!("{DAMAGED_PREFIX}{}:{}", project.id, tabs::now_ms());
+                    self.inner.known.borrow_mut().remove(&project.id);
                     tx.abort();
                     let _ = tx.finished().await;
                     self.inner.db.put(KV, &key, &text).await?;
@@ -507,7 +574,10 @@ impl Drafts {
     }
 
     async fn write_fresh(&self, project: &Project) -> Result<Project, DraftError> {
-        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
         self.write(tx, project.clone()).await
     }
 
@@ -532,7 +602,10 @@ impl Drafts {
     /// Copies a project under a new id, with new shot ids and the name `… (副本)` / `… (copy)`.
     pub async fn duplicate(&self, id: &str, lang: Lang) -> Result<Project, DraftError> {
         self.writable()?;
-        let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
         let source = self.stored(&tx, id).await?;
         let mut copy = {
             let mut ids = self.inner.ids.borrow_mut();
@@ -576,10 +649,12 @@ impl Drafts {
         let tx = self
             .inner
             .db
-            .transaction(&[PROJECTS, PROJECT_META, SNAPSHOTS], true)?;
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META, SNAPSHOTS], true)?;
         for id in ids {
+            let (lower, upper) = episode_range(id);
             let queued = tx
                 .delete(PROJECTS, id)
+                .and_then(|_| tx.delete_range(EPISODES, &lower, &upper))
                 .and_then(|_| tx.delete(PROJECT_META, id))
                 .and_then(|_| {
                     tx.delete_range(SNAPSHOTS, &format!("{id}~"), &format!("{id}~\u{FFFF}"))
@@ -615,7 +690,10 @@ impl Drafts {
     pub async fn create_snapshot(&self, id: &str, name: &str) -> Result<SnapshotMeta, DraftError> {
         self.writable()?;
         let name = validate_name(name).map_err(DraftError::Name)?;
-        let tx = self.inner.db.transaction(&[PROJECTS, SNAPSHOTS], true)?;
+        let tx = self
+            .inner
+            .db
+            .transaction(&[PROJECTS, EPISODES, SNAPSHOTS], true)?;
         let project = self.stored(&tx, id).await?;
         let snapshot = {
             let mut ids = self.inner.ids.borrow_mut();
@@ -654,7 +732,7 @@ impl Drafts {
         let tx = self
             .inner
             .db
-            .transaction(&[PROJECTS, PROJECT_META, SNAPSHOTS], true)?;
+            .transaction(&[PROJECTS, EPISODES, PROJECT_META, SNAPSHOTS], true)?;
         let text = tx
             .get_text(SNAPSHOTS, snapshot_id)
             .await?
@@ -704,17 +782,14 @@ impl Drafts {
     /// Every project, the trash included, as a backup file. Projects that no longer read are
     /// left out and listed as the second value.
     pub async fn export_workspace(&self) -> Result<(String, Vec<StorageError>), DraftError> {
-        let tx = self.inner.db.transaction(&[PROJECTS], false)?;
-        let texts = tx.all_texts(PROJECTS).await?;
+        let tx = self.inner.db.transaction(&[PROJECTS, EPISODES], false)?;
         let mut projects = Vec::new();
         let mut damaged = Vec::new();
-        for (index, text) in texts.iter().enumerate() {
-            match load_record(text) {
-                Ok(project) => projects.push(project),
-                Err(e) => damaged.push(StorageError::Corrupt(format!(
-                    "{PROJECTS}[{index}]: {}",
-                    e.message(Lang::En)
-                ))),
+        for id in tx.keys(PROJECTS).await? {
+            match self.stored(&tx, &id).await {
+                Ok(project) => projects.push((*project).clone()),
+                Err(DraftError::Storage(e)) => damaged.push(e),
+                Err(e) => return Err(e),
             }
         }
         Ok((export_workspace(&projects, tabs::now_ms()), damaged))
@@ -745,7 +820,10 @@ impl Drafts {
                         .map(|p| p.with_new_ids(&mut ids, now, &self.inner.tab_id))
                         .collect()
                 };
-                let tx = self.inner.db.transaction(&[PROJECTS, PROJECT_META], true)?;
+                let tx = self
+                    .inner
+                    .db
+                    .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
                 for copy in &copies {
                     if let Err(e) = self.put_project(&tx, copy) {
                         tx.abort();
@@ -765,7 +843,7 @@ impl Drafts {
                 let tx = self
                     .inner
                     .db
-                    .transaction(&[PROJECTS, PROJECT_META, SNAPSHOTS], true)?;
+                    .transaction(&[PROJECTS, EPISODES, PROJECT_META, SNAPSHOTS], true)?;
                 let current = self.stored(&tx, &id).await?;
                 let before = {
                     let mut ids = self.inner.ids.borrow_mut();
@@ -808,7 +886,7 @@ impl Drafts {
         let tx = self
             .inner
             .db
-            .transaction(&[KV, PROJECTS, PROJECT_META], true)?;
+            .transaction(&[KV, PROJECTS, EPISODES, PROJECT_META], true)?;
         let journals: Vec<String> = tx
             .keys(KV)
             .await?
@@ -824,7 +902,7 @@ impl Drafts {
                 continue;
             };
             let merged = match tx.get_text(PROJECTS, &journal.id).await? {
-                Some(stored) => match load_record(&stored) {
+                Some(stored) => match self.parse(&tx, &journal.id, &stored).await {
                     Ok(stored) => merge_projects(&journal, &stored, tabs::now_ms()),
                     Err(_) => continue,
                 },
@@ -1152,5 +1230,66 @@ impl Drop for AutoInner {
         if let (Some(handle), Some(window)) = (self.timer.take(), web_sys::window()) {
             window.clear_timeout_with_handle(handle);
         }
+    }
+}
+
+/// The key of an episode's record: `{project id}\u{1}{episode id}` (ids hold no control
+/// characters, so a project's episodes are one key range).
+fn episode_key(project_id: &str, episode_id: &str) -> String {
+    format!("{project_id}\u{1}{episode_id}")
+}
+
+/// The key range of a project's episode records.
+fn episode_range(project_id: &str) -> (String, String) {
+    (format!("{project_id}\u{1}"), format!("{project_id}\u{2}"))
+}
+
+/// What a project's own record holds: everything but its episodes' scenes (each episode is
+/// stored whole apart, see [`EPISODES`]). The episodes stay listed, in order, by id, number and
+/// title.
+fn record_of(project: &Project) -> Project {
+    let Project {
+        schema_version,
+        id,
+        name,
+        created_ms,
+        updated_ms,
+        opened_ms,
+        version,
+        updated_by,
+        deleted_ms,
+        settings,
+        characters,
+        episodes,
+        video_jobs,
+        history,
+        removed_shots,
+        applied_runs,
+    } = project;
+    Project {
+        schema_version: *schema_version,
+        id: id.clone(),
+        name: name.clone(),
+        created_ms: *created_ms,
+        updated_ms: *updated_ms,
+        opened_ms: *opened_ms,
+        version: *version,
+        updated_by: updated_by.clone(),
+        deleted_ms: *deleted_ms,
+        settings: settings.clone(),
+        characters: characters.clone(),
+        episodes: episodes
+            .iter()
+            .map(|e| Episode {
+                id: e.id.clone(),
+                number: e.number,
+                title: e.title.clone(),
+                scenes: Vec::new(),
+            })
+            .collect(),
+        video_jobs: video_jobs.clone(),
+        history: history.clone(),
+        removed_shots: removed_shots.clone(),
+        applied_runs: applied_runs.clone(),
     }
 }

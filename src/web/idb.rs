@@ -19,7 +19,7 @@ use web_sys::{
 /// The database name.
 pub const DB_NAME: &str = "duanju-studio";
 /// The schema version this build writes. Bump it and add a step to [`upgrade`].
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Key-value records: the price catalog, routes, profiles, the plan, connections.
 pub const KV: &str = "kv";
@@ -27,6 +27,10 @@ pub const KV: &str = "kv";
 pub const LEDGER: &str = "ledger";
 /// Projects (series), by project id (schema 2).
 pub const PROJECTS: &str = "projects";
+/// Store of each project's episodes, one record per episode (JSON text) under
+/// `{project id}\u{1}{episode id}`; the project's record in [`PROJECTS`] holds the rest (schema
+/// 3). An autosave then writes only the episodes that changed.
+pub const EPISODES: &str = "project_episodes";
 /// The projects list: one small entry per project, by project id, so the list never loads
 /// whole series (schema 2).
 pub const PROJECT_META: &str = "project_meta";
@@ -125,6 +129,11 @@ fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32) -> Result<(), JsValu
         }
         // Schema 1 kept project drafts in `kv`: move them, migrated, to their own stores.
         crate::web::drafts::move_v1_projects(tx)?;
+    }
+    if old < 3 {
+        // Episodes apart: records of schema 2 (whole projects) still read, and are split on
+        // their next write.
+        db.create_object_store(EPISODES)?;
     }
     Ok(())
 }

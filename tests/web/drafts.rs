@@ -14,7 +14,7 @@ use duanju_studio::domain::project_sample::sample_series;
 use duanju_studio::web::drafts::{
     Autosaver, DraftError, Drafts, DraftsEvent, ImportMode, ReadOnly, SaveStatus,
 };
-use duanju_studio::web::idb::{self, Db, StorageError, KV, LEDGER};
+use duanju_studio::web::idb::{self, Db, StorageError, EPISODES, KV, LEDGER, PROJECTS};
 use duanju_studio::web::tabs::{self, CHANNEL};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -116,6 +116,101 @@ async fn a_12_by_47_series_round_trips() {
     // Saving the same project again merges with the stored copy and changes nothing.
     assert_eq!(drafts.save(&series).await.unwrap(), series);
     drafts.close();
+}
+
+/// The stored texts of a project: its own record and its episodes' records.
+async fn stored_texts(name: &str, id: &str) -> (String, Vec<String>) {
+    let db = Db::open_named(name).await.unwrap();
+    let tx = db.transaction(&[PROJECTS, EPISODES], false).unwrap();
+    let record = tx.get_text(PROJECTS, id).await.unwrap().unwrap_or_default();
+    let episodes = tx
+        .texts_in_range(EPISODES, &format!("{id}\u{1}"), &format!("{id}\u{2}"))
+        .await
+        .unwrap();
+    db.close();
+    (record, episodes)
+}
+
+#[wasm_bindgen_test]
+async fn episodes_are_stored_apart_and_a_schema_2_record_still_reads() {
+    let name = fresh_name("split");
+    let drafts = Drafts::open_named(&name).await.unwrap();
+    let series = sample_series(3, 12);
+    drafts.save(&series).await.unwrap();
+    let (record, episodes) = stored_texts(&name, &series.id).await;
+    assert_eq!(episodes.len(), 3, "one record per episode");
+    let first = first_shot(&series);
+    let no_scenes = |record: &str| {
+        let value: serde_json::Value = serde_json::from_str(record).unwrap();
+        let list = value["episodes"].as_array().unwrap().clone();
+        !list.is_empty()
+            && list
+                .iter()
+                .all(|e| e["scenes"].as_array().is_some_and(Vec::is_empty))
+    };
+    assert!(no_scenes(&record), "the project's record holds no scenes");
+    assert!(episodes.iter().any(|e| e.contains(&first)));
+
+    // Another tab edits a shot of episode 3 while this tab edits episode 1: both survive, in
+    // this tab's next save and for a fresh reader.
+    let other = Drafts::open_named(&name).await.unwrap();
+    let mut theirs = other.load(&series.id).await.unwrap();
+    let far = theirs.episodes[2].scenes[0].shots[0].id.clone();
+    theirs.edit_shot(&far, tabs::now_ms(), other.tab_id(), |s| {
+        s.notes = "第三集的备注".into()
+    });
+    other.save(&theirs).await.unwrap();
+    let mut ours = series.clone();
+    ours.edit_shot(&first, tabs::now_ms(), drafts.tab_id(), |s| {
+        s.action = "第一集的修改".into()
+    });
+    let merged = drafts.save(&ours).await.unwrap();
+    assert_eq!(merged.shot(&far).unwrap().notes, "第三集的备注");
+    assert_eq!(merged.shot(&first).unwrap().action, "第一集的修改");
+    let fresh = Drafts::open_named(&name).await.unwrap();
+    assert_eq!(fresh.load(&series.id).await.unwrap(), merged);
+    // A removed episode's record goes with it.
+    let mut fewer = merged.clone();
+    fewer.edit(tabs::now_ms(), drafts.tab_id(), |p| {
+        p.episodes.pop();
+    });
+    let fewer = drafts.save(&fewer).await.unwrap();
+    assert_eq!(fewer.episodes.len(), 2);
+    assert_eq!(stored_texts(&name, &series.id).await.1.len(), 2);
+
+    // A schema-2 record (the whole project in one record, no episode records) reads as it is,
+    // and is split by its next write.
+    let mut legacy = sample_series(2, 6);
+    legacy.id = "legacy-series".into();
+    let db = Db::open_named(&name).await.unwrap();
+    let tx = db.transaction(&[PROJECTS], true).unwrap();
+    tx.put_text(
+        PROJECTS,
+        &legacy.id,
+        &serde_json::to_string(&legacy).unwrap(),
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    db.close();
+    let reader = Drafts::open_named(&name).await.unwrap();
+    let mut read = reader.load(&legacy.id).await.unwrap();
+    assert_eq!(read, legacy);
+    let shot = first_shot(&legacy);
+    read.edit_shot(&shot, tabs::now_ms(), reader.tab_id(), |s| {
+        s.dialogue = "新台词".into()
+    });
+    let written = reader.save(&read).await.unwrap();
+    let (record, episodes) = stored_texts(&name, &legacy.id).await;
+    assert_eq!(episodes.len(), 2);
+    assert!(no_scenes(&record));
+    assert_eq!(fresh.load(&legacy.id).await.unwrap(), written);
+
+    // Purging a project deletes its episode records.
+    reader.purge(&legacy.id).await.unwrap();
+    assert_eq!(stored_texts(&name, &legacy.id).await.1.len(), 0);
+    for d in [drafts, other, fresh, reader] {
+        d.close();
+    }
 }
 
 #[wasm_bindgen_test]
