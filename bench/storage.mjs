@@ -185,14 +185,6 @@ export async function storageBench(browser, appUrl) {
       walls.push((await wallEnd.jsonValue()) - wallStart);
       loads.push(await lastMeasure(page, 'duanju:load'));
       renders.push(await lastMeasure(page, 'duanju:render'));
-      console.error('TMPR', await page.evaluate(() => {
-        const first = (n) => { const e = performance.getEntriesByName(n, 'mark'); return e.length ? e[e.length - 1].startTime : NaN; };
-        const st = first('duanju:render-start');
-        const r7 = performance.getEntriesByName('r7', 'mark');
-        const end = performance.getEntriesByName('duanju:render', 'measure');
-        return ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((n) => `${n}:${(first(n) - st).toFixed(1)}`).join(' ')
-          + ` r7first:${(r7[r7.length - 12]?.startTime - st).toFixed(1)} r7last:${(r7[r7.length - 1]?.startTime - st).toFixed(1)} end:${end[end.length - 1].duration.toFixed(1)}`;
-      }));
       // Let the "opened" record finish before the next reload.
       await page.waitForTimeout(300);
     }

@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
 use crate::domain::i18n::Lang;
+use crate::domain::ledger::CallSummary;
 use crate::domain::money::{format_count, Micros};
 use crate::domain::pricing::Resolution;
 use crate::domain::project::{Project, VideoJob, VideoJobStatus};
@@ -32,7 +33,6 @@ use crate::domain::video_job::{
 use crate::ui::components::ledger_view::{
     exact_amount, millis, price_call, pricing_for, record_and_show, StudioLedger,
 };
-use crate::domain::ledger::CallSummary;
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{current_episode, project_route, EpisodePicker};
 use crate::ui::i18n::{t, use_lang};
@@ -357,10 +357,22 @@ impl Runner {
                         project: Some(&project),
                         latency_ms: finished - submitted,
                         clip: Some((seconds, resolution)),
-                        ..CallSummary::new(submitted, &connection, &job.model, TaskType::Video.as_str())
+                        ..CallSummary::new(
+                            submitted,
+                            &connection,
+                            &job.model,
+                            TaskType::Video.as_str(),
+                        )
                     };
-                    let entry = self.state.book.with_untracked(|book| price_call(book, &call));
-                    spawn_local(record_and_show(entry, self.ledger, self.state.storage_error));
+                    let entry = self
+                        .state
+                        .book
+                        .with_untracked(|book| price_call(book, &call));
+                    spawn_local(record_and_show(
+                        entry,
+                        self.ledger,
+                        self.state.storage_error,
+                    ));
                     self.put_job(job);
                     let _ = self.model.flush().await;
                     if let Some(url) = video::object_url(&blob) {
