@@ -4,16 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
-use sandbox::{app, AppState, SandboxConfig};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-const KEY: &str = "sk-test-0123456789abcdef0123456789abcdef";
-const WRONG_KEY: &str = "sk-wrong-very-secret-key-42";
+mod common;
+use common::{app_with, send, Reply, KEY, WRONG_KEY};
 const HOST: &str = "sandbox.test:8787";
 
 /// Long enough that a 10 ms poll sees every phase even on a busy machine.
@@ -22,41 +19,11 @@ const RENDER_MS: u64 = 300;
 
 fn server_with(video: Value) -> Router {
     let config = json!({"stream_chunk_delay_ms": 0, "video": video});
-    let config = SandboxConfig::from_json(&config.to_string()).expect("valid test config");
-    app(AppState::new(KEY, config))
+    app_with(&config)
 }
 
 fn server() -> Router {
     server_with(json!({"queued_ms": QUEUED_MS, "render_ms": RENDER_MS}))
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body,
-    }
 }
 
 fn get(path: &str, key: Option<&str>) -> Request<Body> {

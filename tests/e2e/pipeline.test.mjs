@@ -8,10 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  launch, newContext, open, screenshot, sandboxStats, sandboxConfig, sandboxReset, SANDBOX_URL,
+  launch, newContext, open, screenshot, sandboxStats, sandboxConfig, sandboxReset,
 } from './harness.mjs';
-import { addSandboxConnection, gotoStudio, dumpIndexedDb, storedLedger } from './connection-steps.mjs';
-import { listReady, editorReady, openProject, saved, storedProject } from './project-steps.mjs';
+import { dumpIndexedDb, storedLedger } from './connection-steps.mjs';
+import { openProject, saved, sandboxProject, storedProject } from './project-steps.mjs';
 
 const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
 const HOSTILE = new URL('../fixtures/scripts/hostile.fountain', import.meta.url);
@@ -40,13 +40,8 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
   const dialogs = [];
   const { page, problems } = await open(ctx, '/settings');
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
-  await addSandboxConnection(page, SANDBOX_URL);
-  await gotoStudio(page);
-  await listReady(page);
   const NAME = 'Pipeline e2e';
-  await page.getByTestId('proj-new-name').fill(NAME);
-  await page.getByTestId('proj-create').click();
-  await editorReady(page);
+  await sandboxProject(page, NAME);
 
   // --- Script in: three numbered scenes become e1-s1..e1-s3 in a new episode.
   const fixture = await readFile(FIXTURE, 'utf8');
@@ -211,12 +206,7 @@ test("the seeds' /v1/video/generate shape: a clip made, stored, played and in th
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
   try {
-    await addSandboxConnection(page, SANDBOX_URL);
-    await gotoStudio(page);
-    await listReady(page);
-    await page.getByTestId('proj-new-name').fill('Generate e2e');
-    await page.getByTestId('proj-create').click();
-    await editorReady(page);
+    await sandboxProject(page, 'Generate e2e');
     await importFile(page, 'g.fountain', await readFile(FIXTURE, 'utf8'));
     await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-add"]').click();
     await saved(page);
@@ -263,12 +253,7 @@ test('cancelling an enhance mid-stream keeps the scene text and records the part
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
   try {
-    await addSandboxConnection(page, SANDBOX_URL);
-    await gotoStudio(page);
-    await listReady(page);
-    await page.getByTestId('proj-new-name').fill('Cancel enhance e2e');
-    await page.getByTestId('proj-create').click();
-    await editorReady(page);
+    await sandboxProject(page, 'Cancel enhance e2e');
     await importFile(page, 'c.fountain', await readFile(FIXTURE, 'utf8'));
     await saved(page);
     const before = (await storedProject(page, 'Cancel enhance e2e')).episodes[0].scenes[1].script_text;

@@ -9,10 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  launch, newContext, open, screenshot, sandboxStats, sandboxReset, sandboxConfig, SANDBOX_URL,
+  launch, newContext, open, screenshot, sandboxStats, sandboxReset, sandboxConfig,
 } from './harness.mjs';
-import { addSandboxConnection, gotoStudio, storedLedger } from './connection-steps.mjs';
-import { listReady, editorReady, openProject, saved, storedProject as stored } from './project-steps.mjs';
+import { storedLedger } from './connection-steps.mjs';
+import { openProject, saved, sandboxProject, storedProject as stored } from './project-steps.mjs';
 
 const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
 const NAME = 'Storyboard e2e';
@@ -32,12 +32,7 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
   await sandboxReset();
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
-  await addSandboxConnection(page, SANDBOX_URL);
-  await gotoStudio(page);
-  await listReady(page);
-  await page.getByTestId('proj-new-name').fill(NAME);
-  await page.getByTestId('proj-create').click();
-  await editorReady(page);
+  await sandboxProject(page, NAME);
 
   // Four scenes; the sandbox directives in scenes 2–4 break their storyboard replies.
   const fixture = (await readFile(FIXTURE, 'utf8'))
@@ -185,12 +180,7 @@ test('a project budget stops its storyboard batch before the cap; raising it and
   await sandboxReset();
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
-  await addSandboxConnection(page, SANDBOX_URL);
-  await gotoStudio(page);
-  await listReady(page);
-  await page.getByTestId('proj-new-name').fill('Budget e2e');
-  await page.getByTestId('proj-create').click();
-  await editorReady(page);
+  await sandboxProject(page, 'Budget e2e');
   await page.getByTestId('script-file').setInputFiles({ name: 'b.fountain', mimeType: 'text/plain', buffer: await readFile(FIXTURE) });
   await page.waitForSelector('[data-testid="script-notice"][data-kind="imported"]', { timeout: 10000 });
   const scenes = await page.locator('[data-testid="sb-scene"]').count();
@@ -243,12 +233,7 @@ test('a reload in the middle of a storyboard run: the resumed batch lands each r
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
   try {
-    await addSandboxConnection(page, SANDBOX_URL);
-    await gotoStudio(page);
-    await listReady(page);
-    await page.getByTestId('proj-new-name').fill('Reload storyboard e2e');
-    await page.getByTestId('proj-create').click();
-    await editorReady(page);
+    await sandboxProject(page, 'Reload storyboard e2e');
     const extra = [4, 5, 6].map((n) => `\nEXT. 街角 ${n} - 夜 #${n}#\n\n林梅在雨里奔跑，第${n}次回头。\n`).join('');
     const fixture = (await readFile(FIXTURE, 'utf8')) + extra;
     await page.getByTestId('script-file').setInputFiles({ name: 'r.fountain', mimeType: 'text/plain', buffer: Buffer.from(fixture) });

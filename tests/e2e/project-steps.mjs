@@ -1,6 +1,7 @@
 // Steps the project and pipeline tests share: waiting for the projects list and the editor,
 // opening a project by name, waiting for the autosave, reading a stored project.
-import { dumpIndexedDb } from './connection-steps.mjs';
+import { addSandboxConnection, dumpIndexedDb, gotoStudio } from './connection-steps.mjs';
+import { SANDBOX_URL } from './harness.mjs';
 
 export async function listReady(page) {
   await page.waitForSelector('[data-testid="projects"][data-ready="true"]', { timeout: 20000 });
@@ -35,4 +36,15 @@ export async function storedProject(page, name, ready = () => true) {
     await page.waitForTimeout(100);
   }
   return found;
+}
+
+/** From the Settings page: adds the sandbox connection, opens the Studio and creates the
+ * project `name`, open in the editor. */
+export async function sandboxProject(page, name) {
+  await addSandboxConnection(page, SANDBOX_URL);
+  await gotoStudio(page);
+  await listReady(page);
+  await page.getByTestId('proj-new-name').fill(name);
+  await page.getByTestId('proj-create').click();
+  await editorReady(page);
 }
