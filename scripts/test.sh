@@ -25,7 +25,7 @@ trunk build --release
 tier "4/6 end-to-end: playwright-core + Chromium against dist/ and the sandbox"
 start_app "$E2E_APP_PORT"
 export APP_URL="http://127.0.0.1:$E2E_APP_PORT"
-node --test --test-concurrency=1 tests/e2e/
+node --test --test-concurrency=1 --test-timeout=600000 tests/e2e/
 
 tier "5/6 accessibility: axe-core on every page (0 serious or critical)"
 node tests/a11y/audit.mjs

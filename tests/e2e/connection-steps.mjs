@@ -68,6 +68,21 @@ export async function dumpIndexedDb(page) {
   });
 }
 
+/**
+ * The projects of a dump, whole: schema 3 keeps each project's record in `projects` (episodes
+ * listed without their scenes) and each episode in `project_episodes` under
+ * `{project id}\u0001{episode id}`; a schema-2 record holds its episodes inline.
+ */
+export function projectsOf(dump) {
+  const parse = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
+  const episodes = new Map((dump.project_episodes ?? []).map(([k, v]) => [k, parse(v)]));
+  return (dump.projects ?? []).map(([, v]) => {
+    const project = parse(v);
+    project.episodes = project.episodes.map((e) => episodes.get(`${project.id}\u0001${e.id}`) ?? e);
+    return project;
+  });
+}
+
 /** The ledger entries the app stored, parsed. */
 export async function storedLedger(page) {
   const dump = await dumpIndexedDb(page);

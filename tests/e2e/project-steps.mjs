@@ -1,6 +1,6 @@
 // Steps the project and pipeline tests share: waiting for the projects list and the editor,
 // opening a project by name, waiting for the autosave, reading a stored project.
-import { addSandboxConnection, dumpIndexedDb, gotoStudio } from './connection-steps.mjs';
+import { addSandboxConnection, dumpIndexedDb, gotoStudio, projectsOf } from './connection-steps.mjs';
 import { SANDBOX_URL } from './harness.mjs';
 
 export async function listReady(page) {
@@ -30,7 +30,7 @@ export async function storedProject(page, name, ready = () => true) {
   let found;
   for (let i = 0; i < 50; i++) {
     const dump = await dumpIndexedDb(page);
-    const projects = (dump.projects ?? []).map(([, v]) => (typeof v === 'string' ? JSON.parse(v) : v));
+    const projects = projectsOf(dump);
     found = projects.find((p) => p.name === name);
     if (found && ready(found)) return found;
     await page.waitForTimeout(100);

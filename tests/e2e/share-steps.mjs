@@ -1,5 +1,6 @@
 // Shared by the share, print and offline end-to-end tests: a small storyboard as a project file,
 // and the steps a user takes on the /view page (open a file, save a copy, share from the drafts).
+import { dumpIndexedDb, projectsOf } from './connection-steps.mjs';
 
 /** A shot of the fixture. */
 function shot(id, number, action, dialogue, characters) {
@@ -80,16 +81,7 @@ export function pdfPages(pdf) {
 
 /** The projects stored in this context's IndexedDB, parsed. */
 export async function storedProjects(page) {
-  return page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('duanju-studio');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const req = db.transaction('projects').objectStore('projects').getAll();
-      req.onsuccess = () => { resolve(req.result.map((t) => (typeof t === 'string' ? JSON.parse(t) : t))); db.close(); };
-      req.onerror = () => reject(req.error);
-    };
-  }));
+  return projectsOf(await dumpIndexedDb(page));
 }
 
 /**
@@ -103,26 +95,45 @@ export async function editStoredShots(page, name, edits) {
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const db = open.result;
-      const tx = db.transaction(['projects'], 'readwrite');
-      const store = tx.objectStore('projects');
-      const all = store.getAll();
+      const tx = db.transaction(['projects', 'project_episodes'], 'readwrite');
+      const projects = tx.objectStore('projects');
+      const episodes = tx.objectStore('project_episodes');
+      const all = projects.getAll();
       all.onsuccess = () => {
         for (const text of all.result) {
-          const project = typeof text === 'string' ? JSON.parse(text) : text;
+          const project = JSON.parse(text);
           if (project.name !== n) continue;
-          for (const { scene: [e, s], shot: k, field, value } of changes) {
-            const target = project.episodes[e].scenes[s].shots[k];
-            target[field] = value;
-            target.version += 1;
-            target.updated_ms = Date.now();
-            target.updated_by = 'tab-producer-e2e';
+          // Each touched episode record is read, edited and written back; then the project's
+          // record, with a new write name, as the app's own save does.
+          const touched = [...new Set(changes.map(({ scene: [e] }) => e))];
+          let pending = touched.length;
+          for (const e of touched) {
+            const key = `${project.id}\u0001${project.episodes[e].id}`;
+            const get = episodes.get(key);
+            get.onsuccess = () => {
+              const episode = JSON.parse(get.result);
+              for (const { scene: [ep, s], shot: k, field, value } of changes) {
+                if (ep !== e) continue;
+                const target = episode.scenes[s].shots[k];
+                target[field] = value;
+                target.version += 1;
+                target.updated_ms = Date.now();
+                target.updated_by = 'tab-producer-e2e';
+              }
+              episodes.put(JSON.stringify(episode), key);
+              pending -= 1;
+              if (pending === 0) {
+                project.updated_ms = Date.now();
+                project.write = `tab-producer-e2e-${Date.now()}`;
+                projects.put(JSON.stringify(project), project.id);
+              }
+            };
           }
-          project.updated_ms = Date.now();
-          store.put(JSON.stringify(project), project.id);
         }
       };
       tx.oncomplete = () => { db.close(); resolve(); };
       tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
     };
   }), [name, edits]);
 }
