@@ -87,7 +87,7 @@ export async function schedulerBench(sandboxRoot, { ours = null, runs = 1 } = {}
     const clean = [];
     for (let i = 0; i < runs; i++) {
       await freshSandbox(sandboxRoot, SCHEDULER_CONFIG);
-      const run = await ours(sandboxRoot, { faults: null });
+      const run = await ours(sandboxRoot, { faults: null, calibrated: i === 0 });
       const stats = await sandboxStats(sandboxRoot);
       clean.push({ ...run, status429: stats.status?.['429'] ?? 0, duplicates: stats.duplicates ?? 0 });
     }
@@ -100,6 +100,8 @@ export async function schedulerBench(sandboxRoot, { ours = null, runs = 1 } = {}
       ours_answers_per_s: round((REQUESTS - median(clean.map((r) => r.lost))) / oursS, 3),
       // The quote's input-token error against billed prompt tokens, (quoted − billed) / billed.
       ours_quote_input_error_percent: median(clean.map((r) => r.quote_input_error_percent)),
+      // The same after one batch taught the estimate the provider's counts (Calibration).
+      ours_quote_input_error_calibrated_percent: clean[0].quote_input_error_calibrated_percent,
       ours_quoted_input_tokens: clean[0].quoted_input_tokens,
       ours_billed_input_tokens: clean[0].billed_input_tokens,
     });

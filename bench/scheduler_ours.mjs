@@ -18,7 +18,7 @@ export const ourPrompt = (i) =>
   `[[sandbox:tokens=${MAX_TOKENS}]] 第${i + 1}场变体：雨夜天台，女主与霸总对峙。写一句台词。(take ${i + 1})`;
 
 export function oursInBrowser(browser, appUrl, sandboxUrl) {
-  return async function ours(_sandboxRoot, { requests = REQUESTS } = {}) {
+  return async function ours(_sandboxRoot, { requests = REQUESTS, calibrated = false } = {}) {
     const ctx = await browser.newContext({ locale: 'en-US' });
     try {
       const page = await ctx.newPage();
@@ -44,7 +44,19 @@ export function oursInBrowser(browser, appUrl, sandboxUrl) {
       const reconcile = page.getByTestId('batch-reconcile');
       await reconcile.waitFor({ timeout: 10000 });
       const tenths = await reconcile.getAttribute('data-input-error-tenths');
+      // Then a second, smaller batch of new prompts in the same page: its quote uses what the
+      // first batch's billed usage taught the estimate.
+      let calibratedTenths = null;
+      if (calibrated) {
+        await page.getByTestId('batch-prompts').fill(Array.from({ length: 30 }, (_, i) => ourPrompt(1000 + i)).join('\n'));
+        await page.getByTestId('batch-quote').waitFor();
+        await page.getByTestId('batch-start').click();
+        const second = page.locator('[data-testid="batch-reconcile"][data-quoted-requests="30"]');
+        await second.waitFor({ timeout: 120000 });
+        calibratedTenths = await second.getAttribute('data-input-error-tenths');
+      }
       return {
+        quote_input_error_calibrated_percent: calibratedTenths == null ? null : Number(calibratedTenths) / 10,
         seconds,
         lost: requests - done,
         done,

@@ -26,6 +26,10 @@
 
 use crate::domain::money::Money;
 use crate::domain::scene_runs::RunPurpose;
+use crate::domain::token_estimate::estimate_messages;
+
+/// See [`Executor::on_usage`].
+type UsageListener = Rc<dyn Fn(&str, u64, u64)>;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -356,6 +360,8 @@ struct Inner {
     transport: Transport,
     listeners: RefCell<Vec<Rc<dyn Fn()>>>,
     ledger_listeners: RefCell<Vec<Rc<dyn Fn(&LedgerEntry)>>>,
+    /// Told `(model, our raw prompt estimate, billed prompt tokens)` after each billed answer.
+    usage_listeners: RefCell<Vec<UsageListener>>,
     timer: RefCell<Option<Timer>>,
     lock: RefCell<Option<HeldLock>>,
     channel: RefCell<Option<TabChannel>>,
@@ -464,6 +470,7 @@ impl Executor {
                 transport,
                 listeners: RefCell::new(Vec::new()),
                 ledger_listeners: RefCell::new(Vec::new()),
+                usage_listeners: RefCell::new(Vec::new()),
                 timer: RefCell::new(None),
                 lock: RefCell::new(None),
                 channel: RefCell::new(channel),
@@ -491,6 +498,13 @@ impl Executor {
     /// Calls `f` with every ledger entry once it is stored.
     pub fn on_ledger(&self, f: impl Fn(&LedgerEntry) + 'static) {
         self.inner.ledger_listeners.borrow_mut().push(Rc::new(f));
+    }
+
+    /// Calls `f(model, estimated, billed)` after each answer whose prompt tokens were billed
+    /// (not estimated): our raw estimate of the request's prompt and the provider's count, for
+    /// [`crate::domain::token_estimate::Calibration`].
+    pub fn on_usage(&self, f: impl Fn(&str, u64, u64) + 'static) {
+        self.inner.usage_listeners.borrow_mut().push(Rc::new(f));
     }
 
     /// Reads the batch's state.
@@ -820,7 +834,25 @@ impl Executor {
             };
             let entry = price_with(&state.batch, &call);
             state.calls[index].push(entry.clone());
+            // A billed prompt (not an estimate) teaches the quote how this model counts.
+            let observed = usage
+                .as_ref()
+                .filter(|u| error.is_none() && !u.estimated && u.prompt > 0)
+                .map(|u| {
+                    let messages = &state.requests[index].messages;
+                    (
+                        model.to_string(),
+                        estimate_messages(model, messages),
+                        u.prompt,
+                    )
+                });
             drop(state);
+            if let Some((model, estimated, billed)) = observed {
+                let listeners = self.inner.usage_listeners.borrow().clone();
+                for listener in listeners {
+                    listener(&model, estimated, billed);
+                }
+            }
             (entry, self.save(&[index]))
         };
         self.notify();

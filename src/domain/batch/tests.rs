@@ -210,7 +210,8 @@ fn server_errors_retry_with_full_jitter_then_fail() {
     let mut batch = Batch::new("b", items(1, "gpt-4.1"), unlimited(), 42).unwrap();
     let mut now = 0.0;
     let mut ceilings = Vec::new();
-    for attempt in 1..=4 {
+    let attempts = RetryConfig::default().max_attempts;
+    for attempt in 1..=attempts {
         let sent = batch.next_actions(now);
         assert_eq!(
             sent,
@@ -248,7 +249,7 @@ fn server_errors_retry_with_full_jitter_then_fail() {
                 ref failure,
                 billed,
             } => {
-                assert_eq!(attempt, 4, "four attempts in all");
+                assert_eq!(attempt, 6, "six attempts in all");
                 assert_eq!(failure.kind(), "server_error");
                 assert_eq!(billed, None);
             }

@@ -134,12 +134,16 @@ pub struct BatchPlan {
 
 /// Builds the items of `request` on `connection` and quotes them: input tokens estimated from
 /// each prompt (CJK and Latin counted apart), plus the route's `max_tokens`.
-pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequest) -> BatchPlan {
+pub fn plan_batch(
+    book: &PriceBook,
+    connection: &Connection,
+    request: &BatchRequest,
+    calibration: &Calibration,
+) -> BatchPlan {
     let route = book.routes.route(request.task).clone();
     let max_tokens = route
         .chat_settings()
         .map_or(1024, |settings| u64::from(settings.max_tokens));
-    let calibration = Calibration::default();
     let items: Vec<(BatchItem, ChatRequest)> = request
         .prompts
         .iter()
@@ -162,7 +166,7 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
                 &route.fallbacks,
                 &chat.messages,
                 max_tokens,
-                &calibration,
+                calibration,
             );
             (item, chat)
         })
@@ -189,6 +193,10 @@ pub fn plan_batch(book: &PriceBook, connection: &Connection, request: &BatchRequ
         },
     }
 }
+
+/// The `kv` record of the token-estimate calibration ([`Calibration`]), learned from billed
+/// answers and applied to every quote.
+const CALIBRATION_KEY: &str = "token_calibration";
 
 /// How often a running batch refreshes the page, at most (ms).
 const UI_REFRESH_MS: u64 = 200;
@@ -258,13 +266,20 @@ impl BatchHandle {
     /// Follows `exec`: its changes go to [`Self::view`], its calls to `ledger`, at most every
     /// [`UI_REFRESH_MS`]: rendering on every send and answer would keep the main thread busy,
     /// delay the executor's timers and so cost throughput.
-    fn attach(&self, exec: Executor, ledger: RwSignal<Vec<LedgerEntry>>) {
+    fn attach(
+        &self,
+        exec: Executor,
+        ledger: RwSignal<Vec<LedgerEntry>>,
+        calibration: StoredValue<Calibration>,
+    ) {
         let view = self.view;
         let problem = self.problem;
         let pending = Rc::new(Cell::new(false));
+        let learned = Rc::new(Cell::new(false));
         let entries = Rc::new(RefCell::new(Vec::<LedgerEntry>::new()));
         let refresh = {
             let (watched, pending, entries) = (exec.clone(), pending.clone(), entries.clone());
+            let learned = learned.clone();
             move || {
                 pending.set(false);
                 view.set(Some(watched.snapshot()));
@@ -274,6 +289,15 @@ impl BatchHandle {
                 let new: Vec<LedgerEntry> = entries.borrow_mut().drain(..).collect();
                 if !new.is_empty() {
                     ledger.update(|all| all.extend(new));
+                }
+                if learned.replace(false) {
+                    if let Some(now) = calibration.try_get_value() {
+                        spawn_local(async move {
+                            if let Ok(db) = idb::shared().await {
+                                let _ = db.put(idb::KV, CALIBRATION_KEY, &now).await;
+                            }
+                        });
+                    }
                 }
             }
         };
@@ -285,9 +309,19 @@ impl BatchHandle {
         };
         let on_change = schedule.clone();
         exec.on_change(on_change);
+        let on_usage = schedule.clone();
         exec.on_ledger(move |entry| {
             entries.borrow_mut().push(entry.clone());
             schedule();
+        });
+        exec.on_usage(move |model, estimated, billed| {
+            let observed = calibration
+                .try_update_value(|c| c.observe(model, estimated, billed))
+                .unwrap_or(false);
+            if observed {
+                learned.set(true);
+                on_usage();
+            }
         });
         view.set(Some(exec.snapshot()));
         RUNNING.with(|running| {
@@ -311,6 +345,8 @@ pub struct BatchService {
     /// The progress of a batch another tab runs.
     pub remote: RwSignal<Option<BatchPulse>>,
     ledger: RwSignal<Vec<LedgerEntry>>,
+    /// What billed answers taught the quote about each model's tokens (kept in `kv`).
+    calibration: StoredValue<Calibration>,
     state: AppState,
     _channel: StoredValue<Option<TabChannel>, LocalStorage>,
 }
@@ -335,12 +371,20 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
     let service = BatchService {
         current,
         handles: RwSignal::new(Vec::new()),
+        calibration: StoredValue::new(Calibration::default()),
         remote,
         ledger,
         state,
         _channel: StoredValue::new_local(channel),
     };
     provide_context(service);
+    spawn_local(async move {
+        if let Ok(db) = idb::shared().await {
+            if let Ok(Some(stored)) = db.get::<Calibration>(idb::KV, CALIBRATION_KEY).await {
+                service.calibration.try_set_value(stored);
+            }
+        }
+    });
     let loaded = state.connections.loaded;
     Effect::new(move |resumed: Option<bool>| {
         if resumed == Some(true) {
@@ -370,10 +414,10 @@ impl BatchService {
         if active.key.is_empty() {
             return Err(BatchProblem::NoKey);
         }
-        let mut plan = self
-            .state
-            .book
-            .with_untracked(|book| plan_batch(book, &active.connection, &request));
+        let mut plan = self.state.book.with_untracked(|book| {
+            self.calibration
+                .with_value(|c| plan_batch(book, &active.connection, &request, c))
+        });
         if let (Some(budget), Some(project)) = (request.project_budget, &request.project) {
             plan.config.project_remaining = Some(
                 self.ledger
@@ -392,7 +436,7 @@ impl BatchService {
         let handle = BatchHandle::new();
         self.current.set(Some(handle));
         self.handles.update(|all| all.push(handle));
-        let ledger = self.ledger;
+        let (ledger, calibration) = (self.ledger, self.calibration);
         let id = format!("batch-{}", tabs::new_tab_id());
         spawn_local(async move {
             let created = async {
@@ -411,7 +455,7 @@ impl BatchService {
             match created {
                 Ok(exec) => {
                     exec.connect(connection, key);
-                    handle.attach(exec.clone(), ledger);
+                    handle.attach(exec.clone(), ledger, calibration);
                     if !exec.run().await {
                         handle.problem.set(Some(BatchProblem::LockedElsewhere));
                     }
@@ -454,7 +498,7 @@ impl BatchService {
                 .into_iter()
                 .map(|exec| {
                     let handle = BatchHandle::new();
-                    handle.attach(exec, self.ledger);
+                    handle.attach(exec, self.ledger, self.calibration);
                     handle
                 })
                 .collect();
@@ -485,7 +529,7 @@ impl BatchService {
                 continue;
             };
             let handle = BatchHandle::new();
-            handle.attach(exec.clone(), self.ledger);
+            handle.attach(exec.clone(), self.ledger, self.calibration);
             self.current.set(Some(handle));
             self.handles.update(|all| all.push(handle));
             let connection =
@@ -666,11 +710,11 @@ pub fn BatchPanel() -> impl IntoView {
             return None;
         }
         let connection = state.connection.get()?.connection;
-        Some(
-            state
-                .book
-                .with(|book| plan_batch(book, &connection, &request).quote),
-        )
+        Some(state.book.with(|book| {
+            service
+                .calibration
+                .with_value(|c| plan_batch(book, &connection, &request, c).quote)
+        }))
     });
 
     let start = move || {
