@@ -44,6 +44,8 @@ export function oursInBrowser(browser, appUrl, sandboxUrl) {
       const reconcile = page.getByTestId('batch-reconcile');
       await reconcile.waitFor({ timeout: 10000 });
       const tenths = await reconcile.getAttribute('data-input-error-tenths');
+      const quotedInput = Number(await reconcile.getAttribute('data-quoted-input'));
+      const billedInput = Number(await reconcile.getAttribute('data-billed-input'));
       // Then a second, smaller batch of new prompts in the same page: its quote uses what the
       // first batch's billed usage taught the estimate.
       let calibratedTenths = null;
@@ -62,8 +64,8 @@ export function oursInBrowser(browser, appUrl, sandboxUrl) {
         done,
         start_overhead_s: (firstSend - started) / 1000,
         quote_input_error_percent: tenths == null ? null : Number(tenths) / 10,
-        quoted_input_tokens: Number(await reconcile.getAttribute('data-quoted-input')),
-        billed_input_tokens: Number(await reconcile.getAttribute('data-billed-input')),
+        quoted_input_tokens: quotedInput,
+        billed_input_tokens: billedInput,
       };
     } finally {
       await ctx.close();
