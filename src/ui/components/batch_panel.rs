@@ -22,7 +22,9 @@ use crate::domain::routing::TaskType;
 use crate::domain::scene_runs::RunPurpose;
 use crate::domain::token_estimate::Calibration;
 use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
-use crate::ui::components::playground::{chat_routes, request_for, route_label, route_request};
+use crate::ui::components::playground::{
+    chat_routes, request_for, route_label, route_request, RouteOptions,
+};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
 use crate::web::batch_exec::{
@@ -862,17 +864,7 @@ pub fn BatchPanel() -> impl IntoView {
                             task.set(chosen);
                         }
                     }>
-                        <For
-                            each=move || routes.get()
-                            key=|route| (route.task, route.model.clone())
-                            children=move |route| {
-                                let value = route.task;
-                                let label = move || route_label(&route, lang.get());
-                                view! {
-                                    <option value=value.as_str() selected=move || task.get() == value>{label}</option>
-                                }
-                            }
-                        />
+                        <RouteOptions routes task/>
                     </select>
                 </div>
                 <div class="ds-field">

@@ -159,6 +159,31 @@ pub(crate) fn route_label(route: &Route, lang: Lang) -> String {
     format!("{} · {}", route.task.label(lang), route.model)
 }
 
+/// The `<option>`s of a route picker: each of `routes` as "task · model", the route of `task`
+/// selected (the playground's and the batch panel's pickers).
+#[component]
+pub(crate) fn RouteOptions(
+    /// The routes to offer.
+    routes: Memo<Vec<Route>>,
+    /// The chosen task.
+    task: RwSignal<TaskType>,
+) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <For
+            each=move || routes.get()
+            key=|route| (route.task, route.model.clone())
+            children=move |route| {
+                let value = route.task;
+                let label = move || route_label(&route, lang.get());
+                view! {
+                    <option value=value.as_str() selected=move || task.get() == value>{label}</option>
+                }
+            }
+        />
+    }
+}
+
 /// The chosen route's settings in one line.
 fn route_settings(route: &Route, lang: Lang) -> String {
     let Some(settings) = route.chat_settings() else {
@@ -395,17 +420,7 @@ pub fn Playground(
                 <div class="ds-field">
                     <label for="play-route">{t("路由（任务 · 模型）", "Route (task · model)")}</label>
                     <select id="play-route" data-testid="play-route" on:change=choose_route>
-                        <For
-                            each=move || routes.get()
-                            key=|route| (route.task, route.model.clone())
-                            children=move |route| {
-                                let value = route.task;
-                                let label = move || route_label(&route, lang.get());
-                                view! {
-                                    <option value=value.as_str() selected=move || task.get() == value>{label}</option>
-                                }
-                            }
-                        />
+                        <RouteOptions routes task/>
                     </select>
                     <span class="ds-field__hint" data-testid="play-route-settings">
                         {move || route.with(|route| route_settings(route, lang.get()))}

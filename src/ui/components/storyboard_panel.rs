@@ -79,26 +79,40 @@ pub(crate) fn follow_batch(
     });
 }
 
-/// Why the pipeline batch in `run` stopped (a budget, the account's quota, the key), said in the
-/// panel that started it; the batch panel's Resume button continues it.
+/// What holds up a pipeline panel's run, said in the panel: its own refusal (`problem`), why its
+/// batch cannot run (`{prefix}-problem`), and why the batch stopped — a budget, the account's
+/// quota, the key (`{prefix}-stopped`; the batch panel's Resume button continues it).
 #[component]
-pub(crate) fn BatchStopNotice(
+pub(crate) fn PipelineProblems(
+    /// The panel's own message, if any.
+    problem: RwSignal<Option<String>>,
     /// The panel's batch.
     run: RwSignal<Option<BatchHandle>>,
-    /// The notice's test id.
-    testid: &'static str,
+    /// The panel's test-id prefix (`sb`, `takes`).
+    prefix: &'static str,
 ) -> impl IntoView {
     let lang = use_lang();
-    move || {
+    let problem_id = format!("{prefix}-problem");
+    let (own_id, stopped_id) = (problem_id.clone(), format!("{prefix}-stopped"));
+    let stopped = move || {
         let snapshot = run.get()?.view.get()?;
         let BatchStatus::Stopped { reason } = snapshot.batch.status else {
             return None;
         };
         Some(view! {
-            <p class="ds-alert ds-alert--error" role="alert" data-testid=testid data-kind=reason.kind()>
+            <p class="ds-alert ds-alert--error" role="alert" data-testid=stopped_id.clone() data-kind=reason.kind()>
                 {reason.message(lang.get())}
             </p>
         })
+    };
+    view! {
+        {move || problem.get().map(|message| view! {
+            <p class="ds-alert ds-alert--error" role="alert" data-testid=own_id.clone()>{message}</p>
+        })}
+        {move || run.get().and_then(|h| h.problem.get()).map(|p| view! {
+            <p class="ds-alert ds-alert--error" role="alert" data-testid=problem_id.clone() data-kind=p.kind()>{p.message(lang.get())}</p>
+        })}
+        {stopped}
     }
 }
 
@@ -512,13 +526,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                     </div>
                 }
             })}
-            {move || problem.get().map(|message| view! {
-                <p class="ds-alert ds-alert--error" role="alert" data-testid="sb-problem">{message}</p>
-            })}
-            {move || run.get().and_then(|h| h.problem.get()).map(|p| view! {
-                <p class="ds-alert ds-alert--error" role="alert" data-testid="sb-problem" data-kind=p.kind()>{p.message(lang.get())}</p>
-            })}
-            <BatchStopNotice run testid="sb-stopped"/>
+            <PipelineProblems problem run prefix="sb"/>
             <ul class="ds-pipe-report" data-testid="sb-reports" aria-live="polite">
                 {move || reports.get().into_iter().map(|r| report_view(r, lang.get())).collect_view()}
             </ul>

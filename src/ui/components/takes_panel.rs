@@ -24,7 +24,7 @@ use crate::ui::components::ledger_view::exact_amount;
 use crate::ui::components::project_editor::EditorModel;
 use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
 use crate::ui::components::storyboard_panel::{
-    adopt_resumed_batch, follow_batch, start_pipeline_batch, BatchStopNotice,
+    adopt_resumed_batch, follow_batch, start_pipeline_batch, PipelineProblems,
 };
 use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;
@@ -349,13 +349,7 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
                     {t("生成台词版本", "Generate takes")}
                 </button>
             </div>
-            {move || problem.get().map(|message| view! {
-                <p class="ds-alert ds-alert--error" role="alert" data-testid="takes-problem">{message}</p>
-            })}
-            {move || run.get().and_then(|h| h.problem.get()).map(|p| view! {
-                <p class="ds-alert ds-alert--error" role="alert" data-testid="takes-problem" data-kind=p.kind()>{p.message(lang.get())}</p>
-            })}
-            <BatchStopNotice run testid="takes-stopped"/>
+            <PipelineProblems problem run prefix="takes"/>
             {summary_view}
             {grid}
         </section>
