@@ -58,6 +58,8 @@ try {
   console.error(`storage benchmark unavailable: ${e.message}`);
   results.storage = null;
   results.render_564_shots_ms = null;
+  results.render_564_shots_all_cards_ms = null;
+  results.render_564_shots_longest_task_ms = null;
 }
 
 // Scheduler: the seeds' throttle as the baseline, and ours: the app's batch panel in Chromium

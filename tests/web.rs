@@ -26,3 +26,6 @@ mod share;
 
 #[path = "web/batch.rs"]
 mod batch;
+
+#[path = "web/reveal.rs"]
+mod reveal;

@@ -39,11 +39,11 @@ function item(page, name) {
   });
 }
 
-/** Waits until the editor shows the project called `name`, fully rendered. */
+/** Waits until the editor shows the project called `name`, every card built. */
 async function editorShows(page, name) {
   await page.waitForFunction((n) => {
     const editor = document.querySelector('[data-testid="project-editor"]');
-    return editor?.dataset.rendered === 'true' && document.querySelector('[data-testid="editor-name"]')?.value === n;
+    return editor?.dataset.complete === 'true' && document.querySelector('[data-testid="editor-name"]')?.value === n;
   }, name, { timeout: 20000 });
 }
 
@@ -519,9 +519,37 @@ test('a 2-episode sample series imports, opens and edits through the cards', asy
     name: 'sample.json', mimeType: 'application/json', buffer: Buffer.from(sampleProjectFile(2, 47)),
   });
   await page.getByTestId('proj-notice').waitFor();
+  // Watch the scenes as the editor builds them: past the first 48 shots a scene waits for its
+  // turn (aria-busy, no cards yet), and every one is built in the end.
+  await page.evaluate(() => {
+    window.__busyScenes = new Set();
+    new MutationObserver(() => {
+      for (const scene of document.querySelectorAll('[data-testid="scene"][aria-busy="true"]')) {
+        if (!scene.querySelector('[data-testid="shot-card"]')) window.__busyScenes.add(scene.dataset.id);
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-busy'] });
+  });
   await openProject(page, '逆袭千金：真假豪门');
   assert.equal(await page.getByTestId('shot-card').count(), 94);
   assert.equal(await page.getByTestId('char-item').count(), 5);
+  const waited = await page.evaluate(() => [...window.__busyScenes]);
+  assert.ok(waited.length > 0, 'some scenes of a 94-shot series are built after the first render');
+  assert.equal(await page.locator('[data-testid="scene"][aria-busy="true"]').count(), 0);
+  assert.ok(!waited.includes(await page.getByTestId('scene').first().getAttribute('data-id')),
+    'the first scene comes with the editor');
+  // A card of a scene built later is a card like the others: its edit is saved and survives a
+  // reload.
+  const lastScene = page.locator(`[data-testid="scene"][data-id="${waited[waited.length - 1]}"]`);
+  const late = lastScene.getByTestId('shot-card').last();
+  const lateId = await late.getAttribute('data-id');
+  const before = await saveCount(page);
+  await late.getByTestId('shot-action').fill('后建的卡片也能编辑');
+  await saved(page, before);
+  await page.reload();
+  await listReady(page);
+  await openProject(page, '逆袭千金：真假豪门');
+  assert.equal(await page.locator(`[data-testid="shot-card"][data-id="${lateId}"] [data-testid="shot-action"]`).textContent(),
+    '后建的卡片也能编辑');
   // Text from the project is text, never markup.
   const count = await saveCount(page);
   await page.getByTestId('shot-notes').first().fill('<img src=x onerror=alert(1)>');

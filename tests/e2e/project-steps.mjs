@@ -8,7 +8,7 @@ export async function listReady(page) {
 }
 
 export async function editorReady(page) {
-  await page.waitForSelector('[data-testid="project-editor"][data-rendered="true"]', { timeout: 20000 });
+  await page.waitForSelector('[data-testid="project-editor"][data-complete="true"]', { timeout: 20000 });
 }
 
 /** Opens the project called `name` from the list. */

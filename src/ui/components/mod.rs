@@ -12,6 +12,7 @@ pub mod playground;
 pub mod profiles_editor;
 pub mod project_editor;
 pub mod projects;
+pub mod reveal;
 pub mod routes_editor;
 pub mod script_panel;
 pub mod share_panel;

@@ -27,6 +27,7 @@ use crate::ui::components::batch_panel::BatchService;
 use crate::ui::components::book_editing::{ConfirmButton, FieldError};
 use crate::ui::components::ledger_view::{exact_amount, StudioLedger};
 use crate::ui::components::projects::{format_time, perf_mark, perf_measure, Workspace};
+use crate::ui::components::reveal::Reveal;
 use crate::ui::components::shot_card::{css_aspect_ratio, ShotGrid};
 use crate::ui::i18n::{t, use_lang};
 use crate::web::drafts::{Autosaver, DraftError, Drafts, DraftsEvent, SaveStatus};
@@ -1046,6 +1047,9 @@ fn SceneView(
             .unwrap_or_default()
     };
     let script_open = RwSignal::new(false);
+    // Built in its turn (a long storyboard is built a slice at a time: see `reveal`).
+    let shots = scene.with_untracked(|s| s.as_ref().map_or(0, |s| s.shot_ids.len()));
+    let shown = use_context::<Reveal>().map_or_else(|| RwSignal::new(true), |r| r.admit(shots));
     let add = move |_| {
         if let Some(id) = model.add_shot(&key.get_value()) {
             // Put the cursor in the new shot's action.
@@ -1057,8 +1061,13 @@ fn SceneView(
         Lang::En => format!("Scene {number} {}", text(|s| &s.heading)()),
     };
     view! {
-        <section class="ds-proj-scene" data-testid="scene" data-id=key.get_value()>
+        <section class="ds-proj-scene" data-testid="scene" data-id=key.get_value()
+            aria-busy=move || (!shown.get()).then_some("true")>
             <h4 class="ds-proj-scene__title">{title}</h4>
+            <Show when=move || shown.get() fallback=move || view! {
+                // About the height of the scene's cards (four to a row on a laptop).
+                <div class="ds-proj-scene__pending" style:--ds-pending-rows=shots.div_ceil(4).max(1).to_string()></div>
+            }>
             <div class="ds-proj-scene__fields">
                 {header_input(model, t("场景标题", "Scene heading"), "scene-heading", text(|s| &s.heading), set(|s, v| s.heading = v))}
                 {header_input(model, t("梗概", "Synopsis"), "scene-synopsis", text(|s| &s.synopsis), set(|s, v| s.synopsis = v))}
@@ -1080,6 +1089,7 @@ fn SceneView(
             <button type="button" class="ds-btn ds-btn--ghost ds-btn--small" data-testid="shot-add" on:click=add>
                 {t("添加镜头", "Add shot")}
             </button>
+            </Show>
         </section>
     }
 }
@@ -1176,11 +1186,17 @@ pub fn ProjectEditor(
 ) -> impl IntoView {
     let header = model.header;
     let rendered = RwSignal::new(false);
+    // The scenes are built in turn (see `reveal`); the last one ends the full render's measure.
+    let reveal = Reveal::new(Callback::new(|()| {
+        perf_measure("duanju:render-all", "duanju:render-start");
+    }));
+    provide_context(reveal);
     // Runs once the first render is in the page: the render benchmark's end mark.
     Effect::new(move |_| {
         perf_measure("duanju:render", "duanju:render-start");
         perf_measure("duanju:open-to-render", "duanju:open");
         rendered.set(true);
+        reveal.settle();
     });
     // Another tab saved the open project: merge the stored copy into this one. The copy is
     // read first and merged after, so edits made here meanwhile are kept.
@@ -1245,6 +1261,7 @@ pub fn ProjectEditor(
             data-testid="project-editor"
             data-id=model.id()
             data-rendered=move || rendered.get().to_string()
+            data-complete=move || reveal.complete.get().to_string()
         >
             <div class="ds-proj-editor__top">
                 <h2 id="proj-editor-title">{move || header.with(|h| h.name.clone())}</h2>
