@@ -560,11 +560,131 @@ pub fn clip_cost(price: &ModelPrice, seconds: u32, resolution: Resolution) -> Op
     missing.is_empty().then_some(money)
 }
 
+/// Why a clip was not sent: the project's budget could not hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClipBudgetStop {
+    /// `left` is what the budget holds after the ledger's spend for the project, `in_flight`
+    /// what the project's clips sent and not yet billed will cost, `clip` this clip's price.
+    Reached {
+        left: Money,
+        in_flight: Money,
+        clip: Money,
+    },
+    /// The catalog has no price for the model, so the budget cannot be checked.
+    Unpriced { model: String },
+}
+
+impl ClipBudgetStop {
+    /// What the user is told.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::Reached { left, in_flight, clip }, Lang::ZhCn) => format!(
+                "已停止生成片段：项目预算只剩 {left}，进行中的片段还将计费 {in_flight}，下一个片段需 {clip}，会超出项目预算。在项目设置中提高预算后再点击生成；未生成的镜头不受影响。"
+            ),
+            (Self::Reached { left, in_flight, clip }, Lang::En) => format!(
+                "Clip generation stopped: {left} is left of the project's budget, the clips in \
+                 progress will still bill {in_flight}, and the next clip costs {clip}, which would \
+                 exceed it. Raise the project's budget in its settings, then generate again; the \
+                 shots not yet made are untouched."
+            ),
+            (Self::Unpriced { model }, Lang::ZhCn) => format!(
+                "已停止生成片段：项目设置了预算，但价格表中没有 {model} 的视频价格，无法核对预算。请在价格表中补充后再生成。"
+            ),
+            (Self::Unpriced { model }, Lang::En) => format!(
+                "Clip generation stopped: the project has a budget but the catalog has no video \
+                 price for {model}, so the budget cannot be checked. Add its price, then \
+                 generate again."
+            ),
+        }
+    }
+}
+
+/// Whether one more clip fits a project's budget: `left` (the cap less the ledger's spend for
+/// the project) must hold the clips in flight (sent, not yet billed) and this one (`clip`,
+/// priced as its ledger entry will be; `None` when the catalog has no price for `model`).
+pub fn clip_fits_budget(
+    left: Money,
+    in_flight: Money,
+    clip: Option<Money>,
+    model: &str,
+) -> Result<(), ClipBudgetStop> {
+    let Some(clip) = clip else {
+        return Err(ClipBudgetStop::Unpriced {
+            model: model.to_owned(),
+        });
+    };
+    if in_flight + clip > left {
+        return Err(ClipBudgetStop::Reached {
+            left,
+            in_flight,
+            clip,
+        });
+    }
+    Ok(())
+}
+
+/// Whether a job will still be billed: accepted by the provider and not finished, or being
+/// sent right now (`sending`: this page's run is submitting it).
+pub fn bills_later(status: VideoJobStatus, sending: bool) -> bool {
+    match status {
+        VideoJobStatus::Queued | VideoJobStatus::InProgress => true,
+        VideoJobStatus::Pending => sending,
+        VideoJobStatus::Completed | VideoJobStatus::Failed | VideoJobStatus::Unknown => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::money::Currency;
     use crate::domain::pricing::PriceSet;
+
+    #[test]
+    fn a_clip_is_sent_only_when_the_budget_holds_it_and_the_clips_in_flight() {
+        let usd = |cents: i128| Money::from_micros(Currency::Usd, cents * 10_000);
+        // $1 left, $0.50 in flight: a $0.50 clip fits exactly, a $0.51 one does not.
+        assert_eq!(
+            clip_fits_budget(usd(100), usd(50), Some(usd(50)), "sora-2"),
+            Ok(())
+        );
+        let stop = clip_fits_budget(usd(100), usd(50), Some(usd(51)), "sora-2").unwrap_err();
+        assert_eq!(
+            stop,
+            ClipBudgetStop::Reached {
+                left: usd(100),
+                in_flight: usd(50),
+                clip: usd(51)
+            }
+        );
+        assert!(stop
+            .message(Lang::En)
+            .contains("$1.00 is left of the project's budget"));
+        assert!(stop.message(Lang::En).contains("the next clip costs $0.51"));
+        assert!(stop.message(Lang::ZhCn).contains("项目预算只剩 $1.00"));
+        // Over the cap already (negative left): nothing fits.
+        assert!(clip_fits_budget(usd(-5), usd(0), Some(usd(1)), "m").is_err());
+        // No price: the budget cannot be checked, so nothing is sent.
+        let unpriced = clip_fits_budget(usd(100), usd(0), None, "kling-v2").unwrap_err();
+        assert!(unpriced
+            .message(Lang::En)
+            .contains("no video price for kling-v2"));
+        assert!(unpriced.message(Lang::ZhCn).contains("kling-v2"));
+    }
+
+    #[test]
+    fn jobs_accepted_or_being_sent_will_bill() {
+        assert!(bills_later(VideoJobStatus::Queued, false));
+        assert!(bills_later(VideoJobStatus::InProgress, false));
+        assert!(bills_later(VideoJobStatus::Pending, true));
+        assert!(!bills_later(VideoJobStatus::Pending, false));
+        for done in [
+            VideoJobStatus::Completed,
+            VideoJobStatus::Failed,
+            VideoJobStatus::Unknown,
+        ] {
+            assert!(!bills_later(done, true));
+        }
+    }
 
     #[test]
     fn durations_map_to_what_the_model_accepts() {

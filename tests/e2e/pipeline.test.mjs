@@ -3,7 +3,8 @@
 // a scene enhanced through the narrative route (streamed, diffed, accepted, still there after a
 // reload, recorded in the ledger), a hostile model reply and a hostile script shown as text, and
 // an episode's clips generated with a reload in the middle: no job submitted twice (the
-// sandbox's video stats), every clip stored and playing from a blob URL, a failed clip retried.
+// sandbox's video stats), every clip stored and playing from a blob URL, a failed clip retried;
+// a project budget that stops the clip it cannot hold.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -239,6 +240,60 @@ test("the seeds' /v1/video/generate shape: a clip made, stored, played and in th
     assert.equal(calls.length, 1);
     assert.equal(calls[0].project, project.id);
     assert.ok(Number(calls[0].cost_usd_units) > 0);
+    assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
+  } finally {
+    await sandboxConfig({}).catch(() => {});
+    await ctx.close();
+  }
+});
+
+test("a project budget caps clips: the clip it cannot hold is not sent, and goes once the budget is raised", { timeout: 120000 }, async () => {
+  await sandboxReset();
+  await sandboxConfig({ video: { queued_ms: 200, render_ms: 1500 } });
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  try {
+    await sandboxProject(page, 'Clip budget e2e');
+    await importFile(page, 'b.fountain', await readFile(FIXTURE, 'utf8'));
+    for (const scene of ['e1-s1', 'e1-s2', 'e1-s3']) {
+      await page.locator(`[data-testid="scene"][data-id="${scene}"] [data-testid="shot-add"]`).click();
+    }
+    await saved(page);
+    assert.equal(await page.getByTestId('clip-row').count(), 3);
+    // Each clip is 5 s × $0.05 = $0.25: $0.60 holds two, not three.
+    await page.getByTestId('editor-budget').fill('0.6');
+    await saved(page);
+    await page.getByTestId('clips-first-poll').fill('0.5');
+    await page.getByTestId('clips-first-poll').blur();
+    await page.getByTestId('clips-generate').click();
+    const error = page.getByTestId('clips-error');
+    await error.waitFor({ timeout: 30000 });
+    // The third shot is checked once a worker's first clip is billed ($0.25 spent): the other
+    // clip is still in progress ($0.35 left, $0.25 to bill) or done too ($0.10 left).
+    assert.match(await error.textContent(), /(\$0\.35 is left of the project's budget, the clips in progress will still bill \$0\.25|\$0\.10 is left of the project's budget, the clips in progress will still bill \$0\.00)/);
+    assert.match(await error.textContent(), /the next clip costs \$0\.25/);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="clip-row"]')]
+      .filter((r) => r.dataset.status === 'completed').length === 2, null, { timeout: 60000 });
+    await page.waitForSelector('[data-testid="clips-busy"][data-busy="false"]', { timeout: 20000 });
+    let stats = await sandboxStats();
+    assert.equal(stats.video.submitted, 2, 'the third clip was not sent');
+    const third = page.locator('[data-testid="clip-row"]').nth(2);
+    assert.equal(await third.getAttribute('data-status'), 'none');
+    // Spend stays under the cap.
+    const spent = (await storedLedger(page)).filter((e) => e.task === 'video')
+      .reduce((sum, e) => sum + Number(e.cost_usd_units) / 1e18, 0);
+    assert.ok(spent <= 0.6 + 1e-9, `spent ${spent}`);
+
+    // Raised: the third clip goes, once; the message is gone.
+    await page.getByTestId('editor-budget').fill('5');
+    await saved(page);
+    await page.getByTestId('clips-generate').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="clip-row"]')]
+      .every((r) => r.dataset.status === 'completed'), null, { timeout: 60000 });
+    assert.equal(await error.count(), 0);
+    stats = await sandboxStats();
+    assert.equal(stats.video.submitted, 3);
+    assert.equal(stats.video.duplicates, 0);
     assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
   } finally {
     await sandboxConfig({}).catch(() => {});

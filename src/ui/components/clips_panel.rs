@@ -21,14 +21,16 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
+use crate::domain::connection::Connection;
 use crate::domain::i18n::Lang;
 use crate::domain::ledger::CallSummary;
-use crate::domain::money::{format_count, Micros};
+use crate::domain::money::{format_count, Micros, Money};
 use crate::domain::pricing::Resolution;
-use crate::domain::project::{Project, VideoJob, VideoJobStatus};
+use crate::domain::project::{Budget, Project, VideoJob, VideoJobStatus};
 use crate::domain::routing::{Route, TaskType};
 use crate::domain::video_job::{
-    clip_cost, plan_clip, shot_prompt, submit_body, ClipPlan, ClipReport, PollSchedule, VideoShape,
+    bills_later, clip_cost, clip_fits_budget, plan_clip, shot_prompt, submit_body, ClipBudgetStop,
+    ClipPlan, ClipReport, PollSchedule, VideoShape,
 };
 use crate::ui::components::ledger_view::{
     exact_amount, millis, price_call, pricing_for, record_and_show, StudioLedger,
@@ -105,6 +107,9 @@ struct Runner {
     give_up_min: RwSignal<f64>,
     /// The Studio's ledger, where each finished clip's cost is recorded.
     ledger: Option<StudioLedger>,
+    /// The interface language, read from the panel (runs outlive the reactive context in
+    /// which `use_context` finds it).
+    lang: RwSignal<Lang>,
 }
 
 impl Runner {
@@ -167,6 +172,54 @@ impl Runner {
         )
     }
 
+    /// Whether one more clip (`model`, `seconds` at `resolution`) fits the project's budget:
+    /// what the budget has left after the ledger's spend for the project must hold the clips
+    /// that will still bill (accepted, or being sent by this run) and this one, each priced as
+    /// its ledger entry will be.
+    fn fits_budget(
+        &self,
+        budget: Budget,
+        project: &Project,
+        connection: &Connection,
+        (model, seconds, resolution): (&str, u32, Resolution),
+    ) -> Result<(), ClipBudgetStop> {
+        let now = tabs::now_ms();
+        let price = |model: &str, seconds: u32, resolution: Resolution| -> Option<Money> {
+            let call = CallSummary {
+                project: Some(&project.id),
+                clip: Some((seconds, resolution)),
+                ..CallSummary::new(now, connection, model, TaskType::Video.as_str())
+            };
+            let entry = self
+                .state
+                .book
+                .with_untracked(|book| price_call(book, &call));
+            (!entry.unpriced).then(|| entry.cost().in_currency(budget.currency))
+        };
+        let left = match self.ledger {
+            Some(StudioLedger(ledger)) => {
+                ledger.with_untracked(|all| budget.remaining(all, &project.id))
+            }
+            None => budget.money(),
+        };
+        let sending = self.active.get_untracked();
+        let in_flight = Money::sum(
+            budget.currency,
+            project
+                .video_jobs
+                .iter()
+                .filter(|j| bills_later(j.status, sending.contains(&j.shot_id)))
+                .filter_map(|j| {
+                    price(
+                        &j.model,
+                        j.seconds,
+                        Resolution::parse(&j.resolution).unwrap_or_default(),
+                    )
+                }),
+        );
+        clip_fits_budget(left, in_flight, price(model, seconds, resolution), model)
+    }
+
     /// Marks a job failed and counts it.
     fn fail(&self, mut job: VideoJob, message: String) {
         job.status = VideoJobStatus::Failed;
@@ -176,9 +229,10 @@ impl Runner {
     }
 
     /// Runs one shot to its stored clip: submits it when it has no job (or `resubmit` and its
-    /// job failed or is unknown), else resumes the job it has.
-    async fn process(self, shot_id: String, resubmit: bool) {
-        let lang = use_lang_untracked();
+    /// job failed or is unknown), else resumes the job it has. Returns `false` when the run
+    /// must stop (the project's budget cannot hold the clip: it is not sent).
+    async fn process(self, shot_id: String, resubmit: bool) -> bool {
+        let lang = self.lang.get_untracked();
         let Some(ActiveConnection { connection, key }) = self.state.connection.get_untracked()
         else {
             self.problem.set(Some(
@@ -188,12 +242,12 @@ impl Runner {
                 )
                 .into(),
             ));
-            return;
+            return false;
         };
         let existing = self.job(&shot_id);
         let job = match existing {
             Some(job) if job.status == VideoJobStatus::Completed && job.clip_ref.is_some() => {
-                return
+                return true;
             }
             Some(job)
                 if job.provider_job_id.is_some()
@@ -208,7 +262,7 @@ impl Runner {
                         VideoJobStatus::Failed | VideoJobStatus::Unknown | VideoJobStatus::Pending
                     ) =>
             {
-                return
+                return true;
             }
             _ => {
                 // Save the job before sending, and wait for the save.
@@ -219,8 +273,15 @@ impl Runner {
                     .into_iter()
                     .find(|r| r.id == shot_id)
                 else {
-                    return;
+                    return true;
                 };
+                if let Some(budget) = project.settings.budget {
+                    let clip = (route.model.as_str(), row.plan.seconds, row.plan.resolution);
+                    if let Err(stop) = self.fits_budget(budget, &project, &connection, clip) {
+                        self.problem.set(Some(stop.message(lang)));
+                        return false;
+                    }
+                }
                 let job = VideoJob {
                     shape: Some(row.plan.shape.as_str().into()),
                     model: route.model.clone(),
@@ -230,11 +291,11 @@ impl Runner {
                     ..VideoJob::pending(&row.id)
                 };
                 if !self.put_job(job.clone()) {
-                    return;
+                    return true;
                 }
                 if let Err(e) = self.model.flush().await {
                     self.fail(job, e.message(lang));
-                    return;
+                    return true;
                 }
                 let body = submit_body(
                     &row.plan,
@@ -262,16 +323,17 @@ impl Runner {
                         job.error = Some(e.message(lang));
                         self.put_job(job);
                         self.report.update(|r| r.failure());
-                        return;
+                        return true;
                     }
                     Err(e) => {
                         self.fail(job, e.message(lang));
-                        return;
+                        return true;
                     }
                 }
             }
         };
         self.poll(job, &connection, &key).await;
+        true
     }
 
     /// Polls a submitted job until its clip is stored, it fails, or it is given up.
@@ -281,7 +343,7 @@ impl Runner {
         connection: &crate::domain::connection::Connection,
         key: &crate::domain::connection::ApiKey,
     ) {
-        let lang = use_lang_untracked();
+        let lang = self.lang.get_untracked();
         let shape = job
             .shape
             .as_deref()
@@ -368,11 +430,9 @@ impl Runner {
                         .state
                         .book
                         .with_untracked(|book| price_call(book, &call));
-                    spawn_local(record_and_show(
-                        entry,
-                        self.ledger,
-                        self.state.storage_error,
-                    ));
+                    // In the ledger before the job stops counting as in flight (the budget
+                    // check of the next clip counts one or the other).
+                    record_and_show(entry, self.ledger, self.state.storage_error).await;
                     self.put_job(job);
                     let _ = self.model.flush().await;
                     if let Some(url) = video::object_url(&blob) {
@@ -413,8 +473,17 @@ impl Runner {
                 loop {
                     let next = queue.borrow_mut().pop_front();
                     let Some(id) = next else { break };
-                    self.process(id.clone(), resubmit).await;
+                    let go_on = self.process(id.clone(), resubmit).await;
                     self.active.try_update(|a| a.remove(&id));
+                    if !go_on {
+                        // The shots not started stay as they are.
+                        let dropped: Vec<String> = queue.borrow_mut().drain(..).collect();
+                        self.active.try_update(|a| {
+                            for id in &dropped {
+                                a.remove(id);
+                            }
+                        });
+                    }
                 }
             });
         }
@@ -430,12 +499,6 @@ fn positive(signal: RwSignal<f64>) -> impl Fn(leptos::ev::Event) + 'static {
             }
         }
     }
-}
-
-fn use_lang_untracked() -> Lang {
-    use_context::<crate::ui::i18n::UiLang>()
-        .map(|l| l.0.get_untracked())
-        .unwrap_or_default()
 }
 
 /// The status of a job in words.
@@ -491,6 +554,7 @@ pub fn ClipsPanel(
         first_s: RwSignal::new(5.0),
         give_up_min: RwSignal::new(10.0),
         ledger: use_context::<StudioLedger>(),
+        lang,
     };
 
     // The shots of the episode with what they are sent as.

@@ -103,11 +103,15 @@ pub struct Workspace {
     opening: StoredValue<Option<Project>>,
     editor: StoredValue<Option<(u32, EditorModel)>>,
     epoch: StoredValue<u32>,
+    /// The interface language (read here: imports finish outside the reactive context in
+    /// which `use_context` finds it).
+    lang: RwSignal<Lang>,
 }
 
 impl Workspace {
-    fn new() -> Workspace {
+    fn new(lang: RwSignal<Lang>) -> Workspace {
         Workspace {
+            lang,
             drafts: StoredValue::new_local(None),
             list: RwSignal::new(Vec::new()),
             trash: RwSignal::new(Vec::new()),
@@ -411,7 +415,7 @@ impl Workspace {
     /// Imports the file's text; a replace of the open project is shown in its editor.
     fn import(&self, text: String, mode: ImportMode) {
         let ws = *self;
-        let lang = use_lang_untracked();
+        let lang = self.lang.get_untracked();
         self.run(move |drafts| async move {
             let replaced = match &mode {
                 ImportMode::Replace { id } => Some(id.clone()),
@@ -452,13 +456,6 @@ impl Workspace {
     }
 }
 
-/// The UI language now, outside a reactive context.
-fn use_lang_untracked() -> Lang {
-    use_context::<crate::ui::i18n::UiLang>()
-        .map(|l| l.0.get_untracked())
-        .unwrap_or_default()
-}
-
 fn offer_download(name: &str, text: &str) {
     if let Err(e) = download_text(name, "application/json", text) {
         web_sys::console::error_2(&"download failed".into(), &e);
@@ -477,7 +474,7 @@ fn offer_download(name: &str, text: &str) {
 #[component]
 pub fn ProjectsPanel() -> impl IntoView {
     let lang = use_lang();
-    let ws = Workspace::new();
+    let ws = Workspace::new(lang);
     let listener = StoredValue::new(None::<u32>);
     spawn_local(async move {
         match Drafts::open().await {
