@@ -176,6 +176,20 @@ impl Budget {
         );
         self.money() - spent
     }
+
+    /// What one batch of the project may still commit (the engine's project remainder): what
+    /// is left once the ledger is charged, with the batch's own billed answers added back (the
+    /// ledger holds them and the engine counts them itself), less what the project's other work
+    /// has at risk (requests and clips sent and not billed yet, at their worst case).
+    pub fn remaining_for_batch(
+        self,
+        entries: &[LedgerEntry],
+        project_id: &str,
+        own_spent: Money,
+        others_at_risk: Money,
+    ) -> Money {
+        self.remaining(entries, project_id) + own_spent - others_at_risk
+    }
 }
 
 /// A character of the series: the bible entry reused in every prompt.

@@ -322,6 +322,18 @@ fn a_project_budget_parses_and_subtracts_the_projects_calls_only() {
         yuan.remaining(&ledger, "p1"),
         Money::parse(Currency::Cny, "0.9562").unwrap()
     );
+    // One batch of p1 whose own billed call is the ledger's $0.006, while the project's other
+    // work has $0.003 at risk: the batch may commit $0.01 − $0.006 + $0.006 − $0.003.
+    let usd = |s: &str| Money::parse(Currency::Usd, s).unwrap();
+    assert_eq!(
+        budget.remaining_for_batch(&ledger, "p1", usd("0.006"), usd("0.003")),
+        usd("0.007")
+    );
+    // Nothing else at risk and nothing of its own: what the ledger leaves.
+    assert_eq!(
+        budget.remaining_for_batch(&ledger, "p1", usd("0"), usd("0")),
+        budget.remaining(&ledger, "p1")
+    );
 }
 
 #[test]

@@ -564,7 +564,8 @@ pub fn clip_cost(price: &ModelPrice, seconds: u32, resolution: Resolution) -> Op
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClipBudgetStop {
     /// `left` is what the budget holds after the ledger's spend for the project, `in_flight`
-    /// what the project's clips sent and not yet billed will cost, `clip` this clip's price.
+    /// what the project's work sent and not yet billed may still cost (clips, and batch
+    /// requests at their worst case), `clip` this clip's price.
     Reached {
         left: Money,
         in_flight: Money,
@@ -579,12 +580,12 @@ impl ClipBudgetStop {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (Self::Reached { left, in_flight, clip }, Lang::ZhCn) => format!(
-                "已停止生成片段：项目预算只剩 {left}，进行中的片段还将计费 {in_flight}，下一个片段需 {clip}，会超出项目预算。在项目设置中提高预算后再点击生成；未生成的镜头不受影响。"
+                "已停止生成片段：项目预算只剩 {left}，进行中的片段和批量请求还可能计费 {in_flight}，下一个片段需 {clip}，会超出项目预算。在项目设置中提高预算后再点击生成；未生成的镜头不受影响。"
             ),
             (Self::Reached { left, in_flight, clip }, Lang::En) => format!(
-                "Clip generation stopped: {left} is left of the project's budget, the clips in \
-                 progress will still bill {in_flight}, and the next clip costs {clip}, which would \
-                 exceed it. Raise the project's budget in its settings, then generate again; the \
+                "Clip generation stopped: {left} is left of the project's budget, the work in \
+                 progress (clips, batch requests) may still bill {in_flight}, and the next clip \
+                 costs {clip}, which would exceed it. Raise the project's budget in its settings, then generate again; the \
                  shots not yet made are untouched."
             ),
             (Self::Unpriced { model }, Lang::ZhCn) => format!(
@@ -600,8 +601,9 @@ impl ClipBudgetStop {
 }
 
 /// Whether one more clip fits a project's budget: `left` (the cap less the ledger's spend for
-/// the project) must hold the clips in flight (sent, not yet billed) and this one (`clip`,
-/// priced as its ledger entry will be; `None` when the catalog has no price for `model`).
+/// the project) must hold the work in flight (clips and batch requests sent, not yet billed)
+/// and this clip (`clip`, priced as its ledger entry will be; `None` when the catalog has no
+/// price for `model`).
 pub fn clip_fits_budget(
     left: Money,
     in_flight: Money,

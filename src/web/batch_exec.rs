@@ -30,6 +30,8 @@ use crate::domain::token_estimate::estimate_messages;
 
 /// See [`Executor::on_usage`].
 type UsageListener = Rc<dyn Fn(&str, u64, u64)>;
+/// Gives what is left of the project's budget for a batch, read again before each dispatch.
+type ProjectLimit = Rc<dyn Fn(&Executor) -> Option<Money>>;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -367,6 +369,9 @@ struct Inner {
     channel: RefCell<Option<TabChannel>>,
     closed: Cell<bool>,
     storage_error: RefCell<Option<StorageError>>,
+    /// Read before each dispatch: what the project's budget leaves this batch (`None`: keep
+    /// the last value). See [`Executor::set_project_limit`].
+    project_limit: RefCell<Option<ProjectLimit>>,
 }
 
 /// Runs one batch in this tab. Cheap to clone (a shared handle).
@@ -476,6 +481,7 @@ impl Executor {
                 channel: RefCell::new(channel),
                 closed: Cell::new(false),
                 storage_error: RefCell::new(None),
+                project_limit: RefCell::new(None),
             }),
         }
     }
@@ -575,6 +581,20 @@ impl Executor {
     /// [`Self::resume`].
     pub fn set_project_remaining(&self, remaining: Option<Money>) {
         self.act(|batch| batch.set_project_remaining(remaining));
+    }
+
+    /// Has the project's budget read again by `limit` before each dispatch, so that what other
+    /// work of the project commits meanwhile (another batch, clips) counts before this batch
+    /// sends its next item. `limit` returns what is left for this batch, its own spend not
+    /// counted (as [`Self::set_project_remaining`]), or `None` to keep the last value.
+    pub fn set_project_limit(&self, limit: impl Fn(&Executor) -> Option<Money> + 'static) {
+        *self.inner.project_limit.borrow_mut() = Some(Rc::new(limit));
+    }
+
+    /// What this batch has at risk in `currency`: the worst case of its requests in flight or
+    /// of unknown outcome (sent, not billed yet).
+    pub fn at_risk(&self, currency: crate::domain::money::Currency) -> Money {
+        self.with_batch(|b| b.committed().in_currency(currency) - b.spent().in_currency(currency))
     }
 
     /// Cancels the batch for good.
@@ -684,8 +704,13 @@ impl Executor {
             return;
         };
         let now = tabs::now_ms();
+        let limit = self.inner.project_limit.borrow().clone();
+        let project_remaining = limit.and_then(|limit| limit(self));
         let (actions, saved) = {
             let mut state = self.inner.state.borrow_mut();
+            if project_remaining.is_some() {
+                state.batch.set_project_remaining(project_remaining);
+            }
             let before = state.batch.status.clone();
             let actions = state.batch.next_actions(now);
             // Dispatch can stop the batch by itself (a budget reached before any send): that

@@ -270,7 +270,7 @@ test("a project budget caps clips: the clip it cannot hold is not sent, and goes
     await error.waitFor({ timeout: 30000 });
     // The third shot is checked once a worker's first clip is billed ($0.25 spent): the other
     // clip is still in progress ($0.35 left, $0.25 to bill) or done too ($0.10 left).
-    assert.match(await error.textContent(), /(\$0\.35 is left of the project's budget, the clips in progress will still bill \$0\.25|\$0\.10 is left of the project's budget, the clips in progress will still bill \$0\.00)/);
+    assert.match(await error.textContent(), /(\$0\.35 is left of the project's budget, the work in progress \(clips, batch requests\) may still bill \$0\.25|\$0\.10 is left of the project's budget, the work in progress \(clips, batch requests\) may still bill \$0\.00)/);
     assert.match(await error.textContent(), /the next clip costs \$0\.25/);
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="clip-row"]')]
       .filter((r) => r.dataset.status === 'completed').length === 2, null, { timeout: 60000 });

@@ -214,3 +214,108 @@ async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_con
     second.close();
     db.close();
 }
+
+#[wasm_bindgen_test]
+async fn two_batches_of_one_project_share_its_budget_through_their_project_limits() {
+    use duanju_studio::domain::batch::quote::Pricing;
+    use duanju_studio::domain::batch::BatchStatus;
+    use duanju_studio::domain::money::{Currency, Money};
+    use duanju_studio::domain::pricing::PriceSet;
+    use duanju_studio::domain::profile::Profile;
+
+    let name = format!("test-batch-share-{}", tabs::new_tab_id());
+    let db = Db::open_named(&name).await.unwrap();
+    let execs: Rc<RefCell<Vec<Executor>>> = Rc::default();
+    // At each send: what both batches have committed (spent + worst case of what is in flight).
+    let committed_at_send: Rc<RefCell<Vec<Money>>> = Rc::default();
+    let committed = |execs: &[Executor]| {
+        Money::sum(
+            Currency::Usd,
+            execs.iter().map(|e| e.with_batch(|b| b.committed().usd)),
+        )
+    };
+    let transport: Transport = {
+        let (execs, seen) = (execs.clone(), committed_at_send.clone());
+        Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
+            seen.borrow_mut().push(committed(&execs.borrow()));
+            Box::pin(async move {
+                sleep(150).await;
+                Ok(answer("ok"))
+            }) as SendFuture
+        })
+    };
+    let batch_items = items(4);
+    let plain: Vec<BatchItem> = batch_items.iter().map(|(i, _)| i.clone()).collect();
+    let pricing = Pricing::for_items(&PriceSet::list(), &Profile::defaults()[0], &plain);
+    let worst = pricing.worst_case(&plain[0], "deepseek-v3.2").unwrap().usd;
+    // The project's budget holds three items at their worst case; the two batches have eight.
+    let budget = worst + worst + worst;
+    for id in ["b-share-a", "b-share-b"] {
+        let mut config = BatchConfig::with_limits(Limits::rpm(6000));
+        config.pricing = Some(pricing.clone());
+        config.project_remaining = Some(budget);
+        let meta = BatchMeta {
+            project: Some("p1".into()),
+            ..meta()
+        };
+        let exec = Executor::create(
+            db.clone(),
+            id,
+            meta,
+            batch_items.clone(),
+            config,
+            transport.clone(),
+        )
+        .await
+        .unwrap();
+        // What the page's batch service does: the budget less what the project's other batch
+        // has committed (its billed answers would be in the ledger, its sends at risk).
+        let others = execs.clone();
+        exec.set_project_limit(move |me| {
+            let me = me.id();
+            let rest: Vec<Executor> = others
+                .borrow()
+                .iter()
+                .filter(|e| e.id() != me)
+                .cloned()
+                .collect();
+            Some(budget - committed(&rest))
+        });
+        exec.connect(connection(), ApiKey::new(SANDBOX_KEY));
+        execs.borrow_mut().push(exec);
+    }
+    let both = execs.borrow().clone();
+    for exec in &both {
+        assert!(exec.run().await);
+    }
+    // Settled: nothing in flight, and nothing left to send unless stopped.
+    let settled = |e: &Executor| {
+        e.with_batch(|b| {
+            b.counts().running == 0 && !(b.counts().queued > 0 && b.status == BatchStatus::Running)
+        })
+    };
+    wait_until(|| both.iter().all(settled)).await;
+    let seen = committed_at_send.borrow().clone();
+    assert!(seen.len() >= 3, "sends: {seen:?}");
+    for at_send in &seen {
+        assert!(
+            *at_send <= budget,
+            "{at_send} committed across the project, over {budget}"
+        );
+    }
+    // The eight items do not all fit: one batch (at least) stopped on the project's budget.
+    let stopped = both
+        .iter()
+        .filter(|e| e.with_batch(|b| matches!(b.status, BatchStatus::Stopped { .. })))
+        .count();
+    assert!(stopped >= 1);
+    let spent = Money::sum(
+        Currency::Usd,
+        both.iter().map(|e| e.with_batch(|b| b.spent().usd)),
+    );
+    assert!(spent <= budget);
+    for exec in &both {
+        exec.close();
+    }
+    db.close();
+}

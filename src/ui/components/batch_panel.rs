@@ -35,6 +35,7 @@ use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// What a feature asks the Studio to run: one request per prompt on the route of `task`.
@@ -209,6 +210,18 @@ thread_local! {
     static RUNNING: std::cell::RefCell<Vec<Executor>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The batches this page runs for `project`.
+fn running_for(project: &str) -> Vec<Executor> {
+    RUNNING.with(|running| {
+        running
+            .borrow()
+            .iter()
+            .filter(|e| e.meta().project.as_deref() == Some(project))
+            .cloned()
+            .collect()
+    })
+}
+
 /// A batch this page runs: a signal with its state, and its controls.
 #[derive(Clone, Copy, PartialEq)]
 pub struct BatchHandle {
@@ -349,6 +362,9 @@ pub struct BatchService {
     ledger: RwSignal<Vec<LedgerEntry>>,
     /// What billed answers taught the quote about each model's tokens (kept in `kv`).
     calibration: StoredValue<Calibration>,
+    /// The budget of each project whose batches this page runs (from the batch request, then
+    /// from the project's settings as they change).
+    budgets: StoredValue<HashMap<String, Budget>>,
     state: AppState,
     _channel: StoredValue<Option<TabChannel>, LocalStorage>,
 }
@@ -374,6 +390,7 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
         current,
         handles: RwSignal::new(Vec::new()),
         calibration: StoredValue::new(Calibration::default()),
+        budgets: StoredValue::new(HashMap::new()),
         remote,
         ledger,
         state,
@@ -421,10 +438,13 @@ impl BatchService {
                 .with_value(|c| plan_batch(book, &active.connection, &request, c))
         });
         if let (Some(budget), Some(project)) = (request.project_budget, &request.project) {
-            plan.config.project_remaining = Some(
-                self.ledger
-                    .with_untracked(|all| budget.remaining(all, project)),
-            );
+            self.budgets.update_value(|all| {
+                all.insert(project.clone(), budget);
+            });
+            let others = self.at_risk(project, budget.currency, None);
+            plan.config.project_remaining = Some(self.ledger.with_untracked(|all| {
+                budget.remaining_for_batch(all, project, Money::zero(budget.currency), others)
+            }));
         }
         self.start_plan(plan, active.connection, active.key)
     }
@@ -438,7 +458,7 @@ impl BatchService {
         let handle = BatchHandle::new();
         self.current.set(Some(handle));
         self.handles.update(|all| all.push(handle));
-        let (ledger, calibration) = (self.ledger, self.calibration);
+        let (ledger, calibration, service) = (self.ledger, self.calibration, *self);
         let id = format!("batch-{}", tabs::new_tab_id());
         spawn_local(async move {
             let created = async {
@@ -458,6 +478,7 @@ impl BatchService {
                 Ok(exec) => {
                     exec.connect(connection, key);
                     handle.attach(exec.clone(), ledger, calibration);
+                    service.watch_project_budget(&exec);
                     if !exec.run().await {
                         handle.problem.set(Some(BatchProblem::LockedElsewhere));
                     }
@@ -469,24 +490,55 @@ impl BatchService {
     }
 
     /// The project's budget changed: every batch this page runs for `project` gets the new
-    /// remainder (the ledger's spend for the project, less what the batch itself spent, which
-    /// the engine counts on its own).
+    /// remainder (see [`Self::project_remaining`]).
     pub fn project_budget_changed(&self, project: &str, budget: Option<Budget>) {
-        let execs: Vec<Executor> = RUNNING.with(|running| {
-            running
-                .borrow()
-                .iter()
-                .filter(|e| e.meta().project.as_deref() == Some(project))
-                .cloned()
-                .collect()
+        self.budgets.update_value(|all| {
+            match budget {
+                Some(budget) => all.insert(project.to_owned(), budget),
+                None => all.remove(project),
+            };
         });
-        for exec in execs {
-            let remaining = budget.map(|b| {
-                let own = exec.with_batch(|batch| batch.spent().in_currency(b.currency));
-                self.ledger.with_untracked(|all| b.remaining(all, project)) + own
-            });
+        for exec in running_for(project) {
+            let remaining = budget.map(|b| self.project_remaining(&exec, project, b));
             exec.set_project_remaining(remaining);
         }
+    }
+
+    /// What `project`'s batches this page runs have at risk in `currency` (sent, not billed
+    /// yet, at their worst case), leaving out the batch `except`.
+    pub fn at_risk(&self, project: &str, currency: Currency, except: Option<&str>) -> Money {
+        Money::sum(
+            currency,
+            running_for(project)
+                .iter()
+                .filter(|e| except != Some(e.id().as_str()))
+                .map(|e| e.at_risk(currency)),
+        )
+    }
+
+    /// What the project's budget leaves `exec` (one of its batches): the ledger's remainder,
+    /// with the batch's own billed answers added back, less what the project's other batches
+    /// have at risk. Clips of the project count against the budget only once billed here
+    /// (the clips panel counts the batches' risk before each clip it sends).
+    fn project_remaining(&self, exec: &Executor, project: &str, budget: Budget) -> Money {
+        let own = exec.with_batch(|b| b.spent().in_currency(budget.currency));
+        let others = self.at_risk(project, budget.currency, Some(&exec.id()));
+        self.ledger
+            .with_untracked(|all| budget.remaining_for_batch(all, project, own, others))
+    }
+
+    /// Has `exec`'s project remainder read again before each of its dispatches, so that two
+    /// batches of one project running at once share its budget.
+    fn watch_project_budget(&self, exec: &Executor) {
+        let service = *self;
+        exec.set_project_limit(move |exec| {
+            let project = exec.meta().project.clone()?;
+            let budget = service
+                .budgets
+                .try_with_value(|all| all.get(&project).copied())
+                .flatten()?;
+            Some(service.project_remaining(exec, &project, budget))
+        });
     }
 
     /// Opens every unfinished batch: in each, the in-flight items become "outcome unknown" and
@@ -500,7 +552,8 @@ impl BatchService {
                 .into_iter()
                 .map(|exec| {
                     let handle = BatchHandle::new();
-                    handle.attach(exec, self.ledger, self.calibration);
+                    handle.attach(exec.clone(), self.ledger, self.calibration);
+                    self.watch_project_budget(&exec);
                     handle
                 })
                 .collect();
@@ -532,6 +585,7 @@ impl BatchService {
             };
             let handle = BatchHandle::new();
             handle.attach(exec.clone(), self.ledger, self.calibration);
+            self.watch_project_budget(&exec);
             self.current.set(Some(handle));
             self.handles.update(|all| all.push(handle));
             let connection =

@@ -32,6 +32,7 @@ use crate::domain::video_job::{
     bills_later, clip_cost, clip_fits_budget, plan_clip, shot_prompt, submit_body, ClipBudgetStop,
     ClipPlan, ClipReport, PollSchedule, VideoShape,
 };
+use crate::ui::components::batch_panel::BatchService;
 use crate::ui::components::ledger_view::{
     exact_amount, millis, price_call, pricing_for, record_and_show, StudioLedger,
 };
@@ -107,6 +108,9 @@ struct Runner {
     give_up_min: RwSignal<f64>,
     /// The Studio's ledger, where each finished clip's cost is recorded.
     ledger: Option<StudioLedger>,
+    /// The Studio's batches: what the project's running batches have at risk counts against
+    /// its budget before a clip is sent.
+    batches: Option<BatchService>,
     /// The interface language, read from the panel (runs outlive the reactive context in
     /// which `use_context` finds it).
     lang: RwSignal<Lang>,
@@ -174,8 +178,8 @@ impl Runner {
 
     /// Whether one more clip (`model`, `seconds` at `resolution`) fits the project's budget:
     /// what the budget has left after the ledger's spend for the project must hold the clips
-    /// that will still bill (accepted, or being sent by this run) and this one, each priced as
-    /// its ledger entry will be.
+    /// that will still bill (accepted, or being sent by this run), the project's running
+    /// batches' requests at their worst case, and this clip, priced as its ledger entry will be.
     fn fits_budget(
         &self,
         budget: Budget,
@@ -216,7 +220,9 @@ impl Runner {
                         Resolution::parse(&j.resolution).unwrap_or_default(),
                     )
                 }),
-        );
+        ) + self.batches.map_or(Money::zero(budget.currency), |b| {
+            b.at_risk(&project.id, budget.currency, None)
+        });
         clip_fits_budget(left, in_flight, price(model, seconds, resolution), model)
     }
 
@@ -554,6 +560,7 @@ pub fn ClipsPanel(
         first_s: RwSignal::new(5.0),
         give_up_min: RwSignal::new(10.0),
         ledger: use_context::<StudioLedger>(),
+        batches: use_context::<BatchService>(),
         lang,
     };
 
