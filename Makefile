@@ -32,3 +32,4 @@ build: setup
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib --test web -- -D warnings

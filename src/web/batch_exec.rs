@@ -28,6 +28,8 @@ use crate::domain::money::Money;
 use crate::domain::scene_runs::RunPurpose;
 use crate::domain::token_estimate::estimate_messages;
 
+/// See [`Executor::on_ledger`].
+type LedgerListener = Rc<dyn Fn(&LedgerEntry)>;
 /// See [`Executor::on_usage`].
 type UsageListener = Rc<dyn Fn(&str, u64, u64)>;
 /// Gives what is left of the project's budget for a batch, read again before each dispatch.
@@ -361,7 +363,7 @@ struct Inner {
     link: RefCell<Option<(Connection, ApiKey)>>,
     transport: Transport,
     listeners: RefCell<Vec<Rc<dyn Fn()>>>,
-    ledger_listeners: RefCell<Vec<Rc<dyn Fn(&LedgerEntry)>>>,
+    ledger_listeners: RefCell<Vec<LedgerListener>>,
     /// Told `(model, our raw prompt estimate, billed prompt tokens)` after each billed answer.
     usage_listeners: RefCell<Vec<UsageListener>>,
     timer: RefCell<Option<Timer>>,

@@ -1000,7 +1000,7 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
         <div class="ds-batch" data-testid="batch-view"
             data-status=move || status.get().map(|s| s.name()).unwrap_or("loading")
             data-batch-id=move || view_signal.with(|v| v.as_ref().map(|s| s.batch.id.clone()).unwrap_or_default())
-            data-last-answer-ms=move || view_signal.with(|v| v.as_ref().and_then(|s| last_answer_ms(s)).map(|ms| format!("{ms:.0}")).unwrap_or_default())
+            data-last-answer-ms=move || view_signal.with(|v| v.as_ref().and_then(last_answer_ms).map(|ms| format!("{ms:.0}")).unwrap_or_default())
             data-first-send-ms=move || view_signal.with(|v| v.as_ref().and_then(|s| s.batch.first_send_ms).map(|ms| format!("{ms:.0}")).unwrap_or_default())>
             <h3>{move || view_signal.with(|v| v.as_ref().map(|s| s.meta.label.clone()).unwrap_or_default())}</h3>
             <p data-testid="batch-status" role="status" aria-live="polite">

@@ -405,7 +405,7 @@ impl Runner {
                     }
                     let resolution = Resolution::parse(&job.resolution).unwrap_or_default();
                     let cost = self.state.book.with_untracked(|book| {
-                        let (prices, _) = pricing_for(book, &connection);
+                        let (prices, _) = pricing_for(book, connection);
                         prices
                             .get(&job.model)
                             .and_then(|p| clip_cost(p, job.seconds, resolution))
@@ -427,7 +427,7 @@ impl Runner {
                         clip: Some((seconds, resolution)),
                         ..CallSummary::new(
                             submitted,
-                            &connection,
+                            connection,
                             &job.model,
                             TaskType::Video.as_str(),
                         )

@@ -352,10 +352,11 @@ fn collect_text(node: &web_sys::Node, out: &mut String) {
                     out.push('\n');
                     continue;
                 }
-                if name.eq_ignore_ascii_case("div") || name.eq_ignore_ascii_case("p") {
-                    if !out.is_empty() && !out.ends_with('\n') {
-                        out.push('\n');
-                    }
+                if (name.eq_ignore_ascii_case("div") || name.eq_ignore_ascii_case("p"))
+                    && !out.is_empty()
+                    && !out.ends_with('\n')
+                {
+                    out.push('\n');
                 }
                 collect_text(&child, out);
             }
