@@ -204,6 +204,7 @@ impl Runner {
             Some(StudioLedger(ledger)) => {
                 ledger.with_untracked(|all| budget.remaining(all, &project.id))
             }
+            // The Studio, where the panel lives, always provides its ledger.
             None => budget.money(),
         };
         let sending = self.active.get_untracked();
