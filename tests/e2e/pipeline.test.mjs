@@ -33,6 +33,31 @@ async function importFile(page, name, text) {
   return page.getByTestId('script-notice');
 }
 
+/**
+ * Runs `body({ page, problems })` on a new sandbox project `name` with the pipeline fixture
+ * and one new shot in each of `scenes`, its clips rendering fast; the sandbox's video settings
+ * are reset and the context closed after.
+ */
+async function withClipsProject(name, scenes, body) {
+  await sandboxReset();
+  await sandboxConfig({ video: { queued_ms: 200, render_ms: 1500 } });
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  try {
+    await sandboxProject(page, name);
+    await importFile(page, 'clips.fountain', await readFile(FIXTURE, 'utf8'));
+    for (const scene of scenes) {
+      await page.locator(`[data-testid="scene"][data-id="${scene}"] [data-testid="shot-add"]`).click();
+    }
+    await saved(page);
+    assert.equal(await page.getByTestId('clip-row').count(), scenes.length);
+    await body({ page, problems });
+  } finally {
+    await sandboxConfig({}).catch(() => {});
+    await ctx.close();
+  }
+}
+
 test('script in, enhance, clips with a reload in the middle, nothing submitted twice', { timeout: 240000 }, async () => {
   await sandboxReset();
   // Jobs take a few seconds, so the reload lands while they render.
@@ -202,16 +227,7 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
 });
 
 test("the seeds' /v1/video/generate shape: a clip made, stored, played and in the ledger", { timeout: 120000 }, async () => {
-  await sandboxReset();
-  await sandboxConfig({ video: { queued_ms: 200, render_ms: 1500 } });
-  const ctx = await newContext(browser, { locale: 'en-US' });
-  const { page, problems } = await open(ctx, '/settings');
-  try {
-    await sandboxProject(page, 'Generate e2e');
-    await importFile(page, 'g.fountain', await readFile(FIXTURE, 'utf8'));
-    await page.locator('[data-testid="scene"][data-id="e1-s1"] [data-testid="shot-add"]').click();
-    await saved(page);
-    assert.equal(await page.getByTestId('clip-row').count(), 1);
+  await withClipsProject('Generate e2e', ['e1-s1'], async ({ page, problems }) => {
 
     await page.getByTestId('clips-shape').selectOption('generate');
     await page.getByTestId('clips-first-poll').fill('0.5');
@@ -241,25 +257,11 @@ test("the seeds' /v1/video/generate shape: a clip made, stored, played and in th
     assert.equal(calls[0].project, project.id);
     assert.ok(Number(calls[0].cost_usd_units) > 0);
     assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
-  } finally {
-    await sandboxConfig({}).catch(() => {});
-    await ctx.close();
-  }
+  });
 });
 
 test("a project budget caps clips: the clip it cannot hold is not sent, and goes once the budget is raised", { timeout: 120000 }, async () => {
-  await sandboxReset();
-  await sandboxConfig({ video: { queued_ms: 200, render_ms: 1500 } });
-  const ctx = await newContext(browser, { locale: 'en-US' });
-  const { page, problems } = await open(ctx, '/settings');
-  try {
-    await sandboxProject(page, 'Clip budget e2e');
-    await importFile(page, 'b.fountain', await readFile(FIXTURE, 'utf8'));
-    for (const scene of ['e1-s1', 'e1-s2', 'e1-s3']) {
-      await page.locator(`[data-testid="scene"][data-id="${scene}"] [data-testid="shot-add"]`).click();
-    }
-    await saved(page);
-    assert.equal(await page.getByTestId('clip-row').count(), 3);
+  await withClipsProject('Clip budget e2e', ['e1-s1', 'e1-s2', 'e1-s3'], async ({ page, problems }) => {
     // Each clip is 5 s × $0.05 = $0.25: $0.60 holds two, not three.
     await page.getByTestId('editor-budget').fill('0.6');
     await saved(page);
@@ -295,10 +297,7 @@ test("a project budget caps clips: the clip it cannot hold is not sent, and goes
     assert.equal(stats.video.submitted, 3);
     assert.equal(stats.video.duplicates, 0);
     assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
-  } finally {
-    await sandboxConfig({}).catch(() => {});
-    await ctx.close();
-  }
+  });
 });
 
 test('cancelling an enhance mid-stream keeps the scene text and records the partial call', { timeout: 120000 }, async () => {

@@ -189,11 +189,7 @@ impl Runner {
     ) -> Result<(), ClipBudgetStop> {
         let now = tabs::now_ms();
         let price = |model: &str, seconds: u32, resolution: Resolution| -> Option<Money> {
-            let call = CallSummary {
-                project: Some(&project.id),
-                clip: Some((seconds, resolution)),
-                ..CallSummary::new(now, connection, model, TaskType::Video.as_str())
-            };
+            let call = clip_call(now, connection, model, &project.id, (seconds, resolution));
             let entry = self
                 .state
                 .book
@@ -423,14 +419,13 @@ impl Runner {
                     // price, under the connection's profile), for this project.
                     let project = self.model.id();
                     let call = CallSummary {
-                        project: Some(&project),
                         latency_ms: finished - submitted,
-                        clip: Some((seconds, resolution)),
-                        ..CallSummary::new(
+                        ..clip_call(
                             submitted,
                             connection,
                             &job.model,
-                            TaskType::Video.as_str(),
+                            &project,
+                            (seconds, resolution),
                         )
                     };
                     let entry = self
@@ -494,6 +489,22 @@ impl Runner {
                 }
             });
         }
+    }
+}
+
+/// A finished clip as a call for the ledger: `seconds` at `resolution` of `model`, for
+/// `project`, on the `video` route. The budget check prices clips through the same call.
+fn clip_call<'a>(
+    at_ms: f64,
+    connection: &'a Connection,
+    model: &'a str,
+    project: &'a str,
+    clip: (u32, Resolution),
+) -> CallSummary<'a> {
+    CallSummary {
+        project: Some(project),
+        clip: Some(clip),
+        ..CallSummary::new(at_ms, connection, model, TaskType::Video.as_str())
     }
 }
 

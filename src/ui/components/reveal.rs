@@ -46,7 +46,7 @@ pub struct Reveal {
     /// True once every scene is built.
     pub complete: RwSignal<bool>,
     /// Runs once when every scene is built (the benchmark's end mark).
-    on_complete: StoredValue<Option<Callback<()>>>,
+    on_complete: Callback<()>,
 }
 
 impl Reveal {
@@ -58,7 +58,7 @@ impl Reveal {
                 ..Queue::default()
             }),
             complete: RwSignal::new(false),
-            on_complete: StoredValue::new(Some(on_complete)),
+            on_complete,
         }
     }
 
@@ -145,11 +145,15 @@ impl Reveal {
             .unwrap_or(false);
         if over {
             self.complete.try_set(true);
-            if let Some(done) = self.on_complete.try_update_value(Option::take).flatten() {
-                // Queued after the rebuilds this slice's signals started: runs once the last
-                // scenes are in the page.
-                leptos::task::spawn_local(async move { done.run(()) });
-            }
+            // Queued after the rebuilds this slice's signals started: runs once the last
+            // scenes are in the page. (`over` is true once: `done` stays set.)
+            let (done, alive) = (self.on_complete, self.complete);
+            leptos::task::spawn_local(async move {
+                // Unless the editor closed meanwhile.
+                if alive.try_get_untracked().is_some() {
+                    done.run(());
+                }
+            });
         }
     }
 }
