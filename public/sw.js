@@ -1,9 +1,10 @@
 // Duanju Studio's service worker: the app shell offline, and updates offered, never forced.
 //
 // The shell is each page's index.html and the same-origin code and styles it names (the hashed
-// .js, .wasm and .css Trunk writes); icons and the manifest are cached when first fetched. A release build puts each page in
-// its own bundle and folder (scripts/build.sh: /, /studio/, /settings/, /view/); a one-bundle
-// build has the root alone, and the pages it lacks are skipped. At install the worker fetches
+// .js, .wasm and .css Trunk writes, and in a release build the wasm chunks and their loader,
+// which scripts/post-build.mjs names there); icons and the manifest are cached when first
+// fetched. The app is one page today, served at / (PAGES also covers a build that would give a
+// page a folder of its own; pages the build lacks are skipped). At install the worker fetches
 // every page's index.html and caches the shell they list, so the app opens with the network
 // off, and estimates and drafts (IndexedDB) keep working.
 //
@@ -20,7 +21,7 @@
 const SHELL = 'duanju-shell';
 const STAGED = 'duanju-shell-staged';
 const INDEX = '/index.html';
-// The pages' folders, as scripts/build.sh lays them out (and PAGES in src/ui/app.rs).
+// The pages' folders (today only / exists; the others fall back to it and are skipped).
 const PAGES = ['/', '/studio/', '/settings/', '/view/'];
 const LIST = '/__duanju-shell.json';
 // What the worker caches: the code and styles every page needs are downloaded at install;
@@ -30,7 +31,7 @@ const ASSET = /\.(?:js|wasm|css|svg|png|webmanifest|ico)$/;
 // A download that takes longer than this fails the install (it is tried again later).
 const FETCH_TIMEOUT_MS = 120000;
 
-/** The same-origin code and style paths an index.html names. */
+/** The same-origin code and style paths an index.html names (and the chunks it lists). */
 function assetsOf(html, base) {
   const paths = new Set();
   const refs = /(?:href|src)\s*=\s*["']([^"']+)["']|["'](\/[^"'\s]+\.(?:js|wasm|css))["']/g;
@@ -42,6 +43,17 @@ function assetsOf(html, base) {
       continue;
     }
     if (url.origin === self.location.origin && SHELL_ASSET.test(url.pathname)) paths.add(url.pathname);
+  }
+  // A release build's wasm chunks (loaded by the page when first needed; scripts/post-build.mjs).
+  const chunks = html.match(/<meta name="duanju-lazy-chunks" content="([^"]*)"/)?.[1] ?? '';
+  for (const path of chunks.split(/\s+/)) {
+    if (!path) continue;
+    try {
+      const url = new URL(path, base);
+      if (url.origin === self.location.origin && SHELL_ASSET.test(url.pathname)) paths.add(url.pathname);
+    } catch {
+      // Not a path: ignored, like any other unreadable reference.
+    }
   }
   return paths;
 }
@@ -77,14 +89,17 @@ async function download(name, pages) {
   const paths = shellOf(pages);
   const indexes = new Set(pages.map((p) => p.index));
   const cache = await caches.open(name);
-  const responses = await Promise.all(
+  // Each response is stored as soon as it arrives: a response whose body is not read holds its
+  // connection, and with more assets than the browser's connections per host (a split build
+  // has a dozen) waiting for all of them first never finishes. The list, written last, is what
+  // makes the cache complete.
+  await Promise.all(
     paths.filter((p) => !indexes.has(p)).map(async (p) => {
       const r = await fetch(p, { cache: 'no-store', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       if (!r.ok) throw new Error(`${p}: ${r.status}`);
-      return [p, r];
+      await cache.put(p, r);
     }),
   );
-  for (const [p, r] of responses) await cache.put(p, r);
   for (const { index, response } of pages) await cache.put(index, response);
   await cache.put(LIST, new Response(JSON.stringify(paths), { headers: { 'content-type': 'application/json' } }));
   return paths;
