@@ -29,3 +29,6 @@ mod batch;
 
 #[path = "web/reveal.rs"]
 mod reveal;
+
+#[path = "web/lazy.rs"]
+mod lazy;

@@ -3,17 +3,16 @@
 use crate::domain::i18n::Lang;
 use crate::ui::components::header::Header;
 use crate::ui::i18n::{t, UiLang};
-use crate::ui::pages::{
-    estimate::EstimatePage, settings::SettingsPage, studio::StudioPage, view::SharedViewPage,
-};
+use crate::ui::lazy::{split_view, ChunkLoadError};
+use crate::ui::pages::estimate::EstimatePage;
 use crate::ui::state::AppState;
 use crate::web::{dom, prefs};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, Lazy, LazyRoute};
 
 /// The root component: provides the language and app state, renders the header and the page
-/// for the current route, and marks the body ready once interactive.
+/// for the current route, and marks the body ready once that page is in the document.
 #[component]
 pub fn App() -> impl IntoView {
     let stored = prefs::get("lang");
@@ -22,7 +21,6 @@ pub fn App() -> impl IntoView {
     provide_context(AppState::new());
 
     Effect::new(move |_| dom::set_document_lang(lang.get().tag()));
-    Effect::new(move |_| dom::mark_ready());
 
     view! {
         <Router>
@@ -31,10 +29,10 @@ pub fn App() -> impl IntoView {
             <crate::ui::components::update_banner::UpdateBanner/>
             <main id="main" class="ds-main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=EstimatePage/>
-                    <Route path=path!("/studio") view=StudioPage/>
-                    <Route path=path!("/settings") view=SettingsPage/>
-                    <Route path=path!("/view") view=SharedViewPage/>
+                    <Route path=path!("/") view=|| view! { <EstimatePage/><MarkReady/> }/>
+                    <Route path=path!("/studio") view={Lazy::<StudioRoute>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
+                    <Route path=path!("/view") view={Lazy::<SharedViewRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -48,6 +46,80 @@ fn NotFound() -> impl IntoView {
         <section class="ds-page" data-testid="not-found">
             <h1>{t("页面不存在", "Page not found")}</h1>
             <p><A href="/">{t("返回成本估算", "Back to the estimate")}</A></p>
+        </section>
+        <MarkReady/>
+    }
+}
+
+/// Marks the app interactive (`body[data-ready]`) once the routed page is mounted: at once for
+/// the Estimate page, after its code has loaded for a lazy one.
+#[component]
+fn MarkReady() -> impl IntoView {
+    Effect::new(move |_| dom::mark_ready());
+}
+
+/// A route whose page is loaded the first time it is visited (ui::lazy; in a split build its
+/// code is a wasm chunk of its own). A page whose code cannot be fetched shows
+/// [`PageLoadFailed`] instead of aborting the module.
+macro_rules! lazy_page {
+    ($route:ident, $load:ident, $chunk:ident, $page:path) => {
+        struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_: Self) -> AnyView {
+                match $load().await {
+                    Ok(page) => view! { {page}<MarkReady/> }.into_any(),
+                    Err(ChunkLoadError) => view! { <PageLoadFailed/><MarkReady/> }.into_any(),
+                }
+            }
+        }
+
+        split_view!($load, $chunk, view! { <$page/> });
+    };
+}
+
+lazy_page!(
+    StudioRoute,
+    load_studio,
+    studio,
+    crate::ui::pages::studio::StudioPage
+);
+lazy_page!(
+    SettingsRoute,
+    load_settings,
+    settings,
+    crate::ui::pages::settings::SettingsPage
+);
+lazy_page!(
+    SharedViewRoute,
+    load_view,
+    shared_view,
+    crate::ui::pages::view::SharedViewPage
+);
+
+/// Shown when a page's code could not be loaded: the reason and a way to try again. The load is
+/// not cached as failed, so following a link to the page again retries it.
+#[component]
+fn PageLoadFailed() -> impl IntoView {
+    view! {
+        <section class="ds-page" data-testid="page-load-failed">
+            <h1>{t("页面未能加载", "This page could not be loaded")}</h1>
+            <p role="alert">
+                {t(
+                    "无法下载此页面的代码：可能已离线，或应用刚刚更新。你的草稿都保存在本机，不受影响。",
+                    "Its code could not be downloaded: you may be offline, or the app was just \
+                     updated. Your drafts are kept in this browser and are not affected.",
+                )}
+            </p>
+            <p>
+                <button type="button" class="ds-btn" on:click=move |_| dom::reload()>
+                    {t("重新加载", "Reload")}
+                </button>
+            </p>
         </section>
     }
 }

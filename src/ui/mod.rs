@@ -4,5 +4,6 @@
 pub mod app;
 pub mod components;
 pub mod i18n;
+pub mod lazy;
 pub mod pages;
 pub mod state;

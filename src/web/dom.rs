@@ -68,3 +68,10 @@ pub fn href() -> String {
         .and_then(|w| w.location().href().ok())
         .unwrap_or_default()
 }
+
+/// Reloads the page (the service worker answers it from its cache when offline).
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}

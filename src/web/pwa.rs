@@ -10,6 +10,7 @@
 //! every save and must never be served from a cache. Once a worker controls the page, the body
 //! carries `data-offline-ready="true"`.
 
+use crate::web::dom::reload;
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect};
@@ -34,12 +35,6 @@ fn message(kind: &str) -> JsValue {
     let object = Object::new();
     let _ = Reflect::set(&object, &"type".into(), &kind.into());
     object.into()
-}
-
-fn reload() {
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
-    }
 }
 
 fn mark_offline_ready() {
@@ -105,7 +100,11 @@ fn register_now(container: ServiceWorkerContainer, on_update: Rc<dyn Fn()>) {
         let Ok(registration) = JsFuture::from(container.register(WORKER_URL)).await else {
             return;
         };
-        let registration: ServiceWorkerRegistration = registration.unchecked_into();
+        // Anything but a registration (an automated browser that blocks workers resolves with
+        // undefined) means no worker.
+        let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else {
+            return;
+        };
         watch_new_workers(&container, &registration, on_update);
         if let Ok(ready) = container.ready() {
             if JsFuture::from(ready).await.is_ok() {

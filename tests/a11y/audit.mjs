@@ -36,6 +36,9 @@ for (const locale of ['zh-CN', 'en-US']) {
     if (state === 'storyboard') await openStoryboard(page);
     // Audit what a user can open too: every collapsible section expanded.
     await page.$$eval('details', (all) => all.forEach((d) => { d.open = true; }));
+    // A folded section's editor is loaded when it is opened (ui::lazy): audit it, not its placeholder.
+    await page.waitForFunction(() => !document.querySelector('[data-deferred="loading"]')
+      && [...document.querySelectorAll('details')].every((d) => d.children.length > 1), null, { timeout: 20000 });
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
     const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     audited += 1;

@@ -19,6 +19,7 @@ use crate::ui::components::catalog_editor::CatalogEditor;
 use crate::ui::components::profiles_editor::ProfilesEditor;
 use crate::ui::components::routes_editor::RoutesEditor;
 use crate::ui::i18n::{t, use_lang};
+use crate::ui::lazy::{split_view, ChunkLoadError, Deferred};
 use crate::ui::state::{persist, use_app_state};
 use crate::web::idb::KV;
 use crate::web::{dom, files};
@@ -86,20 +87,60 @@ pub fn EstimatePage() -> impl IntoView {
                     {move || shown.get().map(|e| view! { <Results estimate=e plan=plan/> })}
                 </div>
             </div>
-            <details class="ds-card" data-testid="section-profiles">
-                <summary>{t("服务商配置与汇率", "Profiles and exchange rates")}</summary>
-                <ProfilesEditor/>
-            </details>
-            <details class="ds-card" data-testid="section-catalog">
-                <summary>{t("价格表（可编辑，支持 LiteLLM 导入导出）", "Price catalog (editable; LiteLLM import and export)")}</summary>
-                <CatalogEditor/>
-            </details>
-            <details class="ds-card" data-testid="section-routes">
-                <summary>{t("任务路由（模型、温度、最大 tokens、备用模型）", "Task routes (model, temperature, max tokens, fallbacks)")}</summary>
-                <RoutesEditor/>
-            </details>
+            <EditorSection testid="section-profiles" load=load_profiles_editor
+                summary=t("服务商配置与汇率", "Profiles and exchange rates")/>
+            <EditorSection testid="section-catalog" load=load_catalog_editor
+                summary=t("价格表（可编辑，支持 LiteLLM 导入导出）", "Price catalog (editable; LiteLLM import and export)")/>
+            <EditorSection testid="section-routes" load=load_routes_editor
+                summary=t("任务路由（模型、温度、最大 tokens、备用模型）", "Task routes (model, temperature, max tokens, fallbacks)")/>
             <SeedCorrections/>
         </section>
+    }
+}
+
+// The editors below the estimate are folded away at first, so their code is loaded when one is
+// first opened (ui::lazy): the first visit downloads less. They share one chunk.
+split_view!(
+    load_profiles_editor,
+    estimate_editors,
+    view! { <ProfilesEditor/> }
+);
+split_view!(
+    load_catalog_editor,
+    estimate_editors,
+    view! { <CatalogEditor/> }
+);
+split_view!(
+    load_routes_editor,
+    estimate_editors,
+    view! { <RoutesEditor/> }
+);
+
+/// A folded section whose editor is built (and, in a split build, downloaded) when it is first
+/// opened; closing it again keeps the editor as it is.
+#[component]
+fn EditorSection<L, F>(
+    testid: &'static str,
+    summary: impl IntoView + 'static,
+    load: L,
+) -> impl IntoView
+where
+    L: Fn() -> F + Copy + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<AnyView, ChunkLoadError>> + 'static,
+{
+    let opened = RwSignal::new(false);
+    view! {
+        <details class="ds-card" data-testid=testid
+            on:toggle=move |ev| {
+                if event_target::<web_sys::Element>(&ev).has_attribute("open") {
+                    opened.set(true);
+                }
+            }>
+            <summary>{summary}</summary>
+            <Show when=move || opened.get()>
+                <Deferred load=load/>
+            </Show>
+        </details>
     }
 }
 
