@@ -30,11 +30,7 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkLoadError {
 macro_rules! split_view {
     ($load:ident, $chunk:ident, $view:expr) => {
         #[cfg(duanju_split)]
-        #[::leptos::wasm_split::wasm_split(
-                            $chunk,
-                            wasm_split_path = ::leptos::wasm_split,
-                            fallible
-                        )]
+        #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = leptos::wasm_split, fallible)]
         fn $load() -> Result<::leptos::prelude::AnyView, $crate::ui::lazy::ChunkLoadError> {
             Ok(::leptos::prelude::IntoAny::into_any($view))
         }
