@@ -34,27 +34,20 @@ const FETCH_TIMEOUT_MS = 120000;
 /** The same-origin code and style paths an index.html names (and the chunks it lists). */
 function assetsOf(html, base) {
   const paths = new Set();
-  const refs = /(?:href|src)\s*=\s*["']([^"']+)["']|["'](\/[^"'\s]+\.(?:js|wasm|css))["']/g;
-  for (const m of html.matchAll(refs)) {
+  const add = (ref) => {
     let url;
     try {
-      url = new URL(m[1] ?? m[2], base);
+      url = new URL(ref, base);
     } catch {
-      continue;
+      return; // Not a path: ignored.
     }
     if (url.origin === self.location.origin && SHELL_ASSET.test(url.pathname)) paths.add(url.pathname);
-  }
+  };
+  const refs = /(?:href|src)\s*=\s*["']([^"']+)["']|["'](\/[^"'\s]+\.(?:js|wasm|css))["']/g;
+  for (const m of html.matchAll(refs)) add(m[1] ?? m[2]);
   // A release build's wasm chunks (loaded by the page when first needed; scripts/post-build.mjs).
   const chunks = html.match(/<meta name="duanju-lazy-chunks" content="([^"]*)"/)?.[1] ?? '';
-  for (const path of chunks.split(/\s+/)) {
-    if (!path) continue;
-    try {
-      const url = new URL(path, base);
-      if (url.origin === self.location.origin && SHELL_ASSET.test(url.pathname)) paths.add(url.pathname);
-    } catch {
-      // Not a path: ignored, like any other unreadable reference.
-    }
-  }
+  for (const path of chunks.split(/\s+/)) if (path) add(path);
   return paths;
 }
 

@@ -98,11 +98,9 @@ function split() {
     // The main JS imports the loader once per split point; only the module specifiers change
     // (the keys of the wasm imports object stay "./__wasm_split.js", the name the wasm uses).
     const mainJs = join(dir, js);
-    let glue = readFileSync(mainJs, 'utf8');
-    const specifiers = glue.match(/ from "\.\/__wasm_split\.js"/g)?.length ?? 0;
-    if (specifiers === 0) fail(`${js} does not import __wasm_split.js`);
-    glue = replaceExactly(glue, ' from "./__wasm_split.js"', ` from "./${loaderName}"`, specifiers, js);
-    writeFileSync(mainJs, glue);
+    const glue = readFileSync(mainJs, 'utf8').split(' from "./__wasm_split.js"');
+    if (glue.length < 2) fail(`${js} does not import __wasm_split.js`);
+    writeFileSync(mainJs, glue.join(` from "./${loaderName}"`));
 
     // index.html: integrity of the replaced files, then the loader and the chunks.
     for (const file of [js, `${stem}_bg.wasm`]) {
