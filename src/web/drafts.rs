@@ -238,6 +238,7 @@ impl Drafts {
         });
         *inner.channel.borrow_mut() = channel;
         let drafts = Drafts { inner };
+        drafts.move_v1_projects().await?;
         drafts.replay_journals().await?;
         Ok(drafts)
     }
@@ -921,54 +922,45 @@ impl Drafts {
     }
 }
 
-/// Moves the projects a schema-1 database kept in `kv` (`project:<id>`, version-1 shape) to
-/// the `projects` and `project_meta` stores, migrated, inside the upgrade transaction. A record
-/// that does not read is left where it was. Called by [`crate::web::idb`]'s upgrade to schema 2.
-pub(crate) fn move_v1_projects(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
-    let kv = tx.object_store(KV)?;
-    let projects = tx.object_store(PROJECTS)?;
-    let metas = tx.object_store(PROJECT_META)?;
-    let range = web_sys::IdbKeyRange::bound(
-        &V1_PROJECT_PREFIX.into(),
-        &format!("{V1_PROJECT_PREFIX}\u{FFFF}").into(),
-    )?;
-    let cursor_request = kv.open_cursor_with_range(&range)?;
-    let request = cursor_request.clone();
-    let on_success = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        let Ok(result) = request.result() else {
-            return;
-        };
-        let Ok(cursor) = result.dyn_into::<web_sys::IdbCursorWithValue>() else {
-            return; // The end: `result` is null.
-        };
-        let text = cursor.value().ok().and_then(|v| v.as_string());
-        match text.as_deref().map(load_record) {
-            Some(Ok(project)) => {
-                let moved = serde_json::to_string(&project)
-                    .ok()
-                    .zip(serde_json::to_string(&project.meta()).ok());
-                if let Some((text, meta)) = moved {
-                    let key = JsValue::from_str(&project.id);
-                    let written = projects
-                        .put_with_key(&text.into(), &key)
-                        .and_then(|_| metas.put_with_key(&meta.into(), &key))
-                        .and_then(|_| cursor.delete());
-                    if let Err(e) = written {
-                        web_sys::console::error_2(&"moving a v1 project failed".into(), &e);
+impl Drafts {
+    /// Moves the projects a schema-1 database kept in `kv` (`project:<id>`, version-1 shape) to
+    /// their own stores, migrated, in one transaction: each record moves whole or not at all, and
+    /// one that does not read is left where it was (and warned about). The upgrade to schema 2 only
+    /// creates the stores; the move happens here, when drafts are first opened, so the migration's
+    /// code is loaded with the pages that use drafts and not on every start (ARCHITECTURE.md,
+    /// "Bundle size"). A second tab doing the same finds nothing left to move.
+    async fn move_v1_projects(&self) -> Result<(), DraftError> {
+        let tx = self
+            .inner
+            .db
+            .transaction(&[KV, PROJECTS, EPISODES, PROJECT_META], true)?;
+        let keys: Vec<String> = tx
+            .keys(KV)
+            .await?
+            .into_iter()
+            .filter(|k| k.starts_with(V1_PROJECT_PREFIX))
+            .collect();
+        for key in &keys {
+            let Some(text) = tx.get_text(KV, key).await? else {
+                continue;
+            };
+            match load_record(&text) {
+                Ok(project) => {
+                    if let Err(e) = self
+                        .put_project(&tx, &project)
+                        .and_then(|_| Ok(tx.delete(KV, key)?))
+                    {
+                        tx.abort();
+                        return Err(e);
                     }
                 }
+                Err(e) => web_sys::console::warn_1(
+                    &format!("a v1 project was left in kv: {}", e.message(Lang::En)).into(),
+                ),
             }
-            Some(Err(e)) => web_sys::console::warn_1(
-                &format!("a v1 project was left in kv: {}", e.message(Lang::En)).into(),
-            ),
-            None => {}
         }
-        let _ = cursor.continue_();
-    });
-    cursor_request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
-    // The upgrade runs once per database: the handler may live as long as the page.
-    on_success.forget();
-    Ok(())
+        self.finish(tx).await
+    }
 }
 
 /// Where the autosave of the open project stands, for the "已保存 / Saved" indicator.

@@ -107,9 +107,9 @@ impl StorageError {
 }
 
 /// Creates the stores of each version in order: a database at version `old` is brought to
-/// [`SCHEMA_VERSION`] by running every step after `old`, inside the upgrade transaction `tx`
+/// [`SCHEMA_VERSION`] by running every step after `old`, inside the upgrade transaction
 /// (so a failed step leaves the database at its old version, with its data).
-fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32) -> Result<(), JsValue> {
+fn upgrade(db: &IdbDatabase, old: u32) -> Result<(), JsValue> {
     if old < 1 {
         db.create_object_store(KV)?;
         let params = IdbObjectStoreParameters::new();
@@ -127,8 +127,9 @@ fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old: u32) -> Result<(), JsValu
         ] {
             db.create_object_store(store)?;
         }
-        // Schema 1 kept project drafts in `kv`: move them, migrated, to their own stores.
-        crate::web::drafts::move_v1_projects(tx)?;
+        // Schema 1 kept project drafts in `kv` (`project:<id>`): drafts moves them, migrated,
+        // to these stores when it is first opened (web::drafts), so that code stays out of the
+        // start-up module.
     }
     if old < 3 {
         // Episodes apart: records of schema 2 (whole projects) still read, and are split on
@@ -277,7 +278,7 @@ impl Db {
                 let Some(tx) = upgrading.transaction() else {
                     return;
                 };
-                if let Err(e) = upgrade(&db, &tx, event.old_version() as u32) {
+                if let Err(e) = upgrade(&db, event.old_version() as u32) {
                     web_sys::console::error_2(&"IndexedDB upgrade failed".into(), &e);
                     tx.abort().ok();
                 }

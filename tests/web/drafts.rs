@@ -226,9 +226,25 @@ async fn a_v1_database_is_upgraded_and_its_project_migrated() {
     })
     .await;
     raw_put(&v1, KV, Some("project:p-v1-rain"), V1_FIXTURE).await;
+    raw_put(
+        &v1,
+        KV,
+        Some("project:p-v1-broken"),
+        r#"{"id":"p-v1-broken","#,
+    )
+    .await;
     raw_put(&v1, KV, Some("plan"), r#"{"kept":true}"#).await;
     raw_put(&v1, LEDGER, None, r#"{"call":1}"#).await;
     v1.close();
+
+    // Opening the database upgrades it; the projects move when drafts are first opened.
+    let db = Db::open_named(&name).await.unwrap();
+    assert!(db
+        .get::<serde_json::Value>(KV, "project:p-v1-rain")
+        .await
+        .unwrap()
+        .is_some());
+    db.close();
 
     let drafts = Drafts::open_named(&name).await.unwrap();
     let list = drafts.list().await.unwrap();
@@ -248,7 +264,7 @@ async fn a_v1_database_is_upgraded_and_its_project_migrated() {
         .all(|s| s.version == 1 && s.updated_by == MIGRATION_TAB));
     drafts.close();
 
-    // The other schema-1 data is intact, and the moved record left `kv`.
+    // The other schema-1 data is intact, the moved record left `kv` and the damaged one stayed.
     let db = Db::open_named(&name).await.unwrap();
     assert_eq!(
         db.get::<serde_json::Value>(KV, "plan").await.unwrap(),
@@ -260,6 +276,11 @@ async fn a_v1_database_is_upgraded_and_its_project_migrated() {
             .unwrap(),
         None
     );
+    assert!(db
+        .get_raw(KV, "project:p-v1-broken")
+        .await
+        .unwrap()
+        .is_some());
     let (ledger, damaged) = db.all::<serde_json::Value>(LEDGER).await.unwrap();
     assert_eq!((ledger.len(), damaged.len()), (1, 0));
     db.close();
