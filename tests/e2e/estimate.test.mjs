@@ -107,14 +107,31 @@ test('a tampered link is reported and the saved plan is untouched', async () => 
   await ctx.close();
 });
 
-test('the seed corrections and CSV export are offered', async () => {
+test('the seed corrections, the price matrix and CSV export are offered', async () => {
   const ctx = await newContext(browser, { locale: 'en-US', acceptDownloads: true });
   const { page } = await open(ctx, '/');
+  // Both tables are built (in the release build, downloaded) when their section is opened.
+  assert.equal(await page.getByTestId('seed-corrections-table').count(), 0);
   await page.getByTestId('seed-corrections').locator('summary').click();
+  await page.getByTestId('seed-corrections-table').waitFor();
   const text = await page.getByTestId('seed-corrections').innerText();
   assert.match(text, /\$423\.40/);
   assert.match(text, /\$777\.10/);
   assert.match(text, /\$9,259\.90/);
+
+  assert.equal(await page.getByTestId('price-matrix').count(), 0);
+  await page.getByTestId('section-price-matrix').locator('summary').click();
+  const matrix = page.getByTestId('price-matrix');
+  await matrix.waitFor();
+  const row = matrix.locator('tr', { hasText: 'official-market' }).filter({ hasText: 'claude-sonnet-4.5' });
+  assert.match(await row.innerText(), /\$15\.00 · ¥109\.50/, 'output price per million tokens, in $ and ¥');
+  // It follows the plan, and stays open while the plan is edited.
+  const rows = await matrix.locator('tbody tr').count();
+  await fill(page, 'plan-episodes_per_series', '40');
+  await page.getByText('$4,821.60').first().waitFor();
+  assert.equal(await page.getByTestId('section-price-matrix').getAttribute('open'), '');
+  assert.equal(await matrix.locator('tbody tr').count(), rows);
+
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const path = await download.path();
   const csv = (await import('node:fs')).readFileSync(path, 'utf8');

@@ -52,6 +52,7 @@ pub fn EstimatePage() -> impl IntoView {
     let result = Memo::new(move |_| plan.with(|p| state.book.with(|b| estimate(p, b))));
     let shown =
         RwSignal::new(plan.with_untracked(|p| state.book.with_untracked(|b| estimate(p, b).ok())));
+    provide_context(ShownEstimate(shown));
     let book_error = RwSignal::new(None::<PlanError>);
     Effect::new(move |_| match result.get() {
         Ok(e) => {
@@ -85,21 +86,29 @@ pub fn EstimatePage() -> impl IntoView {
                         </div>
                     })}
                     {move || shown.get().map(|e| view! { <Results estimate=e plan=plan/> })}
+                    <FoldedSection testid="section-price-matrix" load=load_price_matrix
+                        summary=t("价格矩阵（每百万 tokens）", "Price matrix (per million tokens)")/>
                 </div>
             </div>
-            <EditorSection testid="section-profiles" load=load_profiles_editor
+            <FoldedSection testid="section-profiles" load=load_profiles_editor
                 summary=t("服务商配置与汇率", "Profiles and exchange rates")/>
-            <EditorSection testid="section-catalog" load=load_catalog_editor
+            <FoldedSection testid="section-catalog" load=load_catalog_editor
                 summary=t("价格表（可编辑，支持 LiteLLM 导入导出）", "Price catalog (editable; LiteLLM import and export)")/>
-            <EditorSection testid="section-routes" load=load_routes_editor
+            <FoldedSection testid="section-routes" load=load_routes_editor
                 summary=t("任务路由（模型、温度、最大 tokens、备用模型）", "Task routes (model, temperature, max tokens, fallbacks)")/>
-            <SeedCorrections/>
+            <FoldedSection testid="seed-corrections" load=load_seed_corrections
+                summary=t("种子文章中的计算错误与更正", "Where the seed articles' arithmetic is wrong")/>
         </section>
     }
 }
 
-// The editors below the estimate are folded away at first, so their code is loaded when one is
-// first opened (ui::lazy): the first visit downloads less. They share one chunk.
+/// The estimate on screen (the last valid one), for the folded sections built apart from it.
+#[derive(Clone, Copy)]
+struct ShownEstimate(RwSignal<Option<Estimate>>);
+
+// The sections below the estimate are folded away at first, so their code is loaded when one is
+// first opened (ui::lazy): the first visit downloads less. The editors share one chunk, the two
+// reference tables another.
 split_view!(
     load_profiles_editor,
     estimate_editors,
@@ -115,11 +124,17 @@ split_view!(
     estimate_editors,
     view! { <RoutesEditor/> }
 );
+split_view!(load_price_matrix, estimate_tables, view! { <PriceMatrix/> });
+split_view!(
+    load_seed_corrections,
+    estimate_tables,
+    view! { <SeedCorrections/> }
+);
 
-/// A folded section whose editor is built (and, in a split build, downloaded) when it is first
-/// opened; closing it again keeps the editor as it is.
+/// A folded section whose content is built (and, in a split build, downloaded) when it is first
+/// opened; closing it again keeps the content as it is.
 #[component]
-fn EditorSection<L, F>(
+fn FoldedSection<L, F>(
     testid: &'static str,
     summary: impl IntoView + 'static,
     load: L,
@@ -589,32 +604,43 @@ fn Results(estimate: Estimate, plan: RwSignal<ProductionPlan>) -> impl IntoView 
             </table>
         </div>
 
-        <details class="ds-card">
-            <summary>{t("价格矩阵（每百万 tokens）", "Price matrix (per million tokens)")}</summary>
-            <table class="ds-table" data-testid="price-matrix">
-                <thead><tr>
-                    <th scope="col">{t("模型", "Model")}</th><th scope="col">{t("配置", "Profile")}</th>
-                    <th scope="col">{t("输入", "Input")}</th><th scope="col">{t("输出", "Output")}</th>
-                    <th scope="col">{t("缓存读", "Cached in")}</th><th scope="col">{t("视频", "Video")}</th>
-                </tr></thead>
-                <tbody>
-                    {est.with_value(|e| e.price_matrix.iter().map(|row| {
-                        let cell = |c: &Option<Cost>| c.as_ref().map(|c| format!("{} · {}", c.usd.display(), c.cny.display())).unwrap_or_else(|| "—".into());
-                        let video = row.video.as_ref().map(|v| format!("{} · {} / {} {}", v.price.usd.display(), v.price.cny.display(), match v.unit { crate::domain::pricing::VideoUnit::PerSecond => "s", crate::domain::pricing::VideoUnit::PerClip => "clip" }, v.resolution.as_str())).unwrap_or_else(|| "—".into());
-                        view! {
-                            <tr>
-                                <th scope="row" class="ds-mono">{row.model.clone()}</th>
-                                <td>{row.profile_id.clone()}</td>
-                                <td>{cell(&row.input_per_mtok)}</td>
-                                <td>{cell(&row.output_per_mtok)}</td>
-                                <td>{cell(&row.cached_input_per_mtok)}</td>
-                                <td>{video}</td>
-                            </tr>
-                        }
-                    }).collect_view())}
-                </tbody>
-            </table>
-        </details>
+    }
+}
+
+/// The price of every model on every profile, per million tokens, of the estimate on screen.
+#[component]
+fn PriceMatrix() -> impl IntoView {
+    let shown = expect_context::<ShownEstimate>().0;
+    move || {
+        shown.with(|e| {
+            e.as_ref().map(|e| {
+                view! {
+                    <table class="ds-table" data-testid="price-matrix">
+                        <thead><tr>
+                            <th scope="col">{t("模型", "Model")}</th><th scope="col">{t("配置", "Profile")}</th>
+                            <th scope="col">{t("输入", "Input")}</th><th scope="col">{t("输出", "Output")}</th>
+                            <th scope="col">{t("缓存读", "Cached in")}</th><th scope="col">{t("视频", "Video")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {e.price_matrix.iter().map(|row| {
+                                let cell = |c: &Option<Cost>| c.as_ref().map(|c| format!("{} · {}", c.usd.display(), c.cny.display())).unwrap_or_else(|| "—".into());
+                                let video = row.video.as_ref().map(|v| format!("{} · {} / {} {}", v.price.usd.display(), v.price.cny.display(), match v.unit { crate::domain::pricing::VideoUnit::PerSecond => "s", crate::domain::pricing::VideoUnit::PerClip => "clip" }, v.resolution.as_str())).unwrap_or_else(|| "—".into());
+                                view! {
+                                    <tr>
+                                        <th scope="row" class="ds-mono">{row.model.clone()}</th>
+                                        <td>{row.profile_id.clone()}</td>
+                                        <td>{cell(&row.input_per_mtok)}</td>
+                                        <td>{cell(&row.output_per_mtok)}</td>
+                                        <td>{cell(&row.cached_input_per_mtok)}</td>
+                                        <td>{video}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            })
+        })
     }
 }
 
@@ -679,30 +705,27 @@ fn BarChart(
 fn SeedCorrections() -> impl IntoView {
     let lang = use_lang();
     view! {
-        <details class="ds-card" data-testid="seed-corrections">
-            <summary>{t("种子文章中的计算错误与更正", "Where the seed articles' arithmetic is wrong")}</summary>
-            <table class="ds-table">
-                <thead><tr>
-                    <th scope="col">{t("数字", "Figure")}</th>
-                    <th scope="col">{t("原文", "Seed says")}</th>
-                    <th scope="col">{t("正确", "Correct")}</th>
-                </tr></thead>
-                <tbody>
-                    {seed_corrections().into_iter().map(|c| {
-                        let (claimed, corrected) = (c.claimed.display(), c.corrected.display());
-                        let (case, figure, why) = (c.case, c.clone(), c);
-                        view! {
-                            <tr>
-                                <th scope="row">{case} " " {move || figure.figure(lang.get())}
-                                    <div class="ds-field__hint">{move || why.explanation(lang.get())}</div>
-                                </th>
-                                <td><s>{claimed}</s></td>
-                                <td><strong>{corrected}</strong></td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </details>
+        <table class="ds-table" data-testid="seed-corrections-table">
+            <thead><tr>
+                <th scope="col">{t("数字", "Figure")}</th>
+                <th scope="col">{t("原文", "Seed says")}</th>
+                <th scope="col">{t("正确", "Correct")}</th>
+            </tr></thead>
+            <tbody>
+                {seed_corrections().into_iter().map(|c| {
+                    let (claimed, corrected) = (c.claimed.display(), c.corrected.display());
+                    let (case, figure, why) = (c.case, c.clone(), c);
+                    view! {
+                        <tr>
+                            <th scope="row">{case} " " {move || figure.figure(lang.get())}
+                                <div class="ds-field__hint">{move || why.explanation(lang.get())}</div>
+                            </th>
+                            <td><s>{claimed}</s></td>
+                            <td><strong>{corrected}</strong></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
