@@ -10,7 +10,9 @@
 //    another build's main module. index.html gets fresh integrity hashes, a modulepreload for the
 //    loader (the main module imports it) and the chunks' paths in <meta name="duanju-lazy-chunks">:
 //    the page fetches a chunk only when it needs it, and the service worker caches them all
-//    at install, so every page opens offline.
+//    at install, so every page opens offline. The JS glue, the loader and the stylesheet are
+//    minified (esbuild), and the JS glue's only whitespace-sensitive part, its module specifiers,
+//    is rewritten before that.
 // 2. Every build: the SHA-256 of each inline <script> goes into the Content-Security-Policy, in
 //    place of the INLINE_SCRIPT_HASHES placeholder, so the policy allows exactly the boot script
 //    Trunk generated and nothing else.
@@ -20,6 +22,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = process.env.TRUNK_STAGING_DIR;
@@ -46,6 +49,29 @@ function tool(name) {
     if (existsSync(local)) return local;
     fail(`${name} not found: run scripts/setup.sh`);
   }
+}
+
+/** esbuild's minifier, from node_modules (scripts/setup.sh installs it). */
+function minifier() {
+  try {
+    return createRequire(join(root, 'package.json'))('esbuild');
+  } catch {
+    fail('esbuild not found: run scripts/setup.sh');
+  }
+}
+
+/** Minifies a staged .js (an ES module) or .css file in place. */
+function minify(esbuild, file) {
+  const loader = file.endsWith('.css') ? 'css' : 'js';
+  const { code } = esbuild.transformSync(readFileSync(file, 'utf8'), {
+    loader,
+    minify: true,
+    format: loader === 'js' ? 'esm' : undefined,
+    // wasm-bindgen lists the loader once per split point under one key; the last one wins, as
+    // before minifying, and all of them are the same module.
+    logOverride: { 'duplicate-object-key': 'silent' },
+  });
+  writeFileSync(file, code);
 }
 
 const sri = (buf) => `sha384-${createHash('sha384').update(buf).digest('base64')}`;
@@ -92,6 +118,8 @@ function split() {
       loader = replaceExactly(loader, `"./${piece}"`, `"./${name}"`, 1, '__wasm_split.js');
       chunkNames.push(name);
     }
+    const esbuild = minifier();
+    loader = esbuild.transformSync(loader, { minify: true, format: 'esm' }).code;
     const loaderName = `__wasm_split-${shortHash(loader)}.js`;
     writeFileSync(join(dir, loaderName), loader);
 
@@ -101,9 +129,12 @@ function split() {
     const glue = readFileSync(mainJs, 'utf8').split(' from "./__wasm_split.js"');
     if (glue.length < 2) fail(`${js} does not import __wasm_split.js`);
     writeFileSync(mainJs, glue.join(` from "./${loaderName}"`));
+    minify(esbuild, mainJs);
+    const css = readdirSync(dir).filter((name) => name.endsWith('.css'));
+    for (const file of css) minify(esbuild, join(dir, file));
 
     // index.html: integrity of the replaced files, then the loader and the chunks.
-    for (const file of [js, `${stem}_bg.wasm`]) {
+    for (const file of [js, `${stem}_bg.wasm`, ...css]) {
       const link = new RegExp(`(<link[^>]*href="([^"]*/)${escape(file)}"[^>]*integrity=")[^"]*(")`);
       if (!link.test(html)) fail(`index.html has no link with integrity for ${file}`);
       html = html.replace(link, `$1${sri(readFileSync(join(dir, file)))}$3`);

@@ -40,9 +40,9 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! dpkg -s fon
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium chromium-driver fonts-noto-cjk
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] \
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (playwright-core, axe-core, binaryen)"
+  say "installing npm packages (playwright-core, axe-core, binaryen, esbuild)"
   npm ci --no-audit --no-fund
 fi
 
