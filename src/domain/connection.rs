@@ -21,6 +21,7 @@
 //! assert!(!may_send_key(base.as_str(), "https://cdn.example.com/clip.mp4"));
 //! ```
 
+use super::wire_names::deserialize_by_name;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,7 @@ use super::chat::{ChatMessage, ChatRequest};
 use super::i18n::Lang;
 
 /// A known provider, or a custom endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
     /// The HolySheep AI relay of the seeds (¥1 per $1 of usage).
@@ -47,6 +48,15 @@ pub enum Preset {
     /// Any other OpenAI-compatible endpoint.
     Custom,
 }
+deserialize_by_name!(Preset {
+    "holy_sheep" => HolySheep,
+    "open_ai" => OpenAi,
+    "deep_seek" => DeepSeek,
+    "open_router" => OpenRouter,
+    "anthropic" => Anthropic,
+    "local_sandbox" => LocalSandbox,
+    "custom" => Custom,
+});
 
 /// What the app knows about a preset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

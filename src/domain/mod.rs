@@ -38,3 +38,4 @@ pub mod storyboard_schema;
 pub mod text_diff;
 pub mod token_estimate;
 pub mod video_job;
+mod wire_names;

@@ -17,6 +17,7 @@
 //! by [`parse_decimal`]; a JSON number is first turned back into its shortest decimal text, so
 //! `4.2e-07` becomes exactly 0.00000042 and never `4.1999999e-07`.
 
+use super::wire_names::deserialize_by_name;
 use std::fmt;
 use std::ops::{Add, AddAssign, Neg, Sub};
 
@@ -25,9 +26,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::i18n::Lang;
 
 /// The currencies the studio pays in.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
 pub enum Currency {
     /// US dollars: what model prices are quoted in.
     #[default]
@@ -37,6 +36,7 @@ pub enum Currency {
     #[serde(rename = "CNY")]
     Cny,
 }
+deserialize_by_name!(Currency { "USD" => Usd, "CNY" => Cny });
 
 impl Currency {
     /// The symbol written before an amount.
@@ -342,9 +342,19 @@ pub fn apportion(numerators: &[i128], denominator: i128, target: i128) -> Vec<i1
         (0..=numerators.len() as i128).contains(&missing),
         "target outside the floor/ceiling of the quotas"
     );
-    let mut order: Vec<usize> = (0..numerators.len()).collect();
-    // A stable sort keeps the earlier part first among equal remainders.
-    order.sort_by_key(|&i| std::cmp::Reverse(numerators[i].rem_euclid(denominator)));
+    let remainders: Vec<i128> = numerators
+        .iter()
+        .map(|n| n.rem_euclid(denominator))
+        .collect();
+    // The parts by remainder, largest first, the earlier part first among equal remainders:
+    // each part goes in after every part whose remainder is at least its own. Breakdowns have
+    // tens of parts; std's stable sort would add ~4 KB of wasm to the start-up module
+    // (ARCHITECTURE.md, "Bundle size").
+    let mut order: Vec<usize> = Vec::with_capacity(numerators.len());
+    for (i, remainder) in remainders.iter().enumerate() {
+        let at = order.partition_point(|&j| remainders[j] >= *remainder);
+        order.insert(at, i);
+    }
     for &i in order.iter().take(missing.max(0) as usize) {
         floors[i] += 1;
     }
@@ -475,9 +485,11 @@ pub fn format_decimal(value: i128, decimals: u32) -> String {
 }
 
 /// The shortest decimal text that reads back as `value` (`4.2e-7` for 4.2e-07), or `None` for
-/// NaN and infinities. This is how a JSON number becomes an exact decimal.
+/// NaN and infinities. This is how a JSON number becomes an exact decimal. It is serde_json's
+/// own float writer, which the app links anyway (core's float formatting would add ~10 KB to
+/// the start-up module).
 pub fn float_text(value: f64) -> Option<String> {
-    value.is_finite().then(|| format!("{value:e}"))
+    serde_json::Number::from_f64(value).map(|number| number.to_string())
 }
 
 /// A JSON number that holds an exact decimal: read from a number or a numeric string, written
@@ -774,6 +786,10 @@ mod tests {
             (3e-06, 3_000_000),
             (2.5e-06, 2_500_000),
             (2.8e-08, 28_000),
+            (150.0, 150_000_000_000_000),
+            (0.3, 300_000_000_000),
+            (1e21, 1_000_000_000_000_000_000_000_000_000_000_000),
+            (-7.25, -7_250_000_000_000),
         ] {
             assert_eq!(parse_decimal(&float_text(float).unwrap(), 12), Ok(expect));
         }

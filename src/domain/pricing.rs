@@ -6,13 +6,14 @@
 //! currency per million tokens ([`Micros`]); video prices carry their unit explicitly
 //! ([`VideoUnit`]).
 
+use super::wire_names::deserialize_by_name;
 use serde::{Deserialize, Serialize};
 
 use super::i18n::Lang;
 use super::money::{Currency, Micros, Money, UNITS_PER_MICRO};
 
 /// A video resolution the generation APIs accept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Default)]
 pub enum Resolution {
     /// 720p.
     #[serde(rename = "720p")]
@@ -25,6 +26,7 @@ pub enum Resolution {
     #[serde(rename = "4k")]
     P4k,
 }
+deserialize_by_name!(Resolution { "720p" => P720, "1080p" => P1080, "4k" => P4k });
 
 impl Resolution {
     /// Every resolution, lowest first.
@@ -48,7 +50,7 @@ impl Resolution {
 }
 
 /// What a video price is counted per.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VideoUnit {
     /// Per second of generated video (the API's `cost_per_second`).
@@ -56,6 +58,7 @@ pub enum VideoUnit {
     /// Per generated clip, whatever its length.
     PerClip,
 }
+deserialize_by_name!(VideoUnit { "per_second" => PerSecond, "per_clip" => PerClip });
 
 /// A video generation price: one unit, a price per resolution (a missing resolution is not
 /// offered at a known price).

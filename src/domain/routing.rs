@@ -6,6 +6,7 @@
 //! seeds' emergency switch back to official endpoints. What switching costs for a plan is
 //! [`crate::domain::estimate::route_switch`].
 
+use super::wire_names::deserialize_by_name;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -15,7 +16,7 @@ use super::money::{decimal_from_json, decimal_to_json_number, format_decimal};
 use super::pricing::Resolution;
 
 /// The kinds of work the studio sends to models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskType {
     /// First drafts of scripts: structure, cheap (also the default route).
@@ -33,6 +34,15 @@ pub enum TaskType {
     /// Video clip generation.
     Video,
 }
+deserialize_by_name!(TaskType {
+    "script_draft" => ScriptDraft,
+    "dialogue_emotion" => DialogueEmotion,
+    "subtitle_timing" => SubtitleTiming,
+    "character_voice" => CharacterVoice,
+    "narrative" => Narrative,
+    "storyboard" => Storyboard,
+    "video" => Video,
+});
 
 impl TaskType {
     /// Every task type, in table order.
@@ -146,8 +156,12 @@ impl<'de> Deserialize<'de> for Temperature {
 }
 
 /// How the model must shape its answer (`response_format`).
+///
+/// Stored internally tagged (`{"type": "json_schema", "name": …}`). It is read through
+/// [`FormatRecord`] rather than serde's internally tagged reader, which buffers every value
+/// and doubles the reading code in the start-up module (ARCHITECTURE.md, "Bundle size").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "FormatRecord")]
 pub enum ResponseFormat {
     /// Free text.
     #[default]
@@ -160,14 +174,51 @@ pub enum ResponseFormat {
         name: String,
         /// The JSON Schema.
         schema: serde_json::Value,
-        /// Whether the provider must follow the schema strictly.
-        #[serde(default = "yes")]
+        /// Whether the provider must follow the schema strictly (when absent: yes).
         strict: bool,
     },
 }
 
-fn yes() -> bool {
-    true
+/// The stored shape of a [`ResponseFormat`], every variant's fields side by side.
+#[derive(Deserialize)]
+struct FormatRecord {
+    #[serde(rename = "type")]
+    kind: FormatKind,
+    name: Option<String>,
+    schema: Option<serde_json::Value>,
+    strict: Option<bool>,
+}
+
+enum FormatKind {
+    Text,
+    JsonObject,
+    JsonSchema,
+}
+deserialize_by_name!(FormatKind {
+    "text" => Text,
+    "json_object" => JsonObject,
+    "json_schema" => JsonSchema,
+});
+
+impl TryFrom<FormatRecord> for ResponseFormat {
+    type Error = String;
+
+    fn try_from(record: FormatRecord) -> Result<ResponseFormat, String> {
+        Ok(match record.kind {
+            FormatKind::Text => ResponseFormat::Text,
+            FormatKind::JsonObject => ResponseFormat::JsonObject,
+            FormatKind::JsonSchema => ResponseFormat::JsonSchema {
+                name: record.name.ok_or_else(|| missing_field("name"))?,
+                schema: record.schema.ok_or_else(|| missing_field("schema"))?,
+                strict: record.strict.unwrap_or(true),
+            },
+        })
+    }
+}
+
+/// serde's own wording for a missing field.
+fn missing_field(name: &str) -> String {
+    format!("missing field `{name}`")
 }
 
 impl ResponseFormat {
@@ -189,20 +240,19 @@ impl ResponseFormat {
     }
 }
 
-/// Settings of a chat route.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Settings of a chat route (read as part of [`RouteSettings`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChatSettings {
     /// Sampling temperature.
     pub temperature: Temperature,
     /// The answer's token limit.
     pub max_tokens: u32,
-    /// The answer's shape.
-    #[serde(default)]
+    /// The answer's shape (when absent: text).
     pub response_format: ResponseFormat,
 }
 
-/// Settings of a video route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Settings of a video route (read as part of [`RouteSettings`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct VideoSettings {
     /// Length of each clip in seconds.
     pub seconds_per_clip: u32,
@@ -211,13 +261,59 @@ pub struct VideoSettings {
 }
 
 /// A route's settings: a chat completion or a video generation.
+///
+/// Stored internally tagged (`{"kind": "chat", "temperature": …}`) and read through
+/// [`SettingsRecord`], as [`ResponseFormat`] is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "SettingsRecord")]
 pub enum RouteSettings {
     /// A chat completion.
     Chat(ChatSettings),
     /// A video generation.
     Video(VideoSettings),
+}
+
+/// The stored shape of [`RouteSettings`], both variants' fields side by side.
+#[derive(Deserialize)]
+struct SettingsRecord {
+    kind: SettingsKind,
+    temperature: Option<Temperature>,
+    max_tokens: Option<u32>,
+    response_format: Option<ResponseFormat>,
+    seconds_per_clip: Option<u32>,
+    resolution: Option<Resolution>,
+}
+
+enum SettingsKind {
+    Chat,
+    Video,
+}
+deserialize_by_name!(SettingsKind { "chat" => Chat, "video" => Video });
+
+impl TryFrom<SettingsRecord> for RouteSettings {
+    type Error = String;
+
+    fn try_from(record: SettingsRecord) -> Result<RouteSettings, String> {
+        Ok(match record.kind {
+            SettingsKind::Chat => RouteSettings::Chat(ChatSettings {
+                temperature: record
+                    .temperature
+                    .ok_or_else(|| missing_field("temperature"))?,
+                max_tokens: record
+                    .max_tokens
+                    .ok_or_else(|| missing_field("max_tokens"))?,
+                response_format: record.response_format.unwrap_or_default(),
+            }),
+            SettingsKind::Video => RouteSettings::Video(VideoSettings {
+                seconds_per_clip: record
+                    .seconds_per_clip
+                    .ok_or_else(|| missing_field("seconds_per_clip"))?,
+                resolution: record
+                    .resolution
+                    .ok_or_else(|| missing_field("resolution"))?,
+            }),
+        })
+    }
 }
 
 /// Where one task type goes.
@@ -690,6 +786,65 @@ mod tests {
         assert!(error.contains("default route"), "{error}");
         let hot = r#"[{"task":"script_draft","model":"m","settings":{"kind":"chat","temperature":2.5,"max_tokens":10}}]"#;
         assert!(serde_json::from_str::<RouteTable>(hot).is_err());
+    }
+
+    #[test]
+    fn settings_read_their_tagged_shape() {
+        let read = |json: &str| serde_json::from_str::<RouteSettings>(json);
+        // A chat route: response_format is optional (text), a schema is strict unless it says not.
+        assert_eq!(
+            read(r#"{"kind":"chat","temperature":0.3,"max_tokens":20}"#).unwrap(),
+            RouteSettings::Chat(ChatSettings {
+                temperature: Temperature::from_hundredths(30).unwrap(),
+                max_tokens: 20,
+                response_format: ResponseFormat::Text,
+            })
+        );
+        let schema = r#"{"kind":"chat","temperature":0,"max_tokens":5,"response_format":{"type":"json_schema","name":"s","schema":{"type":"object"}}}"#;
+        let RouteSettings::Chat(chat) = read(schema).unwrap() else {
+            panic!("a chat route");
+        };
+        assert_eq!(
+            chat.response_format,
+            ResponseFormat::JsonSchema {
+                name: "s".into(),
+                schema: serde_json::json!({"type": "object"}),
+                strict: true,
+            }
+        );
+        let loose = schema.replace(r#""name":"s""#, r#""name":"s","strict":false"#);
+        let RouteSettings::Chat(chat) = read(&loose).unwrap() else {
+            panic!("a chat route");
+        };
+        assert!(matches!(
+            chat.response_format,
+            ResponseFormat::JsonSchema { strict: false, .. }
+        ));
+        // What is written reads back, for every variant.
+        for settings in [
+            RouteSettings::Chat(chat),
+            RouteSettings::Video(VideoSettings {
+                seconds_per_clip: 5,
+                resolution: Resolution::P1080,
+            }),
+        ] {
+            let json = serde_json::to_string(&settings).unwrap();
+            assert_eq!(read(&json).unwrap(), settings, "{json}");
+        }
+        // Missing or unknown parts are named.
+        let error = |json: &str| read(json).unwrap_err().to_string();
+        assert!(error(r#"{"kind":"chat","max_tokens":5}"#).contains("missing field `temperature`"));
+        assert!(error(r#"{"kind":"video","seconds_per_clip":5}"#).contains("`resolution`"));
+        assert!(error(r#"{"temperature":0.3,"max_tokens":5}"#).contains("`kind`"));
+        assert!(error(r#"{"kind":"audio"}"#).contains("unknown variant `audio`"));
+        assert!(error(
+            r#"{"kind":"chat","temperature":0,"max_tokens":5,"response_format":{"type":"json_schema","schema":{}}}"#
+        )
+        .contains("missing field `name`"));
+        assert!(error(
+            r#"{"kind":"chat","temperature":0,"max_tokens":5,"response_format":{"type":"xml"}}"#
+        )
+        .contains("unknown variant `xml`"));
     }
 
     #[test]

@@ -46,12 +46,11 @@ impl Connections {
         let initial = initial_connection();
         let connections = Connections {
             list: RwSignal::new(initial.iter().map(|a| a.connection.clone()).collect()),
-            keys: RwSignal::new(
+            keys: RwSignal::new(map_of(
                 initial
                     .iter()
-                    .map(|a| (a.connection.id.clone(), a.key.clone()))
-                    .collect(),
-            ),
+                    .map(|a| (a.connection.id.clone(), a.key.clone())),
+            )),
             active: RwSignal::new(initial.as_ref().map(|a| a.connection.id.clone())),
             loaded: RwSignal::new(false),
         };
@@ -238,13 +237,25 @@ fn remembered_keys(
     list: &[Connection],
     keys: &BTreeMap<String, ApiKey>,
 ) -> BTreeMap<String, String> {
-    list.iter()
-        .filter(|connection| connection.remember_key)
-        .filter_map(|connection| {
-            let key = keys.get(&connection.id).filter(|key| !key.is_empty())?;
-            Some((connection.id.clone(), key.expose().to_string()))
-        })
-        .collect()
+    map_of(
+        list.iter()
+            .filter(|connection| connection.remember_key)
+            .filter_map(|connection| {
+                let key = keys.get(&connection.id).filter(|key| !key.is_empty())?;
+                Some((connection.id.clone(), key.expose().to_string()))
+            }),
+    )
+}
+
+/// A map of the pairs, the last value winning for a repeated key, as `collect` gives, but
+/// inserted one by one: `collect` sorts first, and that sort would add ~4 KB of wasm to the
+/// start-up module for the handful of connections here (ARCHITECTURE.md, "Bundle size").
+fn map_of<V>(pairs: impl Iterator<Item = (String, V)>) -> BTreeMap<String, V> {
+    let mut map = BTreeMap::new();
+    for (key, value) in pairs {
+        map.insert(key, value);
+    }
+    map
 }
 
 /// Writes `value()` to KV `key` whenever it differs from `last` (what is stored), once the

@@ -33,22 +33,27 @@ pub enum FileError {
     Unreadable,
 }
 
+/// Bytes in whole KiB, rounded.
+fn kib(bytes: f64) -> u64 {
+    (bytes / 1024.0).round() as u64
+}
+
 impl FileError {
     /// A message for the user.
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            FileError::TooLarge { size, cap } => match lang {
-                Lang::ZhCn => format!(
-                    "文件太大（{:.0} KB，上限 {:.0} KB），未读取。",
-                    size / 1024.0,
-                    cap / 1024.0
-                ),
-                Lang::En => format!(
-                    "The file is too large ({:.0} KB, limit {:.0} KB) and was not read.",
-                    size / 1024.0,
-                    cap / 1024.0
-                ),
-            },
+            FileError::TooLarge { size, cap } => {
+                // Whole KB (integers: the start-up module links no float formatting).
+                let (size, cap) = (kib(*size), kib(*cap));
+                match lang {
+                    Lang::ZhCn => format!("文件太大（{size} KB，上限 {cap} KB），未读取。"),
+                    Lang::En => {
+                        format!(
+                            "The file is too large ({size} KB, limit {cap} KB) and was not read."
+                        )
+                    }
+                }
+            }
             FileError::Unreadable => lang
                 .pick("无法读取该文件。", "The file could not be read.")
                 .into(),

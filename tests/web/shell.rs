@@ -1,8 +1,9 @@
 //! The shell: preferences, the ready marker and the language switch in a mounted app.
 
 use crate::support::{document, tick};
+use duanju_studio::domain::i18n::Lang;
 use duanju_studio::ui::app::App;
-use duanju_studio::web::{dom, prefs};
+use duanju_studio::web::{dom, files, prefs};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -19,6 +20,30 @@ fn ready_marker_is_set() {
     assert_eq!(
         document().body().unwrap().dataset().get("ready").as_deref(),
         Some("true")
+    );
+    // When, to a tenth of a millisecond.
+    let ms = document().body().unwrap().dataset().get("readyMs").unwrap();
+    let value: f64 = ms.parse().unwrap();
+    assert!(value > 0.0, "{ms}");
+    assert!(
+        ms.split('.').nth(1).is_none_or(|tenths| tenths.len() == 1),
+        "{ms}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_file_too_large_is_told_in_whole_kb() {
+    let error = files::FileError::TooLarge {
+        size: 1_572_864.0,
+        cap: 1_048_576.0,
+    };
+    assert_eq!(
+        error.message(Lang::En),
+        "The file is too large (1536 KB, limit 1024 KB) and was not read."
+    );
+    assert_eq!(
+        error.message(Lang::ZhCn),
+        "文件太大（1536 KB，上限 1024 KB），未读取。"
     );
 }
 
