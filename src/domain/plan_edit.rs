@@ -186,7 +186,10 @@ pub fn field_text(plan: &ProductionPlan, path: &str) -> String {
     match slot_at(&mut value, path) {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
+        Some(Value::Number(number)) => number.to_string(),
+        // As JSON text; through the writer the app already uses for plans (Value's `Display`
+        // would link a second copy of it).
+        Some(other) => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 

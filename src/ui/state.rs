@@ -276,17 +276,28 @@ fn save_changes<T>(
             return;
         }
         last.set_value(Some(current.clone()));
-        spawn_local(async move {
-            let result = match idb::shared().await {
-                Ok(db) if remove_if(&current) => db.delete(KV, key).await,
-                Ok(db) => db.put(KV, key, &current).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = result {
-                errors.set(Some(e));
-            }
-        });
+        let text = (!remove_if(&current)).then(|| idb::encode(&current));
+        spawn_local(write_record(KV, key, text, errors));
     });
+}
+
+/// Writes one record's text, or deletes the record for `None`, and reports a failure. It is
+/// shared by every type stored ([`persist`], [`save_changes`]), so the start-up module holds
+/// one copy of the writing (ARCHITECTURE.md, "Bundle size").
+async fn write_record(
+    store: &'static str,
+    key: &'static str,
+    text: Option<Result<String, StorageError>>,
+    errors: RwSignal<Option<StorageError>>,
+) {
+    let result = match (idb::shared().await, text) {
+        (Err(e), _) | (_, Some(Err(e))) => Err(e),
+        (Ok(db), None) => db.delete(store, key).await,
+        (Ok(db), Some(Ok(text))) => db.put_raw(store, key, &text.into()).await,
+    };
+    if let Err(e) = result {
+        errors.set(Some(e));
+    }
 }
 
 /// Shared app state.
@@ -348,12 +359,13 @@ pub fn persist<T>(
             loaded.set(true);
             return;
         }
-        match idb::shared().await {
-            Ok(db) => match db.get::<T>(store, key).await {
-                Ok(Some(value)) => signal.set(value),
-                Ok(None) => {}
-                Err(e) => errors.set(Some(e)),
-            },
+        let text = match idb::shared().await {
+            Ok(db) => db.get_text(store, key).await,
+            Err(e) => Err(e),
+        };
+        match text.and_then(|text| idb::decode::<T>(store, key, text)) {
+            Ok(Some(value)) => signal.set(value),
+            Ok(None) => {}
             Err(e) => errors.set(Some(e)),
         }
         loaded.set(true);
@@ -372,16 +384,9 @@ pub fn persist<T>(
         if last_written.with_value(|w| w.as_ref() == Some(&value)) {
             return;
         }
-        last_written.set_value(Some(value.clone()));
-        spawn_local(async move {
-            let result = match idb::shared().await {
-                Ok(db) => db.put(store, key, &value).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = result {
-                errors.set(Some(e));
-            }
-        });
+        let text = idb::encode(&value);
+        last_written.set_value(Some(value));
+        spawn_local(write_record(store, key, Some(text), errors));
     });
 }
 

@@ -139,6 +139,24 @@ fn upgrade(db: &IdbDatabase, old: u32) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// A value as its record's JSON text.
+pub fn encode<T: Serialize>(value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))
+}
+
+/// A record's value from its JSON text; a text that does not read is [`StorageError::Corrupt`].
+pub fn decode<T: DeserializeOwned>(
+    store: &str,
+    key: &str,
+    text: Option<String>,
+) -> Result<Option<T>, StorageError> {
+    text.map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|e| StorageError::Corrupt(format!("{store}/{key}: {e}")))
+    })
+    .transpose()
+}
+
 /// Resolves when `req` succeeds, with its result; rejects with its error.
 async fn request(req: &IdbRequest) -> Result<JsValue, StorageError> {
     let promise = Promise::new(&mut |resolve, reject| {
@@ -306,37 +324,28 @@ impl Db {
         store: &str,
         key: &str,
     ) -> Result<Option<T>, StorageError> {
-        let tx = self.tx(store, IdbTransactionMode::Readonly)?;
-        let req = tx
-            .object_store(store)
-            .and_then(|s| s.get(&key.into()))
-            .map_err(StorageError::from_js)?;
-        let value = request(&req).await?;
-        match value.as_string() {
-            None => Ok(None),
-            Some(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| StorageError::Corrupt(format!("{store}/{key}: {e}"))),
-        }
+        decode(store, key, self.get_text(store, key).await?)
     }
 
-    /// Writes one record in its own transaction and waits until it is committed.
+    /// Reads one record's text (every record here is JSON text); `None` when there is none.
+    /// Not generic: the start-up module holds one copy of the reading, whatever the types
+    /// (ARCHITECTURE.md, "Bundle size").
+    pub async fn get_text(&self, store: &str, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .get_raw(store, key)
+            .await?
+            .and_then(|value| value.as_string()))
+    }
+
     pub async fn put<T: Serialize>(
         &self,
         store: &str,
         key: &str,
         value: &T,
     ) -> Result<(), StorageError> {
-        let text = serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))?;
-        let tx = self.tx(store, IdbTransactionMode::Readwrite)?;
-        tx.object_store(store)
-            .and_then(|s| s.put_with_key(&text.into(), &key.into()))
-            .map_err(StorageError::from_js)?;
-        committed(&tx).await
+        self.put_raw(store, key, &encode(value)?.into()).await
     }
 
-    /// Writes a browser value as it is (a clip's `Blob`: structured clone, no JSON), in its own
-    /// transaction, and waits until it is committed.
     pub async fn put_raw(
         &self,
         store: &str,
@@ -372,7 +381,7 @@ impl Db {
 
     /// Appends a record to an auto-numbered store and returns its number.
     pub async fn append<T: Serialize>(&self, store: &str, value: &T) -> Result<u32, StorageError> {
-        let text = serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))?;
+        let text = encode(value)?;
         let tx = self.tx(store, IdbTransactionMode::Readwrite)?;
         let req = tx
             .object_store(store)
@@ -543,8 +552,7 @@ impl Tx {
 
     /// Queues a write of `value` as JSON under `key`.
     pub fn put<T: Serialize>(&self, store: &str, key: &str, value: &T) -> Result<(), StorageError> {
-        let text = serde_json::to_string(value).map_err(|e| StorageError::Other(e.to_string()))?;
-        self.put_text(store, key, &text)
+        self.put_text(store, key, &encode(value)?)
     }
 
     /// Queues the deletion of one record.

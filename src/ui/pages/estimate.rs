@@ -25,6 +25,7 @@ use crate::web::idb::KV;
 use crate::web::{dom, files};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::sync::Arc;
 
 /// Largest plan file the import reads.
 const PLAN_FILE_CAP: f64 = 1024.0 * 1024.0;
@@ -49,9 +50,10 @@ pub fn EstimatePage() -> impl IntoView {
     persist(KV, "plan", plan, state.storage_error, load_stored);
     Effect::new(move |_| plan.with(|p| dom::replace_fragment(&plan_to_fragment(p))));
 
-    let result = Memo::new(move |_| plan.with(|p| state.book.with(|b| estimate(p, b))));
-    let shown =
-        RwSignal::new(plan.with_untracked(|p| state.book.with_untracked(|b| estimate(p, b).ok())));
+    // Shared, not copied: the memo, the shown estimate and the results hold one estimate.
+    let result =
+        Memo::new(move |_| plan.with(|p| state.book.with(|b| estimate(p, b).map(Arc::new))));
+    let shown = RwSignal::new(result.with_untracked(|r| r.as_ref().ok().cloned()));
     provide_context(ShownEstimate(shown));
     let book_error = RwSignal::new(None::<PlanError>);
     Effect::new(move |_| match result.get() {
@@ -104,7 +106,7 @@ pub fn EstimatePage() -> impl IntoView {
 
 /// The estimate on screen (the last valid one), for the folded sections built apart from it.
 #[derive(Clone, Copy)]
-struct ShownEstimate(RwSignal<Option<Estimate>>);
+struct ShownEstimate(RwSignal<Option<Arc<Estimate>>>);
 
 // The sections below the estimate are folded away at first, so their code is loaded when one is
 // first opened (ui::lazy): the first visit downloads less. The editors share one chunk, the two
@@ -412,7 +414,7 @@ fn both(cost: &Cost) -> (String, String) {
 
 /// Every figure of an estimate: totals, comparison, breakdowns, charts, ROI, prices.
 #[component]
-fn Results(estimate: Estimate, plan: RwSignal<ProductionPlan>) -> impl IntoView {
+fn Results(estimate: Arc<Estimate>, plan: RwSignal<ProductionPlan>) -> impl IntoView {
     let lang = use_lang();
     let state = use_app_state();
     let first = estimate
