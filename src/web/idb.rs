@@ -337,6 +337,7 @@ impl Db {
             .and_then(|value| value.as_string()))
     }
 
+    /// Writes one record in its own transaction and waits until it is committed.
     pub async fn put<T: Serialize>(
         &self,
         store: &str,
