@@ -60,18 +60,22 @@ function minifier() {
   }
 }
 
-/** Minifies a staged .js (an ES module) or .css file in place. */
-function minify(esbuild, file) {
-  const loader = file.endsWith('.css') ? 'css' : 'js';
-  const { code } = esbuild.transformSync(readFileSync(file, 'utf8'), {
+/** Minified code: `loader` is 'js' (an ES module) or 'css'. */
+function minified(esbuild, code, loader) {
+  return esbuild.transformSync(code, {
     loader,
     minify: true,
     format: loader === 'js' ? 'esm' : undefined,
     // wasm-bindgen lists the loader once per split point under one key; the last one wins, as
     // before minifying, and all of them are the same module.
     logOverride: { 'duplicate-object-key': 'silent' },
-  });
-  writeFileSync(file, code);
+  }).code;
+}
+
+/** Minifies a staged .js or .css file in place. */
+function minify(esbuild, file) {
+  const loader = file.endsWith('.css') ? 'css' : 'js';
+  writeFileSync(file, minified(esbuild, readFileSync(file, 'utf8'), loader));
 }
 
 const sri = (buf) => `sha384-${createHash('sha384').update(buf).digest('base64')}`;
@@ -119,7 +123,7 @@ function split() {
       chunkNames.push(name);
     }
     const esbuild = minifier();
-    loader = esbuild.transformSync(loader, { minify: true, format: 'esm' }).code;
+    loader = minified(esbuild, loader, 'js');
     const loaderName = `__wasm_split-${shortHash(loader)}.js`;
     writeFileSync(join(dir, loaderName), loader);
 

@@ -196,8 +196,8 @@ pub struct Drafts {
 }
 
 impl Drafts {
-    /// Opens the app's drafts (the shared database and the `duanju-drafts` channel) and
-    /// merges any journal a closed page left.
+    /// Opens the app's drafts (the shared database and the `duanju-drafts` channel), merges any
+    /// journal a closed page left and moves any schema-1 project into its stores.
     pub async fn open() -> Result<Drafts, DraftError> {
         let db = idb::shared().await?;
         Drafts::with_db(db, tabs::CHANNEL).await
@@ -238,8 +238,7 @@ impl Drafts {
         });
         *inner.channel.borrow_mut() = channel;
         let drafts = Drafts { inner };
-        drafts.move_v1_projects().await?;
-        drafts.replay_journals().await?;
+        drafts.settle_kv_records().await?;
         Ok(drafts)
     }
 
@@ -879,57 +878,21 @@ impl Drafts {
         }
     }
 
-    /// Merges every journal into its project, in one transaction.
-    async fn replay_journals(&self) -> Result<(), DraftError> {
+    /// Folds into the project stores, in one transaction, what `kv` holds for them:
+    ///
+    /// - projects a schema-1 database kept there (`project:<id>`, version-1 shape), migrated.
+    ///   The upgrade to schema 2 only creates the stores; they move here, when drafts are first
+    ///   opened, so the migration's code is loaded with the pages that use drafts and not on
+    ///   every start (ARCHITECTURE.md, "Bundle size"). One that does not read is left where it
+    ///   was, with a warning;
+    /// - journals a closing page left (`drafts.journal:<id>`), merged into their project. One
+    ///   that does not read is left for inspection, never applied.
+    ///
+    /// Each record moves whole or not at all; a second tab finds nothing left to move.
+    async fn settle_kv_records(&self) -> Result<(), DraftError> {
         if self.read_only().is_some() {
             return Ok(());
         }
-        let tx = self
-            .inner
-            .db
-            .transaction(&[KV, PROJECTS, EPISODES, PROJECT_META], true)?;
-        let journals: Vec<String> = tx
-            .keys(KV)
-            .await?
-            .into_iter()
-            .filter(|k| k.starts_with(JOURNAL_PREFIX))
-            .collect();
-        for key in &journals {
-            let Some(text) = tx.get_text(KV, key).await? else {
-                continue;
-            };
-            let Ok(journal) = load_record(&text) else {
-                // A journal that does not read is left for inspection, never applied.
-                continue;
-            };
-            let merged = match tx.get_text(PROJECTS, &journal.id).await? {
-                Some(stored) => match self.parse(&tx, &journal.id, &stored).await {
-                    Ok(stored) => merge_projects(&journal, &stored, tabs::now_ms()),
-                    Err(_) => continue,
-                },
-                None => journal,
-            };
-            if let Err(e) = self
-                .put_project(&tx, &merged)
-                .and_then(|_| Ok(tx.delete(KV, key)?))
-            {
-                tx.abort();
-                return Err(e);
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl Drafts {
-    /// Moves the projects a schema-1 database kept in `kv` (`project:<id>`, version-1 shape) to
-    /// their own stores, migrated, in one transaction: each record moves whole or not at all, and
-    /// one that does not read is left where it was (and warned about). The upgrade to schema 2 only
-    /// creates the stores; the move happens here, when drafts are first opened, so the migration's
-    /// code is loaded with the pages that use drafts and not on every start (ARCHITECTURE.md,
-    /// "Bundle size"). A second tab doing the same finds nothing left to move.
-    async fn move_v1_projects(&self) -> Result<(), DraftError> {
         let tx = self
             .inner
             .db
@@ -938,28 +901,44 @@ impl Drafts {
             .keys(KV)
             .await?
             .into_iter()
-            .filter(|k| k.starts_with(V1_PROJECT_PREFIX))
+            .filter(|k| k.starts_with(V1_PROJECT_PREFIX) || k.starts_with(JOURNAL_PREFIX))
             .collect();
         for key in &keys {
             let Some(text) = tx.get_text(KV, key).await? else {
                 continue;
             };
-            match load_record(&text) {
-                Ok(project) => {
-                    if let Err(e) = self
-                        .put_project(&tx, &project)
-                        .and_then(|_| Ok(tx.delete(KV, key)?))
-                    {
-                        tx.abort();
-                        return Err(e);
+            let project = if key.starts_with(V1_PROJECT_PREFIX) {
+                match load_record(&text) {
+                    Ok(project) => project,
+                    Err(e) => {
+                        web_sys::console::warn_1(
+                            &format!("a v1 project was left in kv: {}", e.message(Lang::En)).into(),
+                        );
+                        continue;
                     }
                 }
-                Err(e) => web_sys::console::warn_1(
-                    &format!("a v1 project was left in kv: {}", e.message(Lang::En)).into(),
-                ),
+            } else {
+                let Ok(journal) = load_record(&text) else {
+                    continue;
+                };
+                match tx.get_text(PROJECTS, &journal.id).await? {
+                    Some(stored) => match self.parse(&tx, &journal.id, &stored).await {
+                        Ok(stored) => merge_projects(&journal, &stored, tabs::now_ms()),
+                        Err(_) => continue,
+                    },
+                    None => journal,
+                }
+            };
+            if let Err(e) = self
+                .put_project(&tx, &project)
+                .and_then(|_| Ok(tx.delete(KV, key)?))
+            {
+                tx.abort();
+                return Err(e);
             }
         }
-        self.finish(tx).await
+        tx.commit().await?;
+        Ok(())
     }
 }
 
