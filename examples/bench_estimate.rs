@@ -2,8 +2,8 @@
 //! three profiles), recomputed many times. Prints one JSON object with the median time in µs.
 //! Run by `make bench` (release build); the target is under 1 ms.
 
-use duanju_studio::domain::estimate::{estimate, PriceBook};
-use duanju_studio::domain::plan::bench_plan_200_series;
+use duanju_studio::domain::cost::estimate::{estimate, PriceBook};
+use duanju_studio::domain::cost::plan::bench_plan_200_series;
 use std::hint::black_box;
 use std::time::Instant;
 

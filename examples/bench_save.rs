@@ -1,7 +1,7 @@
 //! Times the pure half of one autosave of the 12 × 47 sample series natively: the merge with
 //! the stored copy and the serialisation written to IndexedDB. `cargo run --release --example bench_save`
-use duanju_studio::domain::project_merge::merge_projects;
-use duanju_studio::domain::project_sample::sample_series;
+use duanju_studio::domain::project::merge::merge_projects;
+use duanju_studio::domain::project::sample::sample_series;
 use std::time::Instant;
 
 fn main() {

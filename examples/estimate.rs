@@ -12,10 +12,10 @@
 
 use std::process::ExitCode;
 
-use duanju_studio::domain::estimate::{estimate, Estimate, PriceBook};
-use duanju_studio::domain::estimate_csv::estimate_to_csv;
+use duanju_studio::domain::cost::estimate::{estimate, Estimate, PriceBook};
+use duanju_studio::domain::cost::estimate_csv::estimate_to_csv;
+use duanju_studio::domain::cost::plan::ProductionPlan;
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::plan::ProductionPlan;
 
 const USAGE: &str = "usage: cargo run --example estimate -- [--csv] [--lang zh-CN|en] PLAN.json";
 

@@ -23,16 +23,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use duanju_studio::domain::api_error::ApiError;
 use duanju_studio::domain::batch::{
     Action, Batch, BatchConfig, BatchItem, BatchStatus, ItemState, LaneLimits, Limits, Outcome,
     Pricing, SplitMix64, StopReason,
 };
-use duanju_studio::domain::chat::{Completion, Usage};
-use duanju_studio::domain::money::{Currency, Money};
-use duanju_studio::domain::pricing::PriceSet;
-use duanju_studio::domain::profile::Profile;
-use duanju_studio::domain::ratelimit::RateLimitHeaders;
+use duanju_studio::domain::cost::money::{Currency, Money};
+use duanju_studio::domain::cost::pricing::PriceSet;
+use duanju_studio::domain::cost::profile::Profile;
+use duanju_studio::domain::provider::api_error::ApiError;
+use duanju_studio::domain::provider::chat::{Completion, Usage};
+use duanju_studio::domain::provider::ratelimit::RateLimitHeaders;
 use proptest::prelude::*;
 
 const MODELS: [&str; 3] = ["deepseek-v3.2", "gpt-4.1", "gemini-2.5-flash"];

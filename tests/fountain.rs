@@ -5,10 +5,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use duanju_studio::domain::fountain::{
+use duanju_studio::domain::i18n::Lang;
+use duanju_studio::domain::script::fountain::{
     parse, scenes, to_fountain, with_scene_ids, Element, SceneIdSource, Script,
 };
-use duanju_studio::domain::i18n::Lang;
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> String {

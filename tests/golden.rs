@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use duanju_studio::domain::estimate::{estimate, PriceBook};
+use duanju_studio::domain::cost::estimate::{estimate, PriceBook};
+use duanju_studio::domain::cost::litellm::{import_litellm, ImportProblem};
+use duanju_studio::domain::cost::plan::{bench_plan_200_series, ProductionPlan};
+use duanju_studio::domain::cost::plan_link::{plan_from_fragment, plan_to_fragment};
+use duanju_studio::domain::cost::pricing::PriceSet;
+use duanju_studio::domain::cost::seed_figures::seed_corrections;
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::litellm::{import_litellm, ImportProblem};
-use duanju_studio::domain::plan::{bench_plan_200_series, ProductionPlan};
-use duanju_studio::domain::plan_link::{plan_from_fragment, plan_to_fragment};
-use duanju_studio::domain::pricing::PriceSet;
-use duanju_studio::domain::seed_figures::seed_corrections;
 use serde_json::Value;
 
 const CASES: [&str; 8] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"];

@@ -8,8 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::llm_json::{close_truncated, extract_json, Expect, JsonDiagnostic};
-use duanju_studio::domain::storyboard_schema::{
+use duanju_studio::domain::storyboard::llm_json::{
+    close_truncated, extract_json, Expect, JsonDiagnostic,
+};
+use duanju_studio::domain::storyboard::schema::{
     validate_storyboard, validate_take, Problem, StoryboardResult,
 };
 use proptest::prelude::*;

@@ -9,14 +9,14 @@
 //!   character changed, and what it accepts is valid. The case counts are fixed, so
 //!   `cargo test` (and `make test`) runs this fuzz in bounded time.
 
-use duanju_studio::domain::plan_link::{decode_base64url, encode_base64url};
+use duanju_studio::domain::cost::plan_link::{decode_base64url, encode_base64url};
+use duanju_studio::domain::project::sample::sample_series;
 use duanju_studio::domain::project::{IdGen, Project, Shot, ShotStatus};
-use duanju_studio::domain::project_sample::sample_series;
 use duanju_studio::domain::share::{
     decode_plain, inflate_capped, parse_fragment, payload_from_json, plain_fragment,
     read_share_file, validate, SharePayload, ShareScope, SharedShot,
 };
-use duanju_studio::domain::storyboard_merge::{
+use duanju_studio::domain::storyboard::merge::{
     apply_merge, plan_merge, FieldValue, Resolution, ShotField, STATUSES,
 };
 use proptest::prelude::*;
@@ -115,7 +115,7 @@ fn value_for(field: ShotField, pick: usize) -> FieldValue {
                 .clone(),
         ),
         ShotField::Status => FieldValue::Text(
-            duanju_studio::domain::storyboard_merge::status_tag(STATUSES[pick % 5]).into(),
+            duanju_studio::domain::storyboard::merge::status_tag(STATUSES[pick % 5]).into(),
         ),
         _ => FieldValue::Text(["甲", "乙", "丙", ""][pick % 4].into()),
     }

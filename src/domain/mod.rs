@@ -1,41 +1,25 @@
-//! Pure domain logic. Architecture invariant: nothing here touches the browser, the network,
-//! the clock or storage; every function is deterministic and natively testable.
+//! Pure domain logic, grouped by capability. Architecture invariant: nothing here touches the
+//! browser, the network, the clock or storage; every function is deterministic and natively
+//! testable.
+//!
+//! - [`cost`] — money, prices, profiles, the plan and its estimate, the ledger.
+//! - [`provider`] — connections, routes, chat, SSE, errors, rate limits, token estimates.
+//! - [`batch`] — the batch engine: items, quotes, the limiter, retries, what is stored.
+//! - [`script`] — Fountain, script import, text diffs.
+//! - [`storyboard`] — the shot schema, JSON from LLM replies, scene runs, merge, exports.
+//! - [`project`] — the series model, its file format and migrations, two-tab merge, the sample.
+//! - [`share`] — storyboards shared by link or file, and reviewers' notes.
+//! - [`media`] — video jobs (and the images, speech and timeline to come).
+//! - [`encoding`] — CSV, base64url, hashing, enum wire names.
+//! - [`i18n`] — the two languages.
 
-pub mod api_error;
 pub mod batch;
-pub mod character_bible;
-pub mod chat;
-pub mod connection;
-pub mod csv;
-pub mod estimate;
-pub mod estimate_csv;
-pub mod fountain;
+pub mod cost;
+pub mod encoding;
 pub mod i18n;
-pub mod ledger;
-pub mod litellm;
-pub mod llm_json;
-pub mod money;
-pub mod plan;
-pub mod plan_edit;
-pub mod plan_link;
-pub mod pricing;
-pub mod profile;
+pub mod media;
 pub mod project;
-pub mod project_file;
-pub mod project_merge;
-pub mod project_sample;
-pub mod ratelimit;
-pub mod routing;
-pub mod scene_runs;
-pub mod script_import;
-pub mod seed_figures;
+pub mod provider;
+pub mod script;
 pub mod share;
-pub mod spend_chart;
-pub mod sse;
-pub mod storyboard_export;
-pub mod storyboard_merge;
-pub mod storyboard_schema;
-pub mod text_diff;
-pub mod token_estimate;
-pub mod video_job;
-mod wire_names;
+pub mod storyboard;

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
-use crate::domain::profile::Profile;
+use crate::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
 use crate::web::idb::{self, StorageError, KV};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

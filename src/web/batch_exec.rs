@@ -24,9 +24,9 @@
 //! Every call is written to the ledger (`ledger` store), priced with the batch's price snapshot;
 //! a fallback switch caused by a call is that call's ledger note.
 
-use crate::domain::money::Money;
-use crate::domain::scene_runs::RunPurpose;
-use crate::domain::token_estimate::estimate_messages;
+use crate::domain::cost::money::Money;
+use crate::domain::provider::token_estimate::estimate_messages;
+use crate::domain::storyboard::scene_runs::RunPurpose;
 
 /// See [`Executor::on_ledger`].
 type LedgerListener = Rc<dyn Fn(&LedgerEntry)>;
@@ -48,12 +48,12 @@ use crate::domain::batch::{
     Action, Batch, BatchConfig, BatchError, BatchEvent, BatchItem, BatchStatus, ItemState, Outcome,
     Progress,
 };
-use crate::domain::chat::{ChatRequest, Usage};
-use crate::domain::connection::{ApiKey, Connection};
+use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
+use crate::domain::cost::pricing::PriceSet;
+use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::{CallSummary, LedgerEntry};
-use crate::domain::pricing::PriceSet;
-use crate::domain::profile::Profile;
+use crate::domain::provider::chat::{ChatRequest, Usage};
+use crate::domain::provider::connection::{ApiKey, Connection};
 use crate::web::http::{self, CallError, CallOptions, CallOutcome};
 use crate::web::idb::{Db, StorageError, BATCHES, BATCH_ITEMS, LEDGER};
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
@@ -510,7 +510,7 @@ impl Executor {
 
     /// Calls `f(model, estimated, billed)` after each answer whose prompt tokens were billed
     /// (not estimated): our raw estimate of the request's prompt and the provider's count, for
-    /// [`crate::domain::token_estimate::Calibration`].
+    /// [`crate::domain::provider::token_estimate::Calibration`].
     pub fn on_usage(&self, f: impl Fn(&str, u64, u64) + 'static) {
         self.inner.usage_listeners.borrow_mut().push(Rc::new(f));
     }
@@ -595,7 +595,7 @@ impl Executor {
 
     /// What this batch has at risk in `currency`: the worst case of its requests in flight or
     /// of unknown outcome (sent, not billed yet).
-    pub fn at_risk(&self, currency: crate::domain::money::Currency) -> Money {
+    pub fn at_risk(&self, currency: crate::domain::cost::money::Currency) -> Money {
         self.with_batch(|b| b.committed().in_currency(currency) - b.spent().in_currency(currency))
     }
 

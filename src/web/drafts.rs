@@ -42,15 +42,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::domain::i18n::Lang;
+use crate::domain::project::file::{
+    export_project, export_workspace, load_any, load_record, ImportError, Loaded,
+};
+use crate::domain::project::merge::{merge_projects, SavedNotice};
 use crate::domain::project::{
     before_import_name, before_restore_name, duplicate_name, purge_expired, sort_recent,
     validate_name, Episode, IdGen, NameError, Project, ProjectMeta, Snapshot, SnapshotMeta,
     PROJECT_SCHEMA_VERSION,
 };
-use crate::domain::project_file::{
-    export_project, export_workspace, load_any, load_record, ImportError, Loaded,
-};
-use crate::domain::project_merge::{merge_projects, SavedNotice};
 use crate::web::idb::{
     self, Db, StorageError, Tx, EPISODES, KV, PROJECTS, PROJECT_META, SNAPSHOTS,
 };
@@ -1069,7 +1069,7 @@ impl Autosaver {
 
     /// Calls `f` with the merged project after each save. The editor may have moved on since
     /// it scheduled that save: merge the result into its copy
-    /// ([`crate::domain::project_merge::apply_remote`]) rather than replace it.
+    /// ([`crate::domain::project::merge::apply_remote`]) rather than replace it.
     pub fn on_saved(&self, f: impl Fn(&Project) + 'static) {
         self.inner.on_saved.borrow_mut().push(Rc::new(f));
     }

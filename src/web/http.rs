@@ -41,14 +41,14 @@ use web_sys::{
     TextDecoder, Window,
 };
 
-use crate::domain::api_error::{classify, redact, ApiError};
-use crate::domain::chat::{decode_completion, ChatRequest, Completion};
-use crate::domain::connection::{
+use crate::domain::i18n::Lang;
+use crate::domain::provider::api_error::{classify, redact, ApiError};
+use crate::domain::provider::chat::{decode_completion, ChatRequest, Completion};
+use crate::domain::provider::connection::{
     endpoint, headers_for, may_send_key, probe_request, validate_base_url, ApiKey, Connection,
 };
-use crate::domain::i18n::Lang;
-use crate::domain::ratelimit::RateLimitHeaders;
-use crate::domain::sse::{SseDecoder, StreamEvent};
+use crate::domain::provider::ratelimit::RateLimitHeaders;
+use crate::domain::provider::sse::{SseDecoder, StreamEvent};
 
 /// The default time limit of a call, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;

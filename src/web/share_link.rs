@@ -33,7 +33,7 @@ use crate::domain::share::{
     compress, decode_body, link_path, parse_fragment, plain_fragment, sealed_fragment, Fragment,
     ShareError, SharePayload, ShotComment, IV_BYTES, PBKDF2_ITERATIONS, SALT_BYTES,
 };
-use crate::domain::storyboard_merge::merge_comments;
+use crate::domain::storyboard::merge::merge_comments;
 use crate::web::idb::{self, StorageError, KV};
 
 /// The `kv` key prefix of a project's review comments.

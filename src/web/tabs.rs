@@ -6,7 +6,7 @@
 //! [`CHANNEL`], the batches' progress on [`BATCH_CHANNEL`]); a [`PageHideHooks`] calls back when
 //! the page is hidden or left. Both remove their listeners when dropped.
 //!
-//! [`SavedNotice`]: crate::domain::project_merge::SavedNotice
+//! [`SavedNotice`]: crate::domain::project::merge::SavedNotice
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

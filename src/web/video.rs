@@ -1,6 +1,6 @@
 //! The video adapter: submit a job, read its state, download the finished clip, keep clips in
 //! IndexedDB (`clips`) and play them from blob URLs. The pure half (shapes, bodies, paths, job
-//! parsing, the polling schedule) is [`crate::domain::video_job`].
+//! parsing, the polling schedule) is [`crate::domain::media::video_job`].
 //!
 //! Like the chat adapter, requests go only to the connection's base URL with `Authorization`
 //! and `Content-Type`, never follow redirects and never send cookies; a `video_url` outside the
@@ -15,13 +15,13 @@ use web_sys::{
     Blob, Headers, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
 };
 
-use crate::domain::api_error::{classify, redact, ApiError};
-use crate::domain::connection::{
+use crate::domain::i18n::Lang;
+use crate::domain::media::video_job::{parse_job, JobReadError, JobState, VideoShape};
+use crate::domain::provider::api_error::{classify, redact, ApiError};
+use crate::domain::provider::connection::{
     endpoint, headers_for, may_send_key, validate_base_url, ApiKey, Connection,
 };
-use crate::domain::i18n::Lang;
-use crate::domain::ratelimit::RateLimitHeaders;
-use crate::domain::video_job::{parse_job, JobReadError, JobState, VideoShape};
+use crate::domain::provider::ratelimit::RateLimitHeaders;
 use crate::web::http::CancelHandle;
 use crate::web::idb::{self, StorageError, CLIPS};
 

@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use crate::support::sleep;
 use duanju_studio::domain::batch::{BatchConfig, BatchItem, ItemState, Limits};
-use duanju_studio::domain::chat::{ChatMessage, ChatRequest, Completion, Usage};
-use duanju_studio::domain::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
+use duanju_studio::domain::cost::ledger::LedgerEntry;
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::ledger::LedgerEntry;
+use duanju_studio::domain::provider::chat::{ChatMessage, ChatRequest, Completion, Usage};
+use duanju_studio::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
 use duanju_studio::web::batch_exec::{self, BatchMeta, Executor, SendFuture, Transport};
 use duanju_studio::web::http::CallOutcome;
 use duanju_studio::web::idb::{Db, LEDGER};
@@ -219,9 +219,9 @@ async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_con
 async fn two_batches_of_one_project_share_its_budget_through_their_project_limits() {
     use duanju_studio::domain::batch::quote::Pricing;
     use duanju_studio::domain::batch::BatchStatus;
-    use duanju_studio::domain::money::{Currency, Money};
-    use duanju_studio::domain::pricing::PriceSet;
-    use duanju_studio::domain::profile::Profile;
+    use duanju_studio::domain::cost::money::{Currency, Money};
+    use duanju_studio::domain::cost::pricing::PriceSet;
+    use duanju_studio::domain::cost::profile::Profile;
 
     let name = format!("test-batch-share-{}", tabs::new_tab_id());
     let db = Db::open_named(&name).await.unwrap();

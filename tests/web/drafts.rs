@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use crate::support::sleep;
 use duanju_studio::domain::i18n::Lang;
+use duanju_studio::domain::project::file::{ImportError, MIGRATION_TAB};
+use duanju_studio::domain::project::merge::SavedNotice;
+use duanju_studio::domain::project::sample::sample_series;
 use duanju_studio::domain::project::{Project, PROJECT_SCHEMA_VERSION, TRASH_RETENTION_MS};
-use duanju_studio::domain::project_file::{ImportError, MIGRATION_TAB};
-use duanju_studio::domain::project_merge::SavedNotice;
-use duanju_studio::domain::project_sample::sample_series;
 use duanju_studio::web::drafts::{
     Autosaver, DraftError, Drafts, DraftsEvent, ImportMode, ReadOnly, SaveStatus,
 };
@@ -608,7 +608,7 @@ async fn importing_a_corrupted_file_changes_nothing() {
     assert_eq!(drafts.list().await.unwrap().len(), 2);
     let mut changed = project.clone();
     changed.name = "导入的新版本".into();
-    let file = duanju_studio::domain::project_file::export_project(&changed);
+    let file = duanju_studio::domain::project::file::export_project(&changed);
     let replaced = drafts
         .import(
             &file,

@@ -5,11 +5,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::support::{document, tick};
-use duanju_studio::domain::estimate::PriceBook;
+use duanju_studio::domain::cost::estimate::PriceBook;
+use duanju_studio::domain::cost::money::{Micros, Percent};
+use duanju_studio::domain::cost::profile::{ExchangeRate, Profile};
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::money::{Micros, Percent};
-use duanju_studio::domain::profile::{ExchangeRate, Profile};
-use duanju_studio::domain::routing::{TaskType, Temperature};
+use duanju_studio::domain::provider::routing::{TaskType, Temperature};
 use duanju_studio::ui::components::catalog_editor::CatalogEditor;
 use duanju_studio::ui::components::profiles_editor::ProfilesEditor;
 use duanju_studio::ui::components::routes_editor::RoutesEditor;

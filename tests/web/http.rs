@@ -6,9 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::support::sleep;
-use duanju_studio::domain::chat::{ChatMessage, ChatRequest};
-use duanju_studio::domain::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
 use duanju_studio::domain::i18n::Lang;
+use duanju_studio::domain::provider::chat::{ChatMessage, ChatRequest};
+use duanju_studio::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
 use duanju_studio::web::http::{
     chat, chat_stream, test_connection, CallError, CallOptions, CancelHandle,
 };
@@ -235,7 +235,8 @@ async fn cut_stream_keeps_what_arrived_with_estimated_usage() {
         "{usage:?}"
     );
     // The domain error carries the same partial reply.
-    let duanju_studio::domain::api_error::ApiError::StreamCut { partial: inner } = &error.error
+    let duanju_studio::domain::provider::api_error::ApiError::StreamCut { partial: inner } =
+        &error.error
     else {
         panic!("{error:?}");
     };

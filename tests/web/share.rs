@@ -6,10 +6,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::support::{document, tick};
-use duanju_studio::domain::connection::{ApiKey, Connection, Preset};
+use duanju_studio::domain::cost::profile::Profile;
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::profile::Profile;
-use duanju_studio::domain::project_sample::sample_series;
+use duanju_studio::domain::project::sample::sample_series;
+use duanju_studio::domain::provider::connection::{ApiKey, Connection, Preset};
 use duanju_studio::domain::share::{
     inflate, parse_fragment, plain_fragment, Fragment, ShareError, SharePayload, ShareScope,
     PBKDF2_ITERATIONS,

@@ -8,12 +8,12 @@ use super::limiter::{LaneLimiter, LimiterConfig, Limits, MINUTE_MS, SECOND_MS};
 use super::quote::Pricing;
 use super::retry::{classify, FailureClass, RetryConfig, SplitMix64};
 use super::stored;
-use crate::domain::api_error::ApiError;
-use crate::domain::chat::Usage;
+use crate::domain::cost::money::Money;
+use crate::domain::cost::profile::Cost;
 use crate::domain::i18n::Lang;
-use crate::domain::money::Money;
-use crate::domain::profile::Cost;
-use crate::domain::ratelimit::RateLimitHeaders;
+use crate::domain::provider::api_error::ApiError;
+use crate::domain::provider::chat::Usage;
+use crate::domain::provider::ratelimit::RateLimitHeaders;
 
 /// Limits for one connection, or one connection and model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::stored;
-use crate::domain::api_error::ApiError;
-use crate::domain::chat::{ChatMessage, Usage};
+use crate::domain::cost::pricing::Resolution;
+use crate::domain::cost::profile::Cost;
 use crate::domain::i18n::Lang;
-use crate::domain::pricing::Resolution;
-use crate::domain::profile::Cost;
-use crate::domain::token_estimate::{estimate_messages, Calibration};
+use crate::domain::provider::api_error::ApiError;
+use crate::domain::provider::chat::{ChatMessage, Usage};
+use crate::domain::provider::token_estimate::{estimate_messages, Calibration};
 
 /// A video clip's billed quantities, for items priced per second or per clip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

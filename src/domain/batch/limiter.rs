@@ -38,7 +38,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ratelimit::RateLimitHeaders;
+use crate::domain::provider::ratelimit::RateLimitHeaders;
 
 /// One minute in milliseconds.
 pub const MINUTE_MS: f64 = 60_000.0;

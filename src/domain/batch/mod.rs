@@ -43,7 +43,7 @@
 //!
 //! ```
 //! use duanju_studio::domain::batch::{Action, Batch, BatchConfig, BatchItem, Limits, Outcome};
-//! use duanju_studio::domain::chat::Usage;
+//! use duanju_studio::domain::provider::chat::Usage;
 //!
 //! let items = (0..20)
 //!     .map(|i| BatchItem::chat(format!("take-{i}"), "relay", "deepseek-v3.2", 300, 200))

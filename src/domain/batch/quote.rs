@@ -12,8 +12,8 @@
 //!
 //! ```
 //! use duanju_studio::domain::batch::{quote, BatchItem};
-//! use duanju_studio::domain::pricing::PriceSet;
-//! use duanju_studio::domain::profile::Profile;
+//! use duanju_studio::domain::cost::pricing::PriceSet;
+//! use duanju_studio::domain::cost::profile::Profile;
 //!
 //! let items: Vec<BatchItem> = (0..10)
 //!     .map(|i| BatchItem::chat(format!("take-{i}"), "relay", "gpt-4.1", 1_000, 500))
@@ -28,12 +28,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::item::BatchItem;
-use crate::domain::chat::Usage;
+use crate::domain::cost::ledger::{LedgerEntry, LedgerTotal};
+use crate::domain::cost::money::{group_thousands, RoundedPercent};
+use crate::domain::cost::pricing::{PriceSet, Usage as PricedUsage};
+use crate::domain::cost::profile::{Cost, Profile};
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::{LedgerEntry, LedgerTotal};
-use crate::domain::money::{group_thousands, RoundedPercent};
-use crate::domain::pricing::{PriceSet, Usage as PricedUsage};
-use crate::domain::profile::{Cost, Profile};
+use crate::domain::provider::chat::Usage;
 
 /// The prices a batch was started with: the price set's entries for the batch's models and the
 /// profile. Kept inside the batch so that its costs, budget checks and fallback differences do
@@ -277,7 +277,7 @@ pub struct Reconciliation {
 }
 
 /// Reconciles `quote` with `billed`, the ledger's total over the batch's calls
-/// ([`crate::domain::ledger::grand_total`] of its entries).
+/// ([`crate::domain::cost::ledger::grand_total`] of its entries).
 pub fn reconcile(quote: &Quote, billed: &LedgerTotal) -> Reconciliation {
     let billed_cost = billed.cost();
     Reconciliation {
@@ -332,10 +332,10 @@ fn signed(percent: RoundedPercent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::connection::{Connection, Preset};
-    use crate::domain::ledger::{grand_total, CallSummary};
-    use crate::domain::money::{Micros, Money};
-    use crate::domain::pricing::{ModelPrice, Resolution, VideoPrice, VideoUnit};
+    use crate::domain::cost::ledger::{grand_total, CallSummary};
+    use crate::domain::cost::money::{Micros, Money};
+    use crate::domain::cost::pricing::{ModelPrice, Resolution, VideoPrice, VideoUnit};
+    use crate::domain::provider::connection::{Connection, Preset};
 
     use super::super::item::ClipSpec;
 

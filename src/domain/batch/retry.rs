@@ -14,13 +14,13 @@
 //! | any other 4xx, CORS refusal, context too long | [`FailureClass::Permanent`]: the item fails without retrying |
 //!
 //! A timeout is retried by default, as the issue asks, but note the caveat in
-//! [`crate::domain::api_error::ApiError::can_retry`]: the provider may have finished (and billed)
+//! [`crate::domain::provider::api_error::ApiError::can_retry`]: the provider may have finished (and billed)
 //! the timed-out request. [`RetryConfig::retry_timeouts`] turns that off.
 
 use serde::{Deserialize, Serialize};
 
 use super::engine::StopReason;
-use crate::domain::api_error::{ApiError, NetworkFailure};
+use crate::domain::provider::api_error::{ApiError, NetworkFailure};
 
 /// Retry policy. The defaults are documented per field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::chat::Completion;
+    use crate::domain::provider::chat::Completion;
 
     #[test]
     fn full_jitter_backoff() {

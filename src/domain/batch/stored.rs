@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::domain::money::{Currency, Money};
-use crate::domain::profile::Cost;
+use crate::domain::cost::money::{Currency, Money};
+use crate::domain::cost::profile::Cost;
 
 #[derive(Serialize, Deserialize)]
 struct StoredMoney {

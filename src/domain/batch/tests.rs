@@ -2,12 +2,12 @@
 //! `tests/batch_props.rs`).
 
 use super::*;
-use crate::domain::api_error::ApiError;
-use crate::domain::chat::{Completion, Usage};
+use crate::domain::cost::money::{Currency, Money};
+use crate::domain::cost::pricing::PriceSet;
+use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
-use crate::domain::money::{Currency, Money};
-use crate::domain::pricing::PriceSet;
-use crate::domain::profile::Profile;
+use crate::domain::provider::api_error::ApiError;
+use crate::domain::provider::chat::{Completion, Usage};
 
 fn items(n: usize, model: &str) -> Vec<BatchItem> {
     (0..n)
@@ -668,7 +668,7 @@ fn headers_tighten_the_lane() {
     )
     .unwrap();
     batch.next_actions(0.0);
-    let headers = crate::domain::ratelimit::RateLimitHeaders {
+    let headers = crate::domain::provider::ratelimit::RateLimitHeaders {
         limit_requests: Some(60),
         ..Default::default()
     };
@@ -681,8 +681,8 @@ fn headers_tighten_the_lane() {
 
 #[test]
 fn prompts_are_estimated_per_model_family_and_calibrated() {
-    use crate::domain::chat::ChatMessage;
-    use crate::domain::token_estimate::Calibration;
+    use crate::domain::provider::chat::ChatMessage;
+    use crate::domain::provider::token_estimate::Calibration;
 
     let messages = [ChatMessage::user("雨夜，她站在天台边缘。".repeat(100))];
     let mut calibration = Calibration::default();

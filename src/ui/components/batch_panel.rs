@@ -11,16 +11,16 @@
 use crate::domain::batch::{
     quote, reconcile, BatchConfig, BatchItem, BatchStatus, ItemState, Limits, Pricing, Quote,
 };
-use crate::domain::chat::{ChatMessage, ChatRequest};
-use crate::domain::connection::Connection;
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::ledger::{grand_total, LedgerEntry};
+use crate::domain::cost::money::{format_count, Currency, Money};
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::{grand_total, LedgerEntry};
-use crate::domain::money::{format_count, Currency, Money};
 use crate::domain::project::Budget;
-use crate::domain::routing::TaskType;
-use crate::domain::scene_runs::RunPurpose;
-use crate::domain::token_estimate::Calibration;
+use crate::domain::provider::chat::{ChatMessage, ChatRequest};
+use crate::domain::provider::connection::Connection;
+use crate::domain::provider::routing::TaskType;
+use crate::domain::provider::token_estimate::Calibration;
+use crate::domain::storyboard::scene_runs::RunPurpose;
 use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
 use crate::ui::components::playground::{
     chat_routes, request_for, route_label, route_request, RouteOptions,
@@ -453,7 +453,7 @@ impl BatchService {
         &self,
         plan: BatchPlan,
         connection: Connection,
-        key: crate::domain::connection::ApiKey,
+        key: crate::domain::provider::connection::ApiKey,
     ) -> Result<BatchHandle, BatchProblem> {
         let handle = BatchHandle::new();
         self.current.set(Some(handle));

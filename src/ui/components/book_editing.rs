@@ -6,7 +6,7 @@
 //! copy replaces the book only when the domain accepts it; a refused text stays in its field
 //! with a message beside it, and the book keeps its last valid value.
 
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
 use crate::domain::i18n::Lang;
 use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;

@@ -4,11 +4,13 @@
 //! Every edit goes through the domain ([`PriceSet::set_price`], [`PriceSet::upsert`],
 //! [`import_litellm`]); a refused value is shown at its field and leaves the book unchanged.
 
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::litellm::{export_litellm, import_litellm, ImportDiagnostic};
+use crate::domain::cost::money::{DecimalError, Micros};
+use crate::domain::cost::pricing::{
+    ModelPrice, PriceError, PriceField, PriceSet, Resolution, VideoUnit,
+};
 use crate::domain::i18n::Lang;
-use crate::domain::litellm::{export_litellm, import_litellm, ImportDiagnostic};
-use crate::domain::money::{DecimalError, Micros};
-use crate::domain::pricing::{ModelPrice, PriceError, PriceField, PriceSet, Resolution, VideoUnit};
 use crate::ui::components::book_editing::{
     dom_id, edit_book, BookField, ConfirmButton, FieldError,
 };

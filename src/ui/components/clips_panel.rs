@@ -21,17 +21,17 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
-use crate::domain::connection::Connection;
+use crate::domain::cost::ledger::CallSummary;
+use crate::domain::cost::money::{format_count, Micros, Money};
+use crate::domain::cost::pricing::Resolution;
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::CallSummary;
-use crate::domain::money::{format_count, Micros, Money};
-use crate::domain::pricing::Resolution;
-use crate::domain::project::{Budget, Project, VideoJob, VideoJobStatus};
-use crate::domain::routing::{Route, TaskType};
-use crate::domain::video_job::{
+use crate::domain::media::video_job::{
     bills_later, clip_cost, clip_fits_budget, plan_clip, shot_prompt, submit_body, ClipBudgetStop,
     ClipPlan, ClipReport, PollSchedule, VideoShape,
 };
+use crate::domain::project::{Budget, Project, VideoJob, VideoJobStatus};
+use crate::domain::provider::connection::Connection;
+use crate::domain::provider::routing::{Route, TaskType};
 use crate::ui::components::batch_panel::BatchService;
 use crate::ui::components::ledger_view::{
     exact_amount, millis, price_call, pricing_for, record_and_show, StudioLedger,
@@ -343,8 +343,8 @@ impl Runner {
     async fn poll(
         self,
         mut job: VideoJob,
-        connection: &crate::domain::connection::Connection,
-        key: &crate::domain::connection::ApiKey,
+        connection: &crate::domain::provider::connection::Connection,
+        key: &crate::domain::provider::connection::ApiKey,
     ) {
         let lang = self.lang.get_untracked();
         let shape = job

@@ -10,13 +10,13 @@
 //! some relays refuse even though they allow `GET /models`). It is sent with [`http::chat`] so
 //! that its billed usage can be recorded in the ledger like any other call.
 
-use crate::domain::api_error::ApiError;
-use crate::domain::connection::{
+use crate::domain::cost::ledger::CallSummary;
+use crate::domain::cost::profile::Profile;
+use crate::domain::i18n::Lang;
+use crate::domain::provider::api_error::ApiError;
+use crate::domain::provider::connection::{
     key_hint, probe_request, validate_base_url, ApiKey, Connection, Preset, UrlError,
 };
-use crate::domain::i18n::Lang;
-use crate::domain::ledger::CallSummary;
-use crate::domain::profile::Profile;
 use crate::ui::components::book_editing::ConfirmButton;
 use crate::ui::components::ledger_view::{millis, price_call, record_call};
 use crate::ui::i18n::{t, use_lang};

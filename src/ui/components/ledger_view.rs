@@ -5,15 +5,15 @@
 //! its connection's profile ([`LedgerEntry::priced`]) and [`record_call`] appends it to the
 //! IndexedDB `ledger` store. The Playground and the connection test both use them.
 
-use crate::domain::connection::Connection;
-use crate::domain::estimate::PriceBook;
-use crate::domain::ledger::{
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::ledger::{
     grand_total, ledger_to_csv, timestamp_utc, totals_by, CallSummary, Grouping, LedgerEntry,
     LedgerTotal,
 };
-use crate::domain::money::{format_count, format_decimal, Money};
-use crate::domain::pricing::PriceSet;
-use crate::domain::profile::Profile;
+use crate::domain::cost::money::{format_count, format_decimal, Money};
+use crate::domain::cost::pricing::PriceSet;
+use crate::domain::cost::profile::Profile;
+use crate::domain::provider::connection::Connection;
 use crate::ui::components::book_editing::ConfirmButton;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;

@@ -2,7 +2,7 @@
 //! their edits that apply, your edits that stay, the conflicts you resolve, their edits on
 //! shots you have removed, and their comments. Nothing is written until you press "Merge"; the
 //! losing side of each conflict is kept in the project's history, and the comments are kept
-//! with the project (see [`crate::domain::storyboard_merge`]).
+//! with the project (see [`crate::domain::storyboard::merge`]).
 //!
 //! Test ids: `merge-view`, `merge-applied`, `merge-kept`, `merge-conflict` (each, with radios
 //! `merge-keep-mine` / `merge-take-theirs`), `merge-unmatched`, `merge-comments`,
@@ -11,7 +11,7 @@
 use crate::domain::i18n::Lang;
 use crate::domain::project::Project;
 use crate::domain::share::SharePayload;
-use crate::domain::storyboard_merge::{
+use crate::domain::storyboard::merge::{
     apply_merge, plan_merge, FieldChange, FieldValue, Resolution, ShotField,
 };
 use crate::ui::components::storyboard_sheet::format_time;

@@ -7,13 +7,13 @@
 //! happens, the call ends with Run enabled again and Cancel disabled: a 429 never leaves the
 //! panel stuck.
 
-use crate::domain::api_error::ApiError;
-use crate::domain::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
+use crate::domain::cost::money::format_count;
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::{CallSummary, LedgerEntry};
-use crate::domain::money::format_count;
-use crate::domain::routing::{ResponseFormat as RouteFormat, Route, TaskType};
+use crate::domain::provider::api_error::ApiError;
+use crate::domain::provider::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
+use crate::domain::provider::routing::{ResponseFormat as RouteFormat, Route, TaskType};
 use crate::ui::components::ledger_view::{exact_amount, millis, price_call, record_call};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, ActiveConnection};

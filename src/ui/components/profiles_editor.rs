@@ -4,10 +4,10 @@
 //! is checked with [`Profile::problems`]; a refused value is shown at its field and leaves the
 //! book unchanged.
 
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::money::{format_decimal, Percent};
+use crate::domain::cost::profile::{ExchangeRate, Profile, ProfileError};
 use crate::domain::i18n::Lang;
-use crate::domain::money::{format_decimal, Percent};
-use crate::domain::profile::{ExchangeRate, Profile, ProfileError};
 use crate::ui::components::book_editing::{dom_id, edit_book, BookField, FieldError};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;

@@ -16,13 +16,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::domain::cost::money::Currency;
 use crate::domain::i18n::Lang;
-use crate::domain::money::Currency;
+use crate::domain::project::merge::{apply_remote, SavedNotice};
 use crate::domain::project::{
     validate_name, Budget, Character, IdGen, Project, Scene, Shot, SnapshotMeta,
     DEFAULT_ASPECT_RATIO,
 };
-use crate::domain::project_merge::{apply_remote, SavedNotice};
 use crate::ui::components::batch_panel::BatchService;
 use crate::ui::components::book_editing::{ConfirmButton, FieldError};
 use crate::ui::components::ledger_view::{exact_amount, StudioLedger};

@@ -5,7 +5,7 @@
 //! **Never overwrite without asking.** An imported project whose id is already in the
 //! workspace (live or in the trash) is not written until the user picks "import as a copy" or
 //! confirms "replace"; a replace keeps the state before as a named version. A file that does
-//! not read shows its [`ImportError`](crate::domain::project_file::ImportError) message and
+//! not read shows its [`ImportError`](crate::domain::project::file::ImportError) message and
 //! changes nothing.
 //!
 //! **The open project first.** Before any operation that reads the open project from storage
@@ -18,8 +18,8 @@
 //! records `duanju:save`.
 
 use crate::domain::i18n::Lang;
+use crate::domain::project::file::{file_stem, load_any, Loaded, MAX_IMPORT_BYTES};
 use crate::domain::project::{search, validate_name, Project, ProjectMeta, TRASH_RETENTION_MS};
-use crate::domain::project_file::{file_stem, load_any, Loaded, MAX_IMPORT_BYTES};
 use crate::ui::components::book_editing::{ConfirmButton, FieldError};
 use crate::ui::components::project_editor::{EditorModel, ProjectEditor};
 use crate::ui::i18n::{t, use_lang};

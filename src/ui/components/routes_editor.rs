@@ -4,10 +4,10 @@
 //! [`RouteTable::set_route`], which checks it with [`Route::problems`]; a refused value is shown
 //! at its field and leaves the book unchanged.
 
-use crate::domain::estimate::PriceBook;
+use crate::domain::cost::estimate::PriceBook;
+use crate::domain::cost::pricing::Resolution;
 use crate::domain::i18n::Lang;
-use crate::domain::pricing::Resolution;
-use crate::domain::routing::{
+use crate::domain::provider::routing::{
     ResponseFormat, Route, RouteError, RouteSettings, RouteTable, TaskType, Temperature,
 };
 use crate::ui::components::book_editing::{edit_book, BookField, ConfirmButton, FieldError};

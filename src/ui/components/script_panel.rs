@@ -13,18 +13,18 @@
 //!
 //! Script text and model output are text nodes, never HTML.
 
-use crate::domain::character_bible::{cache_savings, scene_messages};
-use crate::domain::chat::Usage;
-use crate::domain::fountain;
+use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
+use crate::domain::cost::money::{format_count, Money};
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::{CallSummary, LedgerEntry};
-use crate::domain::money::{format_count, Money};
 use crate::domain::project::Project;
-use crate::domain::routing::{Route, TaskType};
-use crate::domain::script_import::{
+use crate::domain::provider::chat::Usage;
+use crate::domain::provider::routing::{Route, TaskType};
+use crate::domain::script::fountain;
+use crate::domain::script::import::{
     export_episode, export_file_name, import_into_episode, ImportError, SCRIPT_CAP_BYTES,
 };
-use crate::domain::text_diff::{diff_words, stats, Change, Piece};
+use crate::domain::script::text_diff::{diff_words, stats, Change, Piece};
+use crate::domain::storyboard::character_bible::{cache_savings, scene_messages};
 use crate::ui::components::ledger_view::{
     exact_amount, price_call, pricing_for, record_and_show, StudioLedger,
 };

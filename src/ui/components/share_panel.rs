@@ -17,7 +17,7 @@ use crate::domain::share::{
     sealed_file_text, share_file_name, share_file_text, ShareError, SharePayload, ShareScope,
     ShotComment, Storyboard, LINK_FILE_THRESHOLD,
 };
-use crate::domain::storyboard_export::{fountain, shot_list_csv, srt};
+use crate::domain::storyboard::export::{fountain, shot_list_csv, srt};
 use crate::ui::components::storyboard_sheet::{format_time, StoryboardSheet};
 use crate::ui::i18n::{t, use_lang};
 use crate::web::files::download_text;
@@ -93,7 +93,7 @@ fn scope_kind(scope: &ShareScope) -> &'static str {
 
 /// A file name from the project name and an extension.
 fn export_name(project: &Project, extension: &str) -> String {
-    let base = crate::domain::project_file::file_stem(&project.name, "storyboard");
+    let base = crate::domain::project::file::file_stem(&project.name, "storyboard");
     format!("{base}.{extension}")
 }
 

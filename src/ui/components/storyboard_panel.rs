@@ -13,14 +13,14 @@ use std::collections::HashSet;
 
 use crate::domain::batch::{BatchStatus, ItemFailure, ItemState, Limits};
 use crate::domain::i18n::Lang;
-use crate::domain::llm_json::{JsonDiagnostic, Repair};
 use crate::domain::project::Project;
-use crate::domain::routing::TaskType;
-use crate::domain::scene_runs::{
+use crate::domain::provider::routing::TaskType;
+use crate::domain::storyboard::llm_json::{JsonDiagnostic, Repair};
+use crate::domain::storyboard::scene_runs::{
     invalid_shot_message, read_storyboard, run_key, scene_prefix, shot_from_draft,
     storyboard_prompt, storyboard_repair_prompt, RunPurpose, StoryboardReading,
 };
-use crate::domain::storyboard_schema::Problem;
+use crate::domain::storyboard::schema::Problem;
 use crate::ui::components::batch_panel::{
     use_batch_service, BatchHandle, BatchProblem, BatchRequest, BatchService,
 };

@@ -13,8 +13,8 @@
 
 use crate::domain::i18n::Lang;
 use crate::domain::share::{SharedShot, ShotComment, Storyboard};
-use crate::domain::storyboard_export::scene_label;
-use crate::domain::storyboard_merge::{
+use crate::domain::storyboard::export::scene_label;
+use crate::domain::storyboard::merge::{
     review_edits, status_label, status_tag, FieldKind, ShotField, STATUSES,
 };
 use crate::ui::i18n::{t, use_lang};

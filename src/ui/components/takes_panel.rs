@@ -8,17 +8,17 @@
 use std::collections::HashSet;
 
 use crate::domain::batch::ItemState;
+use crate::domain::cost::ledger::grand_total;
+use crate::domain::cost::money::Money;
 use crate::domain::i18n::Lang;
-use crate::domain::ledger::grand_total;
-use crate::domain::money::Money;
 use crate::domain::project::Take;
-use crate::domain::routing::TaskType;
-use crate::domain::scene_runs::{
+use crate::domain::provider::routing::TaskType;
+use crate::domain::storyboard::scene_runs::{
     cost_per_accepted, pick_locked, pick_take, read_take, replace_takes, run_key, scene_prefix,
     take_from_draft, take_prompt, unlock_take, usd_micros, RunPurpose, TakeReading, DEFAULT_TAKES,
     MAX_TAKES,
 };
-use crate::domain::storyboard_schema::TakeDraft;
+use crate::domain::storyboard::schema::TakeDraft;
 use crate::ui::components::batch_panel::{use_batch_service, BatchHandle};
 use crate::ui::components::ledger_view::exact_amount;
 use crate::ui::components::project_editor::EditorModel;
@@ -286,7 +286,7 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
                     let is_picked = picked.as_deref() == Some(take.id.as_str());
                     let blocked = locked && !is_picked;
                     let id = take.id.clone();
-                    let cost = take.cost.map(|c| exact_amount(c.money(crate::domain::money::Currency::Usd)));
+                    let cost = take.cost.map(|c| exact_amount(c.money(crate::domain::cost::money::Currency::Usd)));
                     view! {
                         <article class="ds-take-card" data-testid="take-card" data-id=take.id.clone()
                             data-picked=is_picked.to_string() data-locked=(is_picked && locked).to_string()

@@ -5,16 +5,16 @@
 //! inline message and the last valid estimate stays on screen. The plan is mirrored into the
 //! URL fragment (bookmarkable, sendable) and into IndexedDB.
 
-use crate::domain::estimate::{estimate, rollback_switch, Estimate};
-use crate::domain::estimate_csv::estimate_to_csv;
+use crate::domain::cost::estimate::{estimate, rollback_switch, Estimate};
+use crate::domain::cost::estimate_csv::estimate_to_csv;
+use crate::domain::cost::money::{format_count, Currency};
+use crate::domain::cost::plan::{seed_inventory_plan, PlanError, ProductionPlan, Stage};
+use crate::domain::cost::plan_edit::{field_text, with_every_stage, with_field, with_video};
+use crate::domain::cost::plan_link::{plan_from_fragment, plan_to_fragment};
+use crate::domain::cost::profile::Cost;
+use crate::domain::cost::seed_figures::seed_corrections;
+use crate::domain::cost::spend_chart::{bar_lengths, spend_by_profile, spend_by_stage, ChartSlice};
 use crate::domain::i18n::Lang;
-use crate::domain::money::{format_count, Currency};
-use crate::domain::plan::{seed_inventory_plan, PlanError, ProductionPlan, Stage};
-use crate::domain::plan_edit::{field_text, with_every_stage, with_field, with_video};
-use crate::domain::plan_link::{plan_from_fragment, plan_to_fragment};
-use crate::domain::profile::Cost;
-use crate::domain::seed_figures::seed_corrections;
-use crate::domain::spend_chart::{bar_lengths, spend_by_profile, spend_by_stage, ChartSlice};
 use crate::ui::components::catalog_editor::CatalogEditor;
 use crate::ui::components::profiles_editor::ProfilesEditor;
 use crate::ui::components::routes_editor::RoutesEditor;
@@ -193,7 +193,7 @@ fn PlanField(
     #[prop(optional)] numeric: bool,
 ) -> impl IntoView {
     let lang = use_lang();
-    let error = RwSignal::new(None::<crate::domain::plan::FieldError>);
+    let error = RwSignal::new(None::<crate::domain::cost::plan::FieldError>);
     let id = format!("plan-{}", path.replace(['[', '.'], "-").replace(']', ""));
     let error_id = format!("{id}-error");
     let read_path = path.clone();
@@ -370,8 +370,8 @@ fn stage_label(stage: Stage, lang: Lang) -> &'static str {
     stage.label(lang)
 }
 
-fn per_label(per: crate::domain::plan::PerUnit, lang: Lang) -> &'static str {
-    use crate::domain::plan::PerUnit;
+fn per_label(per: crate::domain::cost::plan::PerUnit, lang: Lang) -> &'static str {
+    use crate::domain::cost::plan::PerUnit;
     match per {
         PerUnit::Episode => lang.pick("每集", "per episode"),
         PerUnit::Scene => lang.pick("每场景", "per scene"),
@@ -626,7 +626,7 @@ fn PriceMatrix() -> impl IntoView {
                         <tbody>
                             {e.price_matrix.iter().map(|row| {
                                 let cell = |c: &Option<Cost>| c.as_ref().map(|c| format!("{} · {}", c.usd.display(), c.cny.display())).unwrap_or_else(|| "—".into());
-                                let video = row.video.as_ref().map(|v| format!("{} · {} / {} {}", v.price.usd.display(), v.price.cny.display(), match v.unit { crate::domain::pricing::VideoUnit::PerSecond => "s", crate::domain::pricing::VideoUnit::PerClip => "clip" }, v.resolution.as_str())).unwrap_or_else(|| "—".into());
+                                let video = row.video.as_ref().map(|v| format!("{} · {} / {} {}", v.price.usd.display(), v.price.cny.display(), match v.unit { crate::domain::cost::pricing::VideoUnit::PerSecond => "s", crate::domain::cost::pricing::VideoUnit::PerClip => "clip" }, v.resolution.as_str())).unwrap_or_else(|| "—".into());
                                 view! {
                                     <tr>
                                         <th scope="row" class="ds-mono">{row.model.clone()}</th>

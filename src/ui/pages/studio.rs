@@ -1,7 +1,7 @@
 //! The Studio page: the projects (series drafts) and the open project's storyboard, then the
 //! playground and the usage ledger.
 
-use crate::domain::ledger::LedgerEntry;
+use crate::domain::cost::ledger::LedgerEntry;
 use crate::ui::components::batch_panel::{provide_batch_service, BatchPanel};
 use crate::ui::components::ledger_view::{load_ledger, LedgerView, StudioLedger};
 use crate::ui::components::playground::Playground;

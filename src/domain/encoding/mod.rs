@@ -1,0 +1,5 @@
+//! Small shared encodings every capability uses: the one CSV writer, base64url, the one
+//! non-cryptographic hash, and unit enums' wire names.
+
+pub mod csv;
+pub(crate) mod wire_names;

@@ -1,0 +1,218 @@
+//! The character bible as a cache-friendly prompt prefix, and the savings its cache hits bring.
+//!
+//! Providers cache the longest prompt prefix they have seen recently (OpenAI from 1,024 tokens,
+//! DeepSeek by 64-token blocks, Anthropic at marked breakpoints; the sandbox caches a leading
+//! system message of 32 tokens or more). A prefix only hits when its bytes are identical, so
+//! [`bible_prefix`] writes the characters of a scene in one fixed form, sorted by name then id,
+//! with nothing that changes between calls (no date, no scene text, no counter): every prompt
+//! about a scene with the same cast starts with the same system message, and the task's own
+//! instructions and text come after it, in the user message ([`scene_messages`]).
+//!
+//! A character appears in a scene when its name is one of the scene's cue names or occurs in
+//! its heading, synopsis or text (ASCII letters compared without case).
+
+use crate::domain::cost::money::Money;
+use crate::domain::cost::pricing::{ModelPrice, Usage as PriceUsage};
+use crate::domain::project::{Character, Scene};
+use crate::domain::provider::chat::{ChatMessage, Usage};
+use crate::domain::script::fountain::{self, Element};
+
+/// The characters of `cast` that appear in `scene`, sorted by name then id.
+pub fn characters_in<'a>(cast: &'a [Character], scene: &Scene) -> Vec<&'a Character> {
+    let text = format!(
+        "{}\n{}\n{}",
+        scene.heading, scene.synopsis, scene.script_text
+    )
+    .to_uppercase();
+    let cues: Vec<String> = fountain::parse(&scene.script_text)
+        .0
+        .elements
+        .into_iter()
+        .filter_map(|e| match e {
+            Element::Character { name, .. } => Some(name.to_uppercase()),
+            _ => None,
+        })
+        .collect();
+    let mut found: Vec<&Character> = cast
+        .iter()
+        .filter(|c| {
+            let name = c.name.trim().to_uppercase();
+            !name.is_empty() && (cues.contains(&name) || text.contains(&name))
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        a.name
+            .trim()
+            .cmp(b.name.trim())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    found
+}
+
+/// The system message that starts every prompt about a scene with these characters: the same
+/// bytes for the same characters, whatever their order in `characters`. Empty fields are left
+/// out; each field is trimmed. `None` when there is no character.
+pub fn bible_prefix(characters: &[&Character]) -> Option<String> {
+    if characters.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<&&Character> = characters.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.name
+            .trim()
+            .cmp(b.name.trim())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut out = String::from(
+        "You are the writers' room of a vertical short drama (短剧). Keep every character \
+         consistent with this character bible (角色设定).\n\n# Character bible\n",
+    );
+    for character in sorted {
+        out.push_str("\n## ");
+        out.push_str(character.name.trim());
+        out.push('\n');
+        for (label, value) in [
+            ("Who", &character.description),
+            ("Voice", &character.voice),
+            ("Look", &character.look),
+            ("Reference", &character.reference_notes),
+        ] {
+            let value = value.trim();
+            if !value.is_empty() {
+                out.push_str(label);
+                out.push_str(": ");
+                out.push_str(value);
+                out.push('\n');
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The messages of a prompt about `scene`: the bible of its characters as a system message
+/// (when it has any), then `instruction` and the scene text as the user message.
+pub fn scene_messages(cast: &[Character], scene: &Scene, instruction: &str) -> Vec<ChatMessage> {
+    let mut messages = Vec::with_capacity(2);
+    if let Some(prefix) = bible_prefix(&characters_in(cast, scene)) {
+        messages.push(ChatMessage::system(prefix));
+    }
+    messages.push(ChatMessage::user(format!(
+        "{instruction}\n\n---\n{}",
+        scene.script_text
+    )));
+    messages
+}
+
+/// What the cached prompt tokens of one call saved: their price at the full input rate minus
+/// their price at the cached rate. `None` when the catalog has no input price for the model.
+pub fn cache_savings(price: &ModelPrice, usage: &Usage) -> Option<Money> {
+    if usage.cached == 0 {
+        return None;
+    }
+    let full = price.input_per_mtok?;
+    let cached = price.cached_input_per_mtok.unwrap_or(full);
+    let as_full = PriceUsage {
+        input_tokens: usage.cached,
+        ..PriceUsage::default()
+    };
+    let (full_cost, _) = ModelPrice {
+        cached_input_per_mtok: None,
+        output_per_mtok: None,
+        per_request: None,
+        video: None,
+        ..price.clone()
+    }
+    .cost_of(&as_full);
+    let (cached_cost, _) = ModelPrice {
+        input_per_mtok: Some(cached),
+        cached_input_per_mtok: None,
+        output_per_mtok: None,
+        per_request: None,
+        video: None,
+        ..price.clone()
+    }
+    .cost_of(&as_full);
+    Some(Money::from_units(
+        full_cost.currency(),
+        full_cost.units() - cached_cost.units(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::cost::pricing::PriceSet;
+
+    fn character(id: &str, name: &str, description: &str) -> Character {
+        Character {
+            id: id.into(),
+            name: name.into(),
+            description: description.into(),
+            voice: String::new(),
+            look: " red coat ".into(),
+            reference_notes: String::new(),
+        }
+    }
+
+    fn scene(text: &str) -> Scene {
+        Scene {
+            id: "e1-s1".into(),
+            heading: "INT. 客厅 - 夜".into(),
+            synopsis: String::new(),
+            script_text: text.into(),
+            shots: Vec::new(),
+            takes: Vec::new(),
+            picked_take: None,
+        }
+    }
+
+    #[test]
+    fn the_prefix_is_the_same_bytes_whatever_the_order() {
+        let cast = vec![
+            character("c2", "林梅", "千金"),
+            character("c1", "MEI", "sharp"),
+            character("c3", "陈总", "the chairman"),
+        ];
+        let s = scene("INT. 客厅 - 夜\n\nMEI\nYou're late.\n\n林梅看着她。\n");
+        let found = characters_in(&cast, &s);
+        let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["MEI", "林梅"], "陈总 is not in the scene");
+        let reversed: Vec<&Character> = found.iter().rev().copied().collect();
+        let a = bible_prefix(&found).unwrap();
+        assert_eq!(Some(a.clone()), bible_prefix(&reversed));
+        assert!(a.contains("## MEI\nWho: sharp\nLook: red coat\n"));
+        assert!(!a.contains("Voice"));
+        assert_eq!(bible_prefix(&[]), None);
+        let messages = scene_messages(&cast, &s, "Rewrite");
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0].content, a);
+        let other = scene_messages(
+            &cast,
+            &scene("INT. 客厅 - 夜\n\nMEI\nAgain.\n\n林梅\n好。\n"),
+            "Polish",
+        );
+        assert_eq!(
+            other[0], messages[0],
+            "another scene with the same cast shares the prefix"
+        );
+        assert_eq!(scene_messages(&[], &s, "x").len(), 1);
+    }
+
+    #[test]
+    fn savings_come_from_the_cached_tokens() {
+        let list = PriceSet::list();
+        let deepseek = list.get("deepseek-v3.2").unwrap();
+        let usage = Usage {
+            prompt: 2_000_000,
+            cached: 1_000_000,
+            ..Usage::default()
+        };
+        // 1M cached tokens: $0.28 at the input price, $0.028 cached.
+        assert_eq!(cache_savings(deepseek, &usage).unwrap().display(), "$0.25");
+        assert_eq!(
+            cache_savings(deepseek, &usage).unwrap().units(),
+            Money::parse(deepseek.currency, "0.252").unwrap().units()
+        );
+        assert_eq!(cache_savings(deepseek, &Usage::default()), None);
+    }
+}
