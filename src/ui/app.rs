@@ -1,10 +1,10 @@
 //! The app shell: context, header, router and the ready marker.
 
 use crate::domain::i18n::Lang;
-use crate::ui::components::header::Header;
+use crate::ui::common::header::Header;
+use crate::ui::estimate::page::EstimatePage;
 use crate::ui::i18n::{t, UiLang};
 use crate::ui::lazy::{split_view, ChunkLoadError};
-use crate::ui::pages::estimate::EstimatePage;
 use crate::ui::state::AppState;
 use crate::web::{dom, prefs};
 use leptos::prelude::*;
@@ -26,7 +26,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="ds-skip" href="#main">{t("跳到主要内容", "Skip to main content")}</a>
             <Header/>
-            <crate::ui::components::update_banner::UpdateBanner/>
+            <crate::ui::common::update_banner::UpdateBanner/>
             <main id="main" class="ds-main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <EstimatePage/><MarkReady/> }/>
@@ -86,19 +86,19 @@ lazy_page!(
     StudioRoute,
     load_studio,
     studio,
-    crate::ui::pages::studio::StudioPage
+    crate::ui::studio::page::StudioPage
 );
 lazy_page!(
     SettingsRoute,
     load_settings,
     settings,
-    crate::ui::pages::settings::SettingsPage
+    crate::ui::settings::page::SettingsPage
 );
 lazy_page!(
     SharedViewRoute,
     load_view,
     shared_view,
-    crate::ui::pages::view::SharedViewPage
+    crate::ui::shared::page::SharedViewPage
 );
 
 /// Shown when a page's code could not be loaded: the reason and a way to try again. The load is

@@ -1,5 +1,5 @@
 //! Small DOM facts the shell needs: the ready marker, the document language, the browser's
-//! language preferences and the URL fragment.
+//! language preferences, the URL fragment, performance marks and local times.
 
 use wasm_bindgen::JsValue;
 
@@ -79,4 +79,28 @@ pub fn reload() {
     if let Some(window) = web_sys::window() {
         let _ = window.location().reload();
     }
+}
+
+/// Records a `performance` mark (a no-op where the browser has no Performance API).
+pub fn perf_mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+/// Records a `performance` measure from the mark `start` to now (a no-op without the mark).
+pub fn perf_measure(name: &str, start: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.measure_with_start_mark(name, start);
+    }
+}
+
+/// A moment as the user's locale writes it, to the minute.
+pub fn format_time(ms: f64, lang: crate::domain::i18n::Lang) -> String {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    js_sys::Date::new(&JsValue::from_f64(ms))
+        .to_locale_string(lang.tag(), &options)
+        .into()
 }

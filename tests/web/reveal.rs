@@ -1,4 +1,4 @@
-//! Progressive storyboard rendering (`ui::components::reveal`): the first scenes are built with
+//! Progressive storyboard rendering (`ui::common::reveal`): the first scenes are built with
 //! the page, later ones a slice per task, in document order, and the complete mark comes once.
 
 use std::cell::Cell;
@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::support::{document, sleep};
-use duanju_studio::ui::components::reveal::{Reveal, EAGER_SHOTS, SLICE_SHOTS};
+use duanju_studio::ui::common::reveal::{Reveal, EAGER_SHOTS, SLICE_SHOTS};
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;

@@ -14,9 +14,9 @@ use duanju_studio::domain::share::{
     inflate, parse_fragment, plain_fragment, Fragment, ShareError, SharePayload, ShareScope,
     PBKDF2_ITERATIONS,
 };
-use duanju_studio::ui::components::share_panel::SharePanel;
-use duanju_studio::ui::components::storyboard_sheet::StoryboardSheet;
 use duanju_studio::ui::i18n::UiLang;
+use duanju_studio::ui::shared::share_panel::SharePanel;
+use duanju_studio::ui::shared::storyboard_sheet::StoryboardSheet;
 use duanju_studio::ui::state::AppState;
 use duanju_studio::web::share_link;
 use leptos::mount::mount_to;

@@ -650,6 +650,25 @@ impl Project {
             .find(|s| s.id == scene_id)
     }
 
+    /// A scene by id, to change it.
+    pub fn scene_mut(&mut self, scene_id: &str) -> Option<&mut Scene> {
+        self.episodes
+            .iter_mut()
+            .flat_map(|e| e.scenes.iter_mut())
+            .find(|s| s.id == scene_id)
+    }
+
+    /// The scene holding a shot, the shot's position in it and the scene's shot count.
+    pub fn shot_place(&self, shot_id: &str) -> Option<(String, usize, usize)> {
+        self.episodes
+            .iter()
+            .flat_map(|e| e.scenes.iter())
+            .find_map(|scene| {
+                let at = scene.shots.iter().position(|s| s.id == shot_id)?;
+                Some((scene.id.clone(), at, scene.shots.len()))
+            })
+    }
+
     /// Edits one shot and bumps its version; `false` if there is no such shot.
     pub fn edit_shot(
         &mut self,
@@ -1119,6 +1138,48 @@ pub fn before_restore_name(snapshot_name: &str, lang: Lang) -> String {
 pub fn before_import_name(lang: Lang) -> String {
     lang.pick("导入替换之前", "Before import replaced it")
         .into()
+}
+
+/// The number of a new shot at the end of a scene: the scene's place in its episode and the
+/// next letter (`3A`, `3B`, …, `3Z`, `3AA`), skipping numbers already used in the scene.
+pub fn next_shot_number(project: &Project, scene_id: &str) -> String {
+    let place = project.episodes.iter().find_map(|e| {
+        let index = e.scenes.iter().position(|s| s.id == scene_id)?;
+        Some((index + 1, &e.scenes[index]))
+    });
+    let Some((scene_number, scene)) = place else {
+        return "1A".into();
+    };
+    let letters = |mut n: usize| {
+        let mut out = Vec::new();
+        loop {
+            out.push(b'A' + (n % 26) as u8);
+            if n < 26 {
+                break;
+            }
+            n = n / 26 - 1;
+        }
+        out.reverse();
+        String::from_utf8(out).unwrap_or_default()
+    };
+    (scene.shots.len()..)
+        .map(|n| format!("{scene_number}{}", letters(n)))
+        .find(|number| !scene.shots.iter().any(|s| &s.number == number))
+        .unwrap_or_default()
+}
+
+/// The CSS `aspect-ratio` of a project's frame setting (`"9:16"` → `"9 / 16"`); anything that
+/// is not two positive numbers falls back to 9 / 16.
+pub fn css_aspect_ratio(setting: &str) -> String {
+    let parsed = setting.split_once([':', '/', 'x', '×']).and_then(|(w, h)| {
+        let w = w.trim().parse::<f64>().ok()?;
+        let h = h.trim().parse::<f64>().ok()?;
+        (w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0).then_some((w, h))
+    });
+    match parsed {
+        Some((w, h)) => format!("{w} / {h}"),
+        None => "9 / 16".into(),
+    }
 }
 
 #[cfg(test)]

@@ -350,3 +350,43 @@ fn applied_batch_items_are_capped_and_not_copied_to_a_duplicate() {
     let back: Project = serde_json::from_str(&json).unwrap();
     assert_eq!(back.applied_runs, series.applied_runs);
 }
+
+#[test]
+fn a_new_shot_takes_the_next_free_letter_of_its_scene() {
+    let mut series = sample_series(1, 47);
+    assert!(series.episodes[0].scenes.len() >= 2 && series.episodes[0].scenes[1].shots.len() >= 2);
+    let episode = &mut series.episodes[0];
+    let scene_id = episode.scenes[1].id.clone();
+    let shots = &mut episode.scenes[1].shots;
+    shots.truncate(2);
+    shots[0].number = "2A".into();
+    shots[1].number = "2C".into();
+    // The scene is second in its episode; two shots exist, so the third letter comes next,
+    // and a taken number is skipped.
+    assert_eq!(next_shot_number(&series, &scene_id), "2D");
+    series.episodes[0].scenes[1].shots[1].number = "2B".into();
+    assert_eq!(next_shot_number(&series, &scene_id), "2C");
+    // Past Z the letters carry: the 27th shot is AA.
+    let template = series.episodes[0].scenes[1].shots[0].clone();
+    let shots = &mut series.episodes[0].scenes[1].shots;
+    shots.clear();
+    for i in 0..26 {
+        let mut shot = template.clone();
+        shot.id = format!("s{i}");
+        shot.number = format!("2{}", (b'A' + i as u8) as char);
+        shots.push(shot);
+    }
+    assert_eq!(next_shot_number(&series, &scene_id), "2AA");
+    assert_eq!(next_shot_number(&series, "no-such-scene"), "1A");
+}
+
+#[test]
+fn a_frame_setting_becomes_a_css_aspect_ratio() {
+    assert_eq!(css_aspect_ratio("9:16"), "9 / 16");
+    assert_eq!(css_aspect_ratio(" 16 x 9 "), "16 / 9");
+    assert_eq!(css_aspect_ratio("2.39/1"), "2.39 / 1");
+    assert_eq!(css_aspect_ratio("4×3"), "4 / 3");
+    for bad in ["", "wide", "0:1", "-1:2", "9:", "NaN:1", "inf:1"] {
+        assert_eq!(css_aspect_ratio(bad), "9 / 16", "{bad:?}");
+    }
+}

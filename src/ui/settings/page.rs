@@ -1,7 +1,7 @@
 //! Settings: connections (base URL, key, price profile).
 
-use crate::ui::components::connections::ConnectionsPanel;
 use crate::ui::i18n::t;
+use crate::ui::settings::connections::ConnectionsPanel;
 use leptos::prelude::*;
 
 /// Settings: add connections from provider presets, paste keys, pick the active connection and

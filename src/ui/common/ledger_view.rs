@@ -14,7 +14,7 @@ use crate::domain::cost::money::{format_count, format_decimal, Money};
 use crate::domain::cost::pricing::PriceSet;
 use crate::domain::cost::profile::Profile;
 use crate::domain::provider::connection::Connection;
-use crate::ui::components::book_editing::ConfirmButton;
+use crate::ui::common::book_editing::ConfirmButton;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use crate::web::files;

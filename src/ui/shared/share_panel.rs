@@ -18,8 +18,9 @@ use crate::domain::share::{
     ShotComment, Storyboard, LINK_FILE_THRESHOLD,
 };
 use crate::domain::storyboard::export::{fountain, shot_list_csv, srt};
-use crate::ui::components::storyboard_sheet::{format_time, StoryboardSheet};
 use crate::ui::i18n::{t, use_lang};
+use crate::ui::shared::storyboard_sheet::StoryboardSheet;
+use crate::web::dom::format_time;
 use crate::web::files::download_text;
 use crate::web::share_link::{self, copy_to_clipboard, link_url, load_comments};
 use crate::web::tabs;

@@ -14,7 +14,7 @@ use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::ApiError;
 use crate::domain::provider::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
 use crate::domain::provider::routing::{ResponseFormat as RouteFormat, Route, TaskType};
-use crate::ui::components::ledger_view::{exact_amount, millis, price_call, record_call};
+use crate::ui::common::ledger_view::{exact_amount, millis, price_call, record_call};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, ActiveConnection};
 use crate::web::http::{self, CallOptions, CancelHandle, DEFAULT_TIMEOUT_MS};

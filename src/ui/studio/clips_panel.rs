@@ -32,14 +32,14 @@ use crate::domain::media::video_job::{
 use crate::domain::project::{Budget, Project, VideoJob, VideoJobStatus};
 use crate::domain::provider::connection::Connection;
 use crate::domain::provider::routing::{Route, TaskType};
-use crate::ui::components::batch_panel::BatchService;
-use crate::ui::components::ledger_view::{
+use crate::ui::common::ledger_view::{
     exact_amount, millis, price_call, pricing_for, record_and_show, StudioLedger,
 };
-use crate::ui::components::project_editor::EditorModel;
-use crate::ui::components::script_panel::{current_episode, project_route, EpisodePicker};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, ActiveConnection, AppState};
+use crate::ui::studio::batch_panel::BatchService;
+use crate::ui::studio::editor_model::EditorModel;
+use crate::ui::studio::script_panel::{current_episode, project_route, EpisodePicker};
 use crate::web::tabs;
 use crate::web::video::{self, VideoError};
 use leptos::prelude::*;

@@ -2,12 +2,12 @@
 //! playground and the usage ledger.
 
 use crate::domain::cost::ledger::LedgerEntry;
-use crate::ui::components::batch_panel::{provide_batch_service, BatchPanel};
-use crate::ui::components::ledger_view::{load_ledger, LedgerView, StudioLedger};
-use crate::ui::components::playground::Playground;
-use crate::ui::components::projects::ProjectsPanel;
+use crate::ui::common::ledger_view::{load_ledger, LedgerView, StudioLedger};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
+use crate::ui::studio::batch_panel::{provide_batch_service, BatchPanel};
+use crate::ui::studio::playground::Playground;
+use crate::ui::studio::projects::ProjectsPanel;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

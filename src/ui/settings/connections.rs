@@ -17,8 +17,8 @@ use crate::domain::provider::api_error::ApiError;
 use crate::domain::provider::connection::{
     key_hint, probe_request, validate_base_url, ApiKey, Connection, Preset, UrlError,
 };
-use crate::ui::components::book_editing::ConfirmButton;
-use crate::ui::components::ledger_view::{millis, price_call, record_call};
+use crate::ui::common::book_editing::ConfirmButton;
+use crate::ui::common::ledger_view::{millis, price_call, record_call};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use crate::web::http::{self, CallOptions, TEST_TIMEOUT_MS};

@@ -20,41 +20,19 @@
 use crate::domain::i18n::Lang;
 use crate::domain::project::file::{file_stem, load_any, Loaded, MAX_IMPORT_BYTES};
 use crate::domain::project::{search, validate_name, Project, ProjectMeta, TRASH_RETENTION_MS};
-use crate::ui::components::book_editing::{ConfirmButton, FieldError};
-use crate::ui::components::project_editor::{EditorModel, ProjectEditor};
+use crate::ui::common::book_editing::{ConfirmButton, FieldError};
 use crate::ui::i18n::{t, use_lang};
+use crate::ui::studio::editor_model::EditorModel;
+use crate::ui::studio::project_editor::ProjectEditor;
+use crate::web::dom::{format_time, perf_mark, perf_measure};
 use crate::web::drafts::{DraftError, Drafts, DraftsEvent, ImportMode, ReadOnly};
 use crate::web::files::{download_text, picked_file, read_text};
 use crate::web::tabs;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 
 const DAY_MS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
-
-/// Records a `performance` mark (a no-op where the browser has no Performance API).
-pub(crate) fn perf_mark(name: &str) {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.mark(name);
-    }
-}
-
-/// Records a `performance` measure from the mark `start` to now (a no-op without the mark).
-pub(crate) fn perf_measure(name: &str, start: &str) {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.measure_with_start_mark(name, start);
-    }
-}
-
-/// A moment as the user's locale writes it, to the minute.
-pub fn format_time(ms: f64, lang: Lang) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    js_sys::Date::new(&JsValue::from_f64(ms))
-        .to_locale_string(lang.tag(), &options)
-        .into()
-}
 
 /// The whole days a trashed project has left before it is deleted for good (rounded up; 0 once
 /// its 30 days are over).
@@ -773,10 +751,7 @@ fn ProjectItem(
     let renaming = RwSignal::new(false);
     let draft = RwSignal::new(meta.name.clone());
     let error = RwSignal::new(None::<FieldError>);
-    let dom = format!(
-        "proj-{}",
-        crate::ui::components::book_editing::dom_id(&meta.id)
-    );
+    let dom = format!("proj-{}", crate::ui::common::book_editing::dom_id(&meta.id));
     let name_id = format!("{dom}-name");
     let input_id = format!("{dom}-rename");
     let error_id = format!("{dom}-rename-error");

@@ -8,7 +8,7 @@ use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::money::{format_decimal, Percent};
 use crate::domain::cost::profile::{ExchangeRate, Profile, ProfileError};
 use crate::domain::i18n::Lang;
-use crate::ui::components::book_editing::{dom_id, edit_book, BookField, FieldError};
+use crate::ui::common::book_editing::{dom_id, edit_book, BookField, FieldError};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use leptos::prelude::*;

@@ -10,7 +10,7 @@ use crate::domain::i18n::Lang;
 use crate::domain::provider::routing::{
     ResponseFormat, Route, RouteError, RouteSettings, RouteTable, TaskType, Temperature,
 };
-use crate::ui::components::book_editing::{edit_book, BookField, ConfirmButton, FieldError};
+use crate::ui::common::book_editing::{edit_book, BookField, ConfirmButton, FieldError};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use leptos::prelude::*;

@@ -24,7 +24,7 @@ use std::cell::RefCell;
 
 use crate::domain::i18n::Lang;
 use crate::domain::project::{Shot, ShotStatus};
-use crate::ui::components::project_editor::EditorModel;
+use crate::ui::studio::editor_model::EditorModel;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, DocumentFragment, Element, HtmlElement};
@@ -72,20 +72,6 @@ pub fn parse_duration(text: &str) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
-}
-
-/// The CSS `aspect-ratio` of a project's frame setting (`"9:16"` → `"9 / 16"`); anything that
-/// is not two positive numbers falls back to 9 / 16.
-pub fn css_aspect_ratio(setting: &str) -> String {
-    let parsed = setting.split_once([':', '/', 'x', '×']).and_then(|(w, h)| {
-        let w = w.trim().parse::<f64>().ok()?;
-        let h = h.trim().parse::<f64>().ok()?;
-        (w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0).then_some((w, h))
-    });
-    match parsed {
-        Some((w, h)) => format!("{w} / {h}"),
-        None => "9 / 16".into(),
-    }
 }
 
 /// How a field is edited.

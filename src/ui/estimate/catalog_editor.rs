@@ -11,9 +11,7 @@ use crate::domain::cost::pricing::{
     ModelPrice, PriceError, PriceField, PriceSet, Resolution, VideoUnit,
 };
 use crate::domain::i18n::Lang;
-use crate::ui::components::book_editing::{
-    dom_id, edit_book, BookField, ConfirmButton, FieldError,
-};
+use crate::ui::common::book_editing::{dom_id, edit_book, BookField, ConfirmButton, FieldError};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use crate::web::files::{download_text, picked_file, read_text, FileError};

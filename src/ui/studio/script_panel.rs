@@ -25,13 +25,13 @@ use crate::domain::script::import::{
 };
 use crate::domain::script::text_diff::{diff_words, stats, Change, Piece};
 use crate::domain::storyboard::character_bible::{cache_savings, scene_messages};
-use crate::ui::components::ledger_view::{
+use crate::ui::common::ledger_view::{
     exact_amount, price_call, pricing_for, record_and_show, StudioLedger,
 };
-use crate::ui::components::playground::route_request;
-use crate::ui::components::project_editor::EditorModel;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
+use crate::ui::studio::editor_model::EditorModel;
+use crate::ui::studio::playground::route_request;
 use crate::web::files::{download_text, picked_file, read_text};
 use crate::web::http::{self, CallOptions, CancelHandle};
 use leptos::prelude::*;

@@ -21,12 +21,12 @@ use crate::domain::storyboard::scene_runs::{
     storyboard_prompt, storyboard_repair_prompt, RunPurpose, StoryboardReading,
 };
 use crate::domain::storyboard::schema::Problem;
-use crate::ui::components::batch_panel::{
+use crate::ui::i18n::{t, use_lang};
+use crate::ui::studio::batch_panel::{
     use_batch_service, BatchHandle, BatchProblem, BatchRequest, BatchService,
 };
-use crate::ui::components::project_editor::EditorModel;
-use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
-use crate::ui::i18n::{t, use_lang};
+use crate::ui::studio::editor_model::EditorModel;
+use crate::ui::studio::script_panel::{episode_scenes, EpisodePicker};
 use crate::web::batch_exec::Snapshot;
 use leptos::prelude::*;
 

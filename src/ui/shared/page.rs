@@ -27,11 +27,12 @@ use crate::domain::share::{
     read_share_file, share_file_name, share_file_text, ShareError, ShareFile, ShareKind,
     SharePayload, ShareScope, Storyboard, MAX_PAYLOAD_BYTES,
 };
-use crate::ui::components::merge_view::MergeView;
-use crate::ui::components::share_panel::{LinkOutput, MadeLink, SharePanel};
-use crate::ui::components::storyboard_sheet::{format_time, ReviewDraft, StoryboardSheet};
 use crate::ui::i18n::{t, use_lang};
+use crate::ui::shared::merge_view::MergeView;
+use crate::ui::shared::share_panel::{LinkOutput, MadeLink, SharePanel};
+use crate::ui::shared::storyboard_sheet::{ReviewDraft, StoryboardSheet};
 use crate::web::dom;
+use crate::web::dom::format_time;
 use crate::web::drafts::{Drafts, ImportMode};
 use crate::web::files::{download_text, picked_file, read_text};
 use crate::web::share_link;

@@ -14,8 +14,8 @@ use crate::domain::share::SharePayload;
 use crate::domain::storyboard::merge::{
     apply_merge, plan_merge, FieldChange, FieldValue, Resolution, ShotField,
 };
-use crate::ui::components::storyboard_sheet::format_time;
 use crate::ui::i18n::{t, use_lang};
+use crate::web::dom::format_time;
 use crate::web::drafts::Drafts;
 use crate::web::share_link::add_comments;
 use crate::web::tabs;

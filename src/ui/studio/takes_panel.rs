@@ -19,14 +19,14 @@ use crate::domain::storyboard::scene_runs::{
     MAX_TAKES,
 };
 use crate::domain::storyboard::schema::TakeDraft;
-use crate::ui::components::batch_panel::{use_batch_service, BatchHandle};
-use crate::ui::components::ledger_view::exact_amount;
-use crate::ui::components::project_editor::EditorModel;
-use crate::ui::components::script_panel::{episode_scenes, EpisodePicker};
-use crate::ui::components::storyboard_panel::{
+use crate::ui::common::ledger_view::exact_amount;
+use crate::ui::i18n::{t, use_lang};
+use crate::ui::studio::batch_panel::{use_batch_service, BatchHandle};
+use crate::ui::studio::editor_model::EditorModel;
+use crate::ui::studio::script_panel::{episode_scenes, EpisodePicker};
+use crate::ui::studio::storyboard_panel::{
     adopt_resumed_batch, follow_batch, start_pipeline_batch, PipelineProblems,
 };
-use crate::ui::i18n::{t, use_lang};
 use leptos::prelude::*;
 
 /// One run's outcome, for the summary.

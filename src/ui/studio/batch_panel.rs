@@ -21,12 +21,12 @@ use crate::domain::provider::connection::Connection;
 use crate::domain::provider::routing::TaskType;
 use crate::domain::provider::token_estimate::Calibration;
 use crate::domain::storyboard::scene_runs::RunPurpose;
-use crate::ui::components::ledger_view::{exact_amount, millis, pricing_for};
-use crate::ui::components::playground::{
-    chat_routes, request_for, route_label, route_request, RouteOptions,
-};
+use crate::ui::common::ledger_view::{exact_amount, millis, pricing_for};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
+use crate::ui::studio::playground::{
+    chat_routes, request_for, route_label, route_request, RouteOptions,
+};
 use crate::web::batch_exec::{
     self, http_transport, BatchMeta, BatchPulse, ExecError, Executor, Snapshot,
 };

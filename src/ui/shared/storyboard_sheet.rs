@@ -12,15 +12,16 @@
 //! `review-comment-add`; comments `shot-comment`.
 
 use crate::domain::i18n::Lang;
+use crate::domain::project::css_aspect_ratio;
 use crate::domain::share::{SharedShot, ShotComment, Storyboard};
 use crate::domain::storyboard::export::scene_label;
 use crate::domain::storyboard::merge::{
     review_edits, status_label, status_tag, FieldKind, ShotField, STATUSES,
 };
 use crate::ui::i18n::{t, use_lang};
+use crate::web::dom::format_time;
 use crate::web::share_link::new_comment_id;
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
 
 /// A collaborator's working copy of a storyboard they received: one signal per shot, so an
 /// edit re-renders only its card, and the comments they add. The storyboard's structure does
@@ -84,25 +85,6 @@ impl ReviewDraft {
     }
 }
 
-/// A moment as the user's locale writes it, to the minute.
-pub fn format_time(ms: f64, lang: Lang) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    js_sys::Date::new(&JsValue::from_f64(ms))
-        .to_locale_string(lang.tag(), &options)
-        .into()
-}
-
-/// The CSS aspect ratio of a frame setting (`9:16` → `9 / 16`), 9 / 16 when it does not read.
-fn frame_ratio(setting: &str) -> String {
-    setting
-        .split_once([':', '/', 'x', '×'])
-        .and_then(|(w, h)| Some((w.trim().parse::<f64>().ok()?, h.trim().parse::<f64>().ok()?)))
-        .filter(|(w, h)| w.is_finite() && h.is_finite() && *w > 0.0 && *h > 0.0)
-        .map_or_else(|| "9 / 16".into(), |(w, h)| format!("{w} / {h}"))
-}
-
 /// The storyboard as sheets of cards, in scene order.
 #[component]
 pub fn StoryboardSheet(
@@ -113,7 +95,7 @@ pub fn StoryboardSheet(
     review: Option<ReviewDraft>,
 ) -> impl IntoView {
     let lang = use_lang();
-    let ratio = frame_ratio(&board.aspect_ratio);
+    let ratio = css_aspect_ratio(&board.aspect_ratio);
     let mut first = true;
     let episodes = board
         .episodes

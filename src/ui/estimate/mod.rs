@@ -1,0 +1,7 @@
+//! The Estimate page (`/`): a plan in, spend per stage, model and profile out; its folded
+//! editors of price profiles, the catalog and the routes.
+
+pub mod catalog_editor;
+pub mod page;
+pub mod profiles_editor;
+pub mod routes_editor;

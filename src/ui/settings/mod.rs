@@ -1,0 +1,4 @@
+//! Settings (`/settings`): connections, their presets and keys.
+
+pub mod connections;
+pub mod page;

@@ -1,0 +1,14 @@
+//! The Studio (`/studio`): projects, the open project's model and editor, the panels it mounts
+//! (script, storyboard, takes, clips, shot cards), batches and the playground.
+
+pub mod batch_panel;
+pub mod clips_panel;
+pub mod editor_model;
+pub mod page;
+pub mod playground;
+pub mod project_editor;
+pub mod projects;
+pub mod script_panel;
+pub mod shot_card;
+pub mod storyboard_panel;
+pub mod takes_panel;
