@@ -2,13 +2,13 @@
 // (564 shots) and the time to render its storyboard, measured in the release build the way a
 // user meets them.
 //
-// The series is `sample_series(12, 47)` of src/domain/project_sample.rs, written here as a
+// The series is `sample_series(12, 47)` of src/domain/project/sample.rs, written here as a
 // project file (the same data, field for field) and imported through the Studio's file picker.
-// The app records `performance` measures around its own work (see src/ui/components/projects.rs):
+// The app records `performance` measures around its own work (see src/ui/studio/projects.rs and src/web/dom.rs):
 //   duanju:load    reading and parsing the stored project (Drafts::load), on a fresh page;
 //   duanju:render  from the loaded project handed to the editor to the editor in the page, with
 //                  every scene in place and the first scenes' cards built (see
-//                  src/ui/components/reveal.rs: later scenes are built in slices, one task each);
+//                  src/ui/common/reveal.rs: later scenes are built in slices, one task each);
 //   duanju:render-all  from the same start to the last of the 564 cards in the page
 //                  (`render_564_shots_all_cards_ms`); the longest task between the click and
 //                  then is `render_564_shots_longest_task_ms`;

@@ -14,7 +14,7 @@ use duanju_studio::domain::project::sample::sample_series;
 use duanju_studio::domain::project::{IdGen, Project, Shot, ShotStatus};
 use duanju_studio::domain::share::{
     decode_plain, inflate_capped, parse_fragment, payload_from_json, plain_fragment,
-    read_share_file, validate, SharePayload, ShareScope, SharedShot,
+    read_share_file, validate, ShareFile, SharePayload, ShareScope, SharedShot,
 };
 use duanju_studio::domain::storyboard::merge::{
     apply_merge, plan_merge, FieldValue, Resolution, ShotField, STATUSES,
@@ -335,13 +335,36 @@ proptest! {
 
     #[test]
     fn fuzz_the_decoder_with_arbitrary_text(text in "\\PC{0,200}") {
-        let _ = decode_plain(&text);
-        let _ = decode_plain(&format!("ds1.{text}"));
-        let _ = decode_plain(&format!("ds1k.{text}"));
-        let _ = parse_fragment(&text);
-        let _ = decode_base64url(&text);
-        let _ = payload_from_json(&text);
-        let _ = read_share_file(&text, 0.0);
+        // Whatever any entry point accepts is a valid payload; nothing panics.
+        for link in [text.clone(), format!("ds1.{text}")] {
+            if let Ok(payload) = decode_plain(&link) {
+                prop_assert!(validate(&payload).is_ok());
+            }
+        }
+        // A sealed link never decodes without its passphrase.
+        let sealed = format!("ds1k.{text}");
+        prop_assert!(decode_plain(&sealed).is_err());
+        // Only a `ds1` header is a link of this version.
+        if parse_fragment(&text).is_ok() {
+            let tail = text.trim();
+            let tail = tail.rsplit_once('#').map_or(tail, |(_, after)| after);
+            prop_assert!(tail.starts_with("ds1"), "{:?}", text);
+        }
+        // base64url accepts only its own alphabet (and padding), and what it accepts
+        // re-encodes to the same text without padding.
+        if let Ok(bytes) = decode_base64url(&text) {
+            prop_assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "-_=".contains(c)), "{:?}", text);
+            let unpadded = text.trim_end_matches('=');
+            let again = encode_base64url(&bytes);
+            prop_assert_eq!(decode_base64url(&again).unwrap(), bytes);
+            prop_assert_eq!(again.len(), unpadded.len());
+        }
+        if let Ok(payload) = payload_from_json(&text) {
+            prop_assert!(validate(&payload).is_ok());
+        }
+        if let Ok(ShareFile::Payload(payload)) = read_share_file(&text, 0.0) {
+            prop_assert!(validate(&payload).is_ok());
+        }
     }
 
     #[test]

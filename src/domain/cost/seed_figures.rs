@@ -116,11 +116,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn corrections_follow_from_the_seeds_own_lines() {
+        let usd = |text: &str| Money::parse(Currency::Usd, text).unwrap();
+        let money = |value: SeedValue| match value {
+            SeedValue::Money(money) => money,
+            other => panic!("not an amount: {other:?}"),
+        };
+        let percent = |value: SeedValue| match value {
+            SeedValue::Percent(percent) => percent,
+            other => panic!("not a percentage: {other:?}"),
+        };
+        let c = seed_corrections();
+        // The report's three relay lines: 780 M tokens at $0.42/M, 67 M at $2.50/M, and
+        // 5,640 clips at $0.05.
+        let relay = usd("0.42").times(780) + usd("2.50").times(67) + usd("0.05").times(5_640);
+        assert_eq!(money(c[0].corrected), relay);
+        // What it claims instead: "$357.40 + ¥66.00", at the relay's ¥1 = $1.
+        assert_eq!(money(c[0].claimed), usd("357.40") + usd("66.00"));
+        // Both savings are the previous providers' $10,037.00 less each relay figure, and
+        // both percentages that saving over the previous cost.
+        let previous = usd("10037.00");
+        for (total, saving, share) in [
+            (
+                money(c[0].corrected),
+                money(c[1].corrected),
+                percent(c[2].corrected),
+            ),
+            (
+                money(c[0].claimed),
+                money(c[1].claimed),
+                percent(c[2].claimed),
+            ),
+        ] {
+            assert_eq!(saving, previous - total);
+            assert_eq!(Some(share), RoundedPercent::of_money(saving, previous));
+        }
+        // Per clip the video line is 5,640 × $0.05; per second, 5,640 × 5 s × $0.05.
+        assert_eq!(money(c[3].claimed), usd("0.05").times(5_640));
+        assert_eq!(money(c[3].corrected), usd("0.05").times(5_640 * 5));
+    }
+
+    #[test]
     fn corrections_read_in_both_languages() {
         let corrections = seed_corrections();
-        assert_eq!(corrections[0].claimed.display(), "$423.40");
-        assert_eq!(corrections[0].corrected.display(), "$777.10");
-        assert_eq!(corrections[2].corrected.display(), "92.3%");
         for correction in &corrections {
             assert_ne!(correction.figure(Lang::ZhCn), correction.figure(Lang::En));
             assert_ne!(
@@ -128,6 +166,13 @@ mod tests {
                 correction.explanation(Lang::En)
             );
             assert_ne!(correction.claimed, correction.corrected);
+            // Each explanation names the corrected figure as the page shows it.
+            let shown = correction.corrected.display();
+            assert!(correction.explanation(Lang::En).contains(&shown), "{shown}");
+            assert!(
+                correction.explanation(Lang::ZhCn).contains(&shown),
+                "{shown}"
+            );
         }
         let json = serde_json::to_value(&corrections[2]).unwrap();
         assert_eq!(json["corrected"]["display"], "92.3%");
