@@ -9,7 +9,7 @@
 //!   character changed, and what it accepts is valid. The case counts are fixed, so
 //!   `cargo test` (and `make test`) runs this fuzz in bounded time.
 
-use duanju_studio::domain::cost::plan_link::{decode_base64url, encode_base64url};
+use duanju_studio::domain::encoding::base64url::{decode_base64url, encode_base64url};
 use duanju_studio::domain::project::sample::sample_series;
 use duanju_studio::domain::project::{IdGen, Project, Shot, ShotStatus};
 use duanju_studio::domain::share::{

@@ -46,6 +46,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::encoding::hash::fnv1a32;
 use crate::domain::i18n::Lang;
 
 /// A parsed screenplay.
@@ -871,7 +872,7 @@ pub fn scenes(script: &Script) -> Vec<SceneDraft> {
         } else if let Some(id) = elements.iter().find_map(id_note) {
             (id, SceneIdSource::Note)
         } else {
-            let hash = fnv1a(&normalized_heading(&heading));
+            let hash = fnv1a32(normalized_heading(&heading).as_bytes());
             (
                 format!("s{}-{hash:08x}", position + 1),
                 SceneIdSource::Derived,
@@ -957,13 +958,6 @@ fn normalized_heading(heading: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_uppercase()
-}
-
-/// The 32-bit FNV-1a hash of a text's UTF-8 bytes.
-fn fnv1a(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
 }
 
 /// Returns the script with the `n`-th scene heading numbered `ids[n]` (`#id#`), so the ids
@@ -1224,7 +1218,7 @@ mod tests {
         assert_eq!(diagnostics[0].kind(), "duplicate_scene_number");
         let list = scenes(&script);
         let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
-        let derived = format!("s3-{:08x}", fnv1a("EXT. C"));
+        let derived = format!("s3-{:08x}", fnv1a32("EXT. C".as_bytes()));
         assert_eq!(ids, ["7", "b-1", derived.as_str(), "7-2"]);
         assert_eq!(list[0].characters, ["BOB"]);
         assert_eq!(list[2].characters, ["林梅"]);

@@ -52,7 +52,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::cost::plan_link::{decode_base64url, encode_base64url, Base64Error};
+use crate::domain::encoding::base64url::{decode_base64url, encode_base64url, Base64Error};
 use crate::domain::i18n::Lang;
 use crate::domain::project::file::{export_project, load_any, path_at, Loaded};
 use crate::domain::project::{Character, Episode, Project, Scene, Shot, ShotStatus, Take};
