@@ -225,6 +225,8 @@ test('a shot edit survives a reload; shots reorder with the buttons and with Alt
   await page.keyboard.press('Alt+ArrowUp');
   await page.waitForFunction((id) => document.querySelectorAll('[data-testid="shot-card"]')[0]?.dataset.id === id, third);
   assert.deepEqual(await cardIds(page), [third, second, first]);
+  // The focus comes back on the next frame; a key pressed before then would go to the page.
+  await page.waitForFunction((id) => document.activeElement?.closest('[data-testid="shot-card"]')?.dataset.id === id, third);
   await page.keyboard.press('Alt+ArrowUp');
   await page.waitForFunction(() => /第一个/.test(document.querySelector('[data-testid="shot-announce"]').textContent));
   await saved(page, count);
