@@ -32,3 +32,6 @@ mod reveal;
 
 #[path = "web/lazy.rs"]
 mod lazy;
+
+#[path = "web/timer.rs"]
+mod timer;

@@ -39,7 +39,6 @@ use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::domain::i18n::Lang;
 use crate::domain::project::file::{
@@ -55,6 +54,7 @@ use crate::web::idb::{
     self, Db, StorageError, Tx, EPISODES, KV, PROJECTS, PROJECT_META, SNAPSHOTS,
 };
 use crate::web::tabs::{self, PageHideHooks, TabChannel};
+use crate::web::timer::Timer;
 
 /// The `kv` keys under which schema-1 databases kept projects (`project:<id>`).
 pub const V1_PROJECT_PREFIX: &str = "project:";
@@ -985,11 +985,10 @@ struct AutoInner {
     saving: RefCell<Option<Project>>,
     /// Resolves when the save in flight ends.
     in_flight: RefCell<Option<js_sys::Promise>>,
-    timer: Cell<Option<i32>>,
+    timer: Cell<Option<Timer>>,
     status: RefCell<SaveStatus>,
     on_status: RefCell<Vec<StatusListener>>,
     on_saved: RefCell<Vec<SavedListener>>,
-    tick: RefCell<Option<Closure<dyn FnMut()>>>,
     hooks: RefCell<Option<PageHideHooks>>,
 }
 
@@ -1022,20 +1021,8 @@ impl Autosaver {
             status: RefCell::new(SaveStatus::Idle),
             on_status: RefCell::new(Vec::new()),
             on_saved: RefCell::new(Vec::new()),
-            tick: RefCell::new(None),
             hooks: RefCell::new(None),
         });
-        let weak = Rc::downgrade(&inner);
-        let tick = Closure::<dyn FnMut()>::new(move || {
-            if let Some(inner) = weak.upgrade() {
-                inner.timer.set(None);
-                let saver = Autosaver { inner };
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = saver.flush().await;
-                });
-            }
-        });
-        *inner.tick.borrow_mut() = Some(tick);
         let hidden = Rc::downgrade(&inner);
         let leaving = Rc::downgrade(&inner);
         let hooks = PageHideHooks::install(
@@ -1088,24 +1075,22 @@ impl Autosaver {
     }
 
     fn cancel_timer(&self) {
-        if let (Some(handle), Some(window)) = (self.inner.timer.take(), web_sys::window()) {
-            window.clear_timeout_with_handle(handle);
-        }
+        self.inner.timer.take();
     }
 
     fn start_timer(&self) {
         self.cancel_timer();
-        let handle = web_sys::window().and_then(|window| {
-            let tick = self.inner.tick.borrow();
-            let tick = tick.as_ref()?;
-            window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    tick.as_ref().unchecked_ref(),
-                    self.inner.delay_ms,
-                )
-                .ok()
+        let weak = Rc::downgrade(&self.inner);
+        let timer = Timer::once(self.inner.delay_ms, move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.timer.take();
+                let saver = Autosaver { inner };
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = saver.flush().await;
+                });
+            }
         });
-        self.inner.timer.set(handle);
+        self.inner.timer.set(timer);
     }
 
     /// Hands in the project after an edit: it is saved after the delay, unless another edit
@@ -1193,14 +1178,6 @@ impl Autosaver {
     #[doc(hidden)]
     pub fn simulate_pagehide(&self) {
         self.flush_on_pagehide();
-    }
-}
-
-impl Drop for AutoInner {
-    fn drop(&mut self) {
-        if let (Some(handle), Some(window)) = (self.timer.take(), web_sys::window()) {
-            window.clear_timeout_with_handle(handle);
-        }
     }
 }
 

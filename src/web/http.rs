@@ -49,6 +49,7 @@ use crate::domain::provider::connection::{
 };
 use crate::domain::provider::ratelimit::RateLimitHeaders;
 use crate::domain::provider::sse::{SseDecoder, StreamEvent};
+use crate::web::timer::Timer;
 
 /// The default time limit of a call, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
@@ -279,7 +280,7 @@ impl<'a> Call<'a> {
         if !may_send_key(base.as_str(), &url) {
             return Err(early(ApiError::network(false)));
         }
-        let abort = Abort::new(&window, opts).map_err(|_| early(ApiError::network(false)))?;
+        let abort = Abort::new(opts).map_err(|_| early(ApiError::network(false)))?;
         if abort.aborted() {
             return Err(early(ApiError::Cancelled));
         }
@@ -526,25 +527,15 @@ impl<'a> Call<'a> {
 struct Abort {
     controller: AbortController,
     timed_out: Rc<Cell<bool>>,
-    window: Window,
     timeout_ms: u32,
-    timer: Cell<Option<i32>>,
-    on_timeout: Closure<dyn FnMut()>,
+    timer: Cell<Option<Timer>>,
     link: Option<(AbortSignal, Closure<dyn FnMut()>)>,
 }
 
 impl Abort {
-    fn new(window: &Window, opts: &CallOptions) -> Result<Abort, JsValue> {
+    fn new(opts: &CallOptions) -> Result<Abort, JsValue> {
         let controller = AbortController::new()?;
         let timed_out = Rc::new(Cell::new(false));
-        let on_timeout = {
-            let controller = controller.clone();
-            let timed_out = timed_out.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                timed_out.set(true);
-                controller.abort();
-            })
-        };
         let link = match &opts.cancel {
             Some(handle) => {
                 let signal = handle.controller.signal();
@@ -564,10 +555,8 @@ impl Abort {
         Ok(Abort {
             controller,
             timed_out,
-            window: window.clone(),
             timeout_ms: opts.timeout_ms,
             timer: Cell::new(None),
-            on_timeout,
             link,
         })
     }
@@ -593,31 +582,23 @@ impl Abort {
 
     /// Starts the timer again from now (a no-op without a time limit).
     fn arm(&self) {
-        self.disarm();
+        self.timer.take();
         if self.timeout_ms == 0 {
             return;
         }
         let delay = i32::try_from(self.timeout_ms).unwrap_or(i32::MAX);
-        let id = self
-            .window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                self.on_timeout.as_ref().unchecked_ref(),
-                delay,
-            )
-            .ok();
-        self.timer.set(id);
-    }
-
-    fn disarm(&self) {
-        if let Some(id) = self.timer.take() {
-            self.window.clear_timeout_with_handle(id);
-        }
+        let controller = self.controller.clone();
+        let timed_out = self.timed_out.clone();
+        self.timer.set(Timer::once(delay, move || {
+            timed_out.set(true);
+            controller.abort();
+        }));
     }
 }
 
 impl Drop for Abort {
     fn drop(&mut self) {
-        self.disarm();
+        // The timer clears itself when dropped.
         if let Some((signal, on_cancel)) = &self.link {
             let _ = signal
                 .remove_event_listener_with_callback("abort", on_cancel.as_ref().unchecked_ref());
@@ -649,7 +630,7 @@ async fn server_answers(window: &Window, url: &str, origin: &str) -> bool {
         timeout_ms: PROBE_TIMEOUT_MS,
         cancel: None,
     };
-    let Ok(abort) = Abort::new(window, &opts) else {
+    let Ok(abort) = Abort::new(&opts) else {
         return false;
     };
     abort.arm();

@@ -6,7 +6,6 @@
 //! and `Content-Type`, never follow redirects and never send cookies; a `video_url` outside the
 //! base URL (a CDN link) is fetched without the key. Error text is redacted before it is kept.
 
-use js_sys::Promise;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -24,6 +23,7 @@ use crate::domain::provider::connection::{
 use crate::domain::provider::ratelimit::RateLimitHeaders;
 use crate::web::http::CancelHandle;
 use crate::web::idb::{self, StorageError, CLIPS};
+use crate::web::timer;
 
 /// Why a video call failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -221,17 +221,7 @@ pub fn object_url(blob: &Blob) -> Option<String> {
     web_sys::Url::create_object_url_with_blob(blob).ok()
 }
 
-/// Waits `ms` milliseconds, or less when `cancel` fires.
+/// Waits `ms` milliseconds, or less when `cancel` fires ([`timer::sleep`]).
 pub async fn sleep(ms: u32, cancel: Option<&CancelHandle>) {
-    let delay = i32::try_from(ms).unwrap_or(i32::MAX);
-    let signal = cancel.map(CancelHandle::signal);
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay);
-        }
-        if let Some(signal) = &signal {
-            let _ = signal.add_event_listener_with_callback("abort", &resolve);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    timer::sleep(ms, cancel.map(CancelHandle::signal).as_ref()).await;
 }

@@ -17,7 +17,7 @@
 //! by [`parse_decimal`]; a JSON number is first turned back into its shortest decimal text, so
 //! `4.2e-07` becomes exactly 0.00000042 and never `4.1999999e-07`.
 
-use crate::domain::encoding::wire_names::deserialize_by_name;
+use crate::domain::encoding::wire_names::wire_enum;
 use std::fmt;
 use std::ops::{Add, AddAssign, Neg, Sub};
 
@@ -25,18 +25,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::i18n::Lang;
 
-/// The currencies the studio pays in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
-pub enum Currency {
-    /// US dollars: what model prices are quoted in.
-    #[default]
-    #[serde(rename = "USD")]
-    Usd,
-    /// Chinese yuan (renminbi): what Chinese studios actually pay.
-    #[serde(rename = "CNY")]
-    Cny,
+wire_enum! {
+    /// The currencies the studio pays in, named by their ISO 4217 codes.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+    pub enum Currency {
+        /// US dollars: what model prices are quoted in.
+        #[default]
+        Usd = "USD",
+        /// Chinese yuan (renminbi): what Chinese studios actually pay.
+        Cny = "CNY",
+    }
 }
-deserialize_by_name!(Currency { "USD" => Usd, "CNY" => Cny });
 
 impl Currency {
     /// The symbol written before an amount.
@@ -47,12 +46,9 @@ impl Currency {
         }
     }
 
-    /// The ISO 4217 code.
+    /// The ISO 4217 code (its wire name).
     pub fn code(self) -> &'static str {
-        match self {
-            Currency::Usd => "USD",
-            Currency::Cny => "CNY",
-        }
+        self.as_str()
     }
 
     /// Parses an ISO code (`USD`, `CNY`, also `RMB`), case-insensitively.

@@ -6,41 +6,28 @@
 //! currency per million tokens ([`Micros`]); video prices carry their unit explicitly
 //! ([`VideoUnit`]).
 
-use crate::domain::encoding::wire_names::deserialize_by_name;
+use crate::domain::encoding::wire_names::wire_enum;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::cost::money::{Currency, Micros, Money, UNITS_PER_MICRO};
 use crate::domain::i18n::Lang;
 
-/// A video resolution the generation APIs accept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Default)]
-pub enum Resolution {
-    /// 720p.
-    #[serde(rename = "720p")]
-    P720,
-    /// 1080p: the seeds' default.
-    #[default]
-    #[serde(rename = "1080p")]
-    P1080,
-    /// 4K.
-    #[serde(rename = "4k")]
-    P4k,
+wire_enum! {
+    /// A video resolution the generation APIs accept. `ALL` is lowest first; `as_str` is the
+    /// name used in APIs and plans.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub enum Resolution {
+        /// 720p.
+        P720 = "720p",
+        /// 1080p: the seeds' default.
+        #[default]
+        P1080 = "1080p",
+        /// 4K.
+        P4k = "4k",
+    }
 }
-deserialize_by_name!(Resolution { "720p" => P720, "1080p" => P1080, "4k" => P4k });
 
 impl Resolution {
-    /// Every resolution, lowest first.
-    pub const ALL: [Resolution; 3] = [Resolution::P720, Resolution::P1080, Resolution::P4k];
-
-    /// The name used in APIs and plans: `720p`, `1080p`, `4k`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Resolution::P720 => "720p",
-            Resolution::P1080 => "1080p",
-            Resolution::P4k => "4k",
-        }
-    }
-
     /// Parses `720p`, `1080p` or `4k` (case-insensitive).
     pub fn parse(text: &str) -> Option<Resolution> {
         Resolution::ALL
@@ -49,16 +36,16 @@ impl Resolution {
     }
 }
 
-/// What a video price is counted per.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VideoUnit {
-    /// Per second of generated video (the API's `cost_per_second`).
-    PerSecond,
-    /// Per generated clip, whatever its length.
-    PerClip,
+wire_enum! {
+    /// What a video price is counted per.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum VideoUnit {
+        /// Per second of generated video (the API's `cost_per_second`).
+        PerSecond = "per_second",
+        /// Per generated clip, whatever its length.
+        PerClip = "per_clip",
+    }
 }
-deserialize_by_name!(VideoUnit { "per_second" => PerSecond, "per_clip" => PerClip });
 
 /// A video generation price: one unit, a price per resolution (a missing resolution is not
 /// offered at a known price).

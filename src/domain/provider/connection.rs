@@ -21,7 +21,7 @@
 //! assert!(!may_send_key(base.as_str(), "https://cdn.example.com/clip.mp4"));
 //! ```
 
-use crate::domain::encoding::wire_names::deserialize_by_name;
+use crate::domain::encoding::wire_names::wire_enum;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -29,34 +29,26 @@ use serde::{Deserialize, Serialize};
 use crate::domain::i18n::Lang;
 use crate::domain::provider::chat::{ChatMessage, ChatRequest};
 
-/// A known provider, or a custom endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Preset {
-    /// The HolySheep AI relay of the seeds (¥1 per $1 of usage).
-    HolySheep,
-    /// OpenAI's own API.
-    OpenAi,
-    /// DeepSeek's own API.
-    DeepSeek,
-    /// The OpenRouter router.
-    OpenRouter,
-    /// Anthropic's own API, through its OpenAI-compatible endpoint.
-    Anthropic,
-    /// The native test server in `sandbox/`, on this machine.
-    LocalSandbox,
-    /// Any other OpenAI-compatible endpoint.
-    Custom,
+wire_enum! {
+    /// A known provider, or a custom endpoint. `ALL` is the menu order.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Preset {
+        /// The HolySheep AI relay of the seeds (¥1 per $1 of usage).
+        HolySheep = "holy_sheep",
+        /// OpenAI's own API.
+        OpenAi = "open_ai",
+        /// DeepSeek's own API.
+        DeepSeek = "deep_seek",
+        /// The OpenRouter router.
+        OpenRouter = "open_router",
+        /// Anthropic's own API, through its OpenAI-compatible endpoint.
+        Anthropic = "anthropic",
+        /// The native test server in `sandbox/`, on this machine.
+        LocalSandbox = "local_sandbox",
+        /// Any other OpenAI-compatible endpoint.
+        Custom = "custom",
+    }
 }
-deserialize_by_name!(Preset {
-    "holy_sheep" => HolySheep,
-    "open_ai" => OpenAi,
-    "deep_seek" => DeepSeek,
-    "open_router" => OpenRouter,
-    "anthropic" => Anthropic,
-    "local_sandbox" => LocalSandbox,
-    "custom" => Custom,
-});
 
 /// What the app knows about a preset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,17 +158,6 @@ const PRESETS: [PresetSpec; 7] = [
 ];
 
 impl Preset {
-    /// Every preset, in menu order.
-    pub const ALL: [Preset; 7] = [
-        Preset::HolySheep,
-        Preset::OpenAi,
-        Preset::DeepSeek,
-        Preset::OpenRouter,
-        Preset::Anthropic,
-        Preset::LocalSandbox,
-        Preset::Custom,
-    ];
-
     /// This preset's facts.
     pub fn spec(self) -> &'static PresetSpec {
         // `PRESETS` lists every variant in declaration order.

@@ -6,7 +6,7 @@
 //! seeds' emergency switch back to official endpoints. What switching costs for a plan is
 //! [`crate::domain::cost::estimate::route_switch`].
 
-use crate::domain::encoding::wire_names::deserialize_by_name;
+use crate::domain::encoding::wire_names::wire_enum;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -15,62 +15,31 @@ use crate::domain::cost::money::{decimal_from_json, decimal_to_json_number, form
 use crate::domain::cost::pricing::Resolution;
 use crate::domain::i18n::Lang;
 
-/// The kinds of work the studio sends to models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskType {
-    /// First drafts of scripts: structure, cheap (also the default route).
-    ScriptDraft,
-    /// Dialogue with emotional nuance.
-    DialogueEmotion,
-    /// Subtitle timing: speed matters.
-    SubtitleTiming,
-    /// Character voice and consistency.
-    CharacterVoice,
-    /// Narrative enhancement of a script.
-    Narrative,
-    /// Storyboards as JSON shots.
-    Storyboard,
-    /// Video clip generation.
-    Video,
+wire_enum! {
+    /// The kinds of work the studio sends to models. `ALL` is the table order; `as_str` is the
+    /// name used in plans and requests (`script_draft`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum TaskType {
+        /// First drafts of scripts: structure, cheap (also the default route).
+        ScriptDraft = "script_draft",
+        /// Dialogue with emotional nuance.
+        DialogueEmotion = "dialogue_emotion",
+        /// Subtitle timing: speed matters.
+        SubtitleTiming = "subtitle_timing",
+        /// Character voice and consistency.
+        CharacterVoice = "character_voice",
+        /// Narrative enhancement of a script.
+        Narrative = "narrative",
+        /// Storyboards as JSON shots.
+        Storyboard = "storyboard",
+        /// Video clip generation.
+        Video = "video",
+    }
 }
-deserialize_by_name!(TaskType {
-    "script_draft" => ScriptDraft,
-    "dialogue_emotion" => DialogueEmotion,
-    "subtitle_timing" => SubtitleTiming,
-    "character_voice" => CharacterVoice,
-    "narrative" => Narrative,
-    "storyboard" => Storyboard,
-    "video" => Video,
-});
 
 impl TaskType {
-    /// Every task type, in table order.
-    pub const ALL: [TaskType; 7] = [
-        TaskType::ScriptDraft,
-        TaskType::DialogueEmotion,
-        TaskType::SubtitleTiming,
-        TaskType::CharacterVoice,
-        TaskType::Narrative,
-        TaskType::Storyboard,
-        TaskType::Video,
-    ];
-
     /// The task whose route serves unknown tasks.
     pub const DEFAULT: TaskType = TaskType::ScriptDraft;
-
-    /// The name used in plans and requests (`script_draft`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskType::ScriptDraft => "script_draft",
-            TaskType::DialogueEmotion => "dialogue_emotion",
-            TaskType::SubtitleTiming => "subtitle_timing",
-            TaskType::CharacterVoice => "character_voice",
-            TaskType::Narrative => "narrative",
-            TaskType::Storyboard => "storyboard",
-            TaskType::Video => "video",
-        }
-    }
 
     /// Parses a task name; unknown names are `None`.
     pub fn parse(name: &str) -> Option<TaskType> {
@@ -189,16 +158,15 @@ struct FormatRecord {
     strict: Option<bool>,
 }
 
-enum FormatKind {
-    Text,
-    JsonObject,
-    JsonSchema,
+wire_enum! {
+    /// [`FormatRecord`]'s tag.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub(crate) enum FormatKind {
+        Text = "text",
+        JsonObject = "json_object",
+        JsonSchema = "json_schema",
+    }
 }
-deserialize_by_name!(FormatKind {
-    "text" => Text,
-    "json_object" => JsonObject,
-    "json_schema" => JsonSchema,
-});
 
 impl TryFrom<FormatRecord> for ResponseFormat {
     type Error = String;
@@ -284,11 +252,14 @@ struct SettingsRecord {
     resolution: Option<Resolution>,
 }
 
-enum SettingsKind {
-    Chat,
-    Video,
+wire_enum! {
+    /// [`SettingsRecord`]'s tag.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub(crate) enum SettingsKind {
+        Chat = "chat",
+        Video = "video",
+    }
 }
-deserialize_by_name!(SettingsKind { "chat" => Chat, "video" => Video });
 
 impl TryFrom<SettingsRecord> for RouteSettings {
     type Error = String;
