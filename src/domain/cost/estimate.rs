@@ -27,7 +27,7 @@ use crate::domain::cost::money::{
     div_round_half_away, Currency, Micros, Money, Percent, RoundedPercent,
 };
 use crate::domain::cost::plan::{
-    FieldError, FieldProblem, Period, PlanError, ProductionPlan, ProfileChoice, Stage,
+    CheckedPlan, FieldError, FieldProblem, Period, PlanError, ProductionPlan, ProfileChoice, Stage,
 };
 use crate::domain::cost::pricing::{MissingPrice, PriceSet, Resolution, Usage, VideoUnit};
 use crate::domain::cost::profile::{Cost, ExchangeRate, Profile};
@@ -262,6 +262,41 @@ pub struct ProfileComparison {
     pub saving_percent: SavingPercent,
 }
 
+impl ProfileComparison {
+    /// The saving as a card states it: the words carry the sign ("saves", "costs more"), so
+    /// the figures are shown without one.
+    pub fn saving_shown(&self) -> SavingShown {
+        let costs_more = self.saving.cny.units() < 0;
+        SavingShown {
+            costs_more,
+            amount: if costs_more {
+                self.saving.times(-1)
+            } else {
+                self.saving
+            },
+            percent: self
+                .saving_percent
+                .cny
+                .or(self.saving_percent.usd)
+                .map(|percent| RoundedPercent {
+                    tenths: percent.tenths.saturating_abs(),
+                }),
+        }
+    }
+}
+
+/// A profile's saving against the baseline, as shown: a direction and unsigned figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SavingShown {
+    /// The profile costs more than the baseline (its saving in yuan is negative).
+    pub costs_more: bool,
+    /// What it saves, or what it costs more, in both currencies; both signs follow the yuan.
+    pub amount: Cost,
+    /// The same as a share of the baseline, without a sign: in yuan, or in dollars when the
+    /// yuan share has none; none when the baseline is zero.
+    pub percent: Option<RoundedPercent>,
+}
+
 /// The ROI report: volume and cost per profile over a number of months.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RoiReport {
@@ -446,13 +481,30 @@ pub fn estimate(plan: &ProductionPlan, book: &PriceBook) -> Result<Estimate, Pla
     estimate_with_routes(plan, book, &book.routes)
 }
 
+/// The same for a plan already checked: its problems are read from the check, not found again
+/// (the profiles are still looked up in `book`).
+pub fn estimate_checked(plan: &CheckedPlan, book: &PriceBook) -> Result<Estimate, PlanError> {
+    let profiles = checked_profiles(plan.plan(), plan.problems().to_vec(), book)?;
+    Ok(priced_estimate(plan.plan(), &profiles, book, &book.routes))
+}
+
 /// Prices `plan` with another route table (for what-if comparisons).
 pub fn estimate_with_routes(
     plan: &ProductionPlan,
     book: &PriceBook,
     routes: &RouteTable,
 ) -> Result<Estimate, PlanError> {
-    let profiles = checked_profiles(plan, book)?;
+    let profiles = checked_profiles(plan, plan.problems(), book)?;
+    Ok(priced_estimate(plan, &profiles, book, routes))
+}
+
+/// The estimate of a plan whose problems and profiles have been checked.
+fn priced_estimate(
+    plan: &ProductionPlan,
+    profiles: &[Profile],
+    book: &PriceBook,
+    routes: &RouteTable,
+) -> Estimate {
     let (structure, demands) = demands(plan, routes);
     let mut warnings = Vec::new();
     let priced: Vec<ProfileEstimate> = profiles
@@ -483,8 +535,8 @@ pub fn estimate_with_routes(
         })
         .collect();
     let roi = roi_report(plan, &priced, &baseline_id);
-    let price_matrix = price_matrix(plan, &demands, &profiles, book, routes);
-    Ok(Estimate {
+    let price_matrix = price_matrix(plan, &demands, profiles, book, routes);
+    Estimate {
         plan_name: plan.name.clone(),
         period: plan.period,
         months_per_period: plan.period.months(),
@@ -494,12 +546,16 @@ pub fn estimate_with_routes(
         roi,
         price_matrix,
         warnings,
-    })
+    }
 }
 
-/// Checks the plan and resolves its profiles (the price book's, or the plan's own).
-fn checked_profiles(plan: &ProductionPlan, book: &PriceBook) -> Result<Vec<Profile>, PlanError> {
-    let mut errors = plan.problems();
+/// Resolves the plan's profiles (the price book's, or the plan's own) and adds what is wrong
+/// with them to `errors`, the plan's own problems.
+fn checked_profiles(
+    plan: &ProductionPlan,
+    mut errors: Vec<FieldError>,
+    book: &PriceBook,
+) -> Result<Vec<Profile>, PlanError> {
     let profiles: Vec<Profile> = if plan.profiles.is_empty() {
         book.profiles.clone()
     } else {
@@ -942,7 +998,18 @@ pub fn route_switch(
     from: RouteChoice<'_>,
     to: RouteChoice<'_>,
 ) -> Result<RouteSwitch, PlanError> {
-    let profiles = checked_profiles(plan, book)?;
+    let profiles = checked_profiles(plan, plan.problems(), book)?;
+    switch_routes(plan, &profiles, book, from, to)
+}
+
+/// The switch for a plan whose problems and profiles have been checked.
+fn switch_routes(
+    plan: &ProductionPlan,
+    profiles: &[Profile],
+    book: &PriceBook,
+    from: RouteChoice<'_>,
+    to: RouteChoice<'_>,
+) -> Result<RouteSwitch, PlanError> {
     let find = |id: &str, path: &str| {
         profiles
             .iter()
@@ -982,9 +1049,27 @@ pub fn route_switch(
 /// The seeds' rollback: from the price book's routes on the relay profile to the official
 /// rollback routes on the official profile.
 pub fn rollback_switch(plan: &ProductionPlan, book: &PriceBook) -> Result<RouteSwitch, PlanError> {
+    rollback(plan, plan.problems(), book)
+}
+
+/// The same for a plan already checked: its problems are read from the check, not found again.
+pub fn rollback_switch_checked(
+    plan: &CheckedPlan,
+    book: &PriceBook,
+) -> Result<RouteSwitch, PlanError> {
+    rollback(plan.plan(), plan.problems().to_vec(), book)
+}
+
+fn rollback(
+    plan: &ProductionPlan,
+    problems: Vec<FieldError>,
+    book: &PriceBook,
+) -> Result<RouteSwitch, PlanError> {
+    let profiles = checked_profiles(plan, problems, book)?;
     let official = RouteTable::official_rollback();
-    route_switch(
+    switch_routes(
         plan,
+        &profiles,
         book,
         RouteChoice {
             routes: &book.routes,
@@ -1288,5 +1373,104 @@ mod tests {
         assert_eq!(estimate.profiles[0].volume.episodes, 4_000);
         assert!(estimate.warnings.is_empty(), "{:?}", estimate.warnings);
         assert_eq!(estimate.profiles.len(), 3);
+    }
+
+    #[test]
+    fn a_checked_plan_is_priced_from_its_check() {
+        let book = PriceBook::defaults();
+        let plan = seed_inventory_plan();
+        let checked = CheckedPlan::new(plan.clone());
+        assert_eq!(checked.problems(), []);
+        assert_eq!(estimate_checked(&checked, &book), estimate(&plan, &book));
+        assert_eq!(
+            rollback_switch_checked(&checked, &book),
+            rollback_switch(&plan, &book)
+        );
+        // The problems the check found are the ones reported, with the price book's own.
+        let mut bad = plan;
+        bad.roi_months = 0;
+        bad.profiles = vec![ProfileChoice::Id("nowhere".into())];
+        bad.baseline_profile = None;
+        let checked = CheckedPlan::new(bad.clone());
+        assert_eq!(checked.problems(), bad.problems());
+        let error = estimate_checked(&checked, &book).unwrap_err();
+        assert_eq!(
+            error.message(Lang::En),
+            "the plan has problems:\n- roi_months: must be at least 1\n- profiles[0]: there is no profile \"nowhere\""
+        );
+        assert_eq!(Err(error.clone()), estimate(&bad, &book));
+        assert_eq!(rollback_switch_checked(&checked, &book), Err(error));
+    }
+
+    /// A profile costing `total` against a baseline costing `baseline` (both "$…" and "¥…").
+    fn compared(total: (&str, &str), baseline: (&str, &str)) -> ProfileComparison {
+        let cost = |(usd, cny): (&str, &str)| Cost {
+            usd: Money::parse(Currency::Usd, usd).unwrap(),
+            cny: Money::parse(Currency::Cny, cny).unwrap(),
+        };
+        let (total, baseline) = (cost(total), cost(baseline));
+        let saving = baseline - total;
+        ProfileComparison {
+            profile_id: "p".into(),
+            profile_name: "P".into(),
+            total,
+            total_per_year: total.times(12),
+            saving,
+            saving_per_year: saving.times(12),
+            saving_percent: SavingPercent::of(saving, baseline),
+        }
+    }
+
+    fn cost(usd_cents: i128, cny_cents: i128) -> Cost {
+        Cost {
+            usd: Money::from_cents(Currency::Usd, usd_cents),
+            cny: Money::from_cents(Currency::Cny, cny_cents),
+        }
+    }
+
+    #[test]
+    fn savings_are_shown_as_a_direction_and_unsigned_figures() {
+        // Cheaper: saves $60.00 · ¥438.00 of $100.00 · ¥730.00.
+        let cheaper = compared(("40", "292"), ("100", "730")).saving_shown();
+        assert_eq!(
+            cheaper,
+            SavingShown {
+                costs_more: false,
+                amount: cost(6_000, 43_800),
+                percent: Some(RoundedPercent { tenths: 600 }),
+            }
+        );
+        assert_eq!(cheaper.amount.usd.display(), "$60.00");
+        assert_eq!(cheaper.percent.unwrap().display(), "60.0%");
+        // Dearer: the saving is -$12.50 · -¥91.25, shown as 12.5 % more.
+        let dearer = compared(("112.5", "821.25"), ("100", "730")).saving_shown();
+        assert_eq!(
+            dearer,
+            SavingShown {
+                costs_more: true,
+                amount: cost(1_250, 9_125),
+                percent: Some(RoundedPercent { tenths: 125 }),
+            }
+        );
+        assert_eq!(dearer.amount.cny.display(), "¥91.25");
+        assert_eq!(dearer.percent.unwrap().display(), "12.5%");
+        // Equal: saves nothing, 0 %.
+        assert_eq!(
+            compared(("100", "730"), ("100", "730")).saving_shown(),
+            SavingShown {
+                costs_more: false,
+                amount: cost(0, 0),
+                percent: Some(RoundedPercent { tenths: 0 }),
+            }
+        );
+        // A zero baseline has no share to show.
+        assert_eq!(
+            compared(("5", "36.5"), ("0", "0")).saving_shown(),
+            SavingShown {
+                costs_more: true,
+                amount: cost(500, 3_650),
+                percent: None,
+            }
+        );
     }
 }

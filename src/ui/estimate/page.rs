@@ -1,14 +1,17 @@
 //! The Estimate page: what a series costs, on which provider, in ¥ and $.
 //!
-//! The plan lives in a signal that only ever holds a valid plan: each form field edits it
-//! through [`with_field`], which applies the same rules as a plan file, so a bad value shows an
-//! inline message and the last valid estimate stays on screen. The plan is mirrored into the
-//! URL fragment (bookmarkable, sendable) and into IndexedDB.
+//! The plan lives in a signal of [`CheckedPlan`]s: each form field edits it through
+//! [`with_field`], which sets that field by the same rules as a plan file and checks the plan
+//! once, so a bad value shows an inline message and the last valid estimate stays on screen; the
+//! estimate reads that check instead of repeating it. The plan is mirrored into the URL fragment
+//! (bookmarkable, sendable) and into IndexedDB.
 
-use crate::domain::cost::estimate::{estimate, rollback_switch, Estimate};
+use crate::domain::cost::estimate::{estimate_checked, rollback_switch_checked, Estimate};
 use crate::domain::cost::estimate_csv::estimate_to_csv;
 use crate::domain::cost::money::{format_count, Currency};
-use crate::domain::cost::plan::{seed_inventory_plan, PlanError, ProductionPlan, Stage};
+use crate::domain::cost::plan::{
+    seed_inventory_plan, CheckedPlan, FieldError, PlanError, ProductionPlan, Stage,
+};
 use crate::domain::cost::plan_edit::{field_text, with_every_stage, with_field, with_video};
 use crate::domain::cost::plan_link::{plan_from_fragment, plan_to_fragment};
 use crate::domain::cost::profile::Cost;
@@ -46,13 +49,16 @@ pub fn EstimatePage() -> impl IntoView {
         }
         None => (seed_inventory_plan(), true),
     };
-    let plan = RwSignal::new(with_every_stage(&initial));
+    let plan = RwSignal::new(CheckedPlan::new(with_every_stage(&initial)));
     persist(KV, "plan", plan, state.storage_error, load_stored);
-    Effect::new(move |_| plan.with(|p| dom::replace_fragment(&plan_to_fragment(p))));
+    // Written once per change, for the URL and for the link's length.
+    let fragment = Memo::new(move |_| plan.with(|p| plan_to_fragment(p.plan())));
+    Effect::new(move |_| fragment.with(|f| dom::replace_fragment(f)));
 
     // Shared, not copied: the memo, the shown estimate and the results hold one estimate.
-    let result =
-        Memo::new(move |_| plan.with(|p| state.book.with(|b| estimate(p, b).map(Arc::new))));
+    let result = Memo::new(move |_| {
+        plan.with(|p| state.book.with(|b| estimate_checked(p, b).map(Arc::new)))
+    });
     let shown = RwSignal::new(result.with_untracked(|r| r.as_ref().ok().cloned()));
     provide_context(ShownEstimate(shown));
     let book_error = RwSignal::new(None::<PlanError>);
@@ -87,7 +93,7 @@ pub fn EstimatePage() -> impl IntoView {
                             <span class="ds-pre">{e.message(lang.get())}</span>
                         </div>
                     })}
-                    {move || shown.get().map(|e| view! { <Results estimate=e plan=plan/> })}
+                    {move || shown.get().map(|e| view! { <Results estimate=e plan=plan fragment=fragment/> })}
                     <FoldedSection testid="section-price-matrix" load=load_price_matrix
                         summary=t("价格矩阵（每百万 tokens）", "Price matrix (per million tokens)")/>
                 </div>
@@ -184,7 +190,7 @@ fn StorageBanner() -> impl IntoView {
 /// One text field of the plan, validated by the domain on every keystroke.
 #[component]
 fn PlanField(
-    plan: RwSignal<ProductionPlan>,
+    plan: RwSignal<CheckedPlan>,
     /// The field's path in the plan JSON, e.g. `stages[0].output_tokens`.
     #[prop(into)]
     path: String,
@@ -193,14 +199,14 @@ fn PlanField(
     #[prop(optional)] numeric: bool,
 ) -> impl IntoView {
     let lang = use_lang();
-    let error = RwSignal::new(None::<crate::domain::cost::plan::FieldError>);
+    let error = RwSignal::new(None::<FieldError>);
     let id = format!("plan-{}", path.replace(['[', '.'], "-").replace(']', ""));
     let error_id = format!("{id}-error");
     let read_path = path.clone();
-    let current = Memo::new(move |_| plan.with(|p| field_text(p, &read_path)));
+    let current = Memo::new(move |_| plan.with(|p| field_text(p.plan(), &read_path)));
     let on_input = move |ev| {
         let text = event_target_value(&ev);
-        match plan.with_untracked(|p| with_field(p, &path, &text)) {
+        match plan.with_untracked(|p| with_field(p.plan(), &path, &text)) {
             Ok(next) => {
                 error.set(None);
                 plan.set(next);
@@ -233,7 +239,7 @@ fn PlanField(
 /// A choice field of the plan (period, resolution).
 #[component]
 fn PlanSelect(
-    plan: RwSignal<ProductionPlan>,
+    plan: RwSignal<CheckedPlan>,
     #[prop(into)] path: String,
     zh: &'static str,
     en: &'static str,
@@ -243,9 +249,11 @@ fn PlanSelect(
     let lang = use_lang();
     let id = format!("plan-{}", path.replace(['[', '.'], "-").replace(']', ""));
     let read_path = path.clone();
-    let current = Memo::new(move |_| plan.with(|p| field_text(p, &read_path)));
+    let current = Memo::new(move |_| plan.with(|p| field_text(p.plan(), &read_path)));
     let on_change = move |ev| {
-        if let Ok(next) = plan.with_untracked(|p| with_field(p, &path, &event_target_value(&ev))) {
+        if let Ok(next) =
+            plan.with_untracked(|p| with_field(p.plan(), &path, &event_target_value(&ev)))
+        {
             plan.set(next);
         }
     };
@@ -263,12 +271,13 @@ fn PlanSelect(
 
 /// The plan form: volumes, stages, video, cache share, period; import, export and reset.
 #[component]
-fn PlanForm(plan: RwSignal<ProductionPlan>, notice: RwSignal<Option<PlanError>>) -> impl IntoView {
+fn PlanForm(plan: RwSignal<CheckedPlan>, notice: RwSignal<Option<PlanError>>) -> impl IntoView {
     let lang = use_lang();
-    let video_on = Memo::new(move |_| plan.with(|p| p.video.is_some()));
+    let video_on = Memo::new(move |_| plan.with(|p| p.plan().video.is_some()));
     let stage_rows = move || {
         plan.with(|p| {
-            p.stages
+            p.plan()
+                .stages
                 .iter()
                 .enumerate()
                 .map(|(i, s)| (i, s.stage, s.per))
@@ -284,7 +293,7 @@ fn PlanForm(plan: RwSignal<ProductionPlan>, notice: RwSignal<Option<PlanError>>)
                 Ok(text) => match ProductionPlan::from_json(&text) {
                     Ok(next) => {
                         notice.set(None);
-                        plan.set(with_every_stage(&next));
+                        plan.set(CheckedPlan::new(with_every_stage(&next)));
                     }
                     Err(e) => notice.set(Some(e)),
                 },
@@ -293,7 +302,7 @@ fn PlanForm(plan: RwSignal<ProductionPlan>, notice: RwSignal<Option<PlanError>>)
         });
     };
     let export = move |_| {
-        let json = plan.with_untracked(|p| p.to_json());
+        let json = plan.with_untracked(|p| p.plan().to_json());
         let _ = files::download_text("duanju-plan.json", "application/json", &json);
     };
     view! {
@@ -334,7 +343,7 @@ fn PlanForm(plan: RwSignal<ProductionPlan>, notice: RwSignal<Option<PlanError>>)
                 <label class="ds-check">
                     <input type="checkbox" data-testid="plan-video-enabled"
                         prop:checked=move || video_on.get()
-                        on:change=move |ev| { let on = event_target_checked(&ev); plan.update(|p| *p = with_video(p, on)); }/>
+                        on:change=move |ev| { let on = event_target_checked(&ev); plan.update(|p| *p = CheckedPlan::new(with_video(p.plan(), on))); }/>
                     {t("为每个镜头生成视频片段", "Generate a clip for every shot")}
                 </label>
                 <Show when=move || video_on.get()>
@@ -358,7 +367,7 @@ fn PlanForm(plan: RwSignal<ProductionPlan>, notice: RwSignal<Option<PlanError>>)
                     {t("导出方案 JSON", "Export plan JSON")}
                 </button>
                 <button type="button" class="ds-btn ds-btn--ghost ds-btn--small" data-testid="plan-reset"
-                    on:click=move |_| { notice.set(None); plan.set(with_every_stage(&seed_inventory_plan())); }>
+                    on:click=move |_| { notice.set(None); plan.set(CheckedPlan::new(with_every_stage(&seed_inventory_plan()))); }>
                     {t("恢复种子方案", "Reset to the seed plan")}
                 </button>
             </div>
@@ -381,21 +390,21 @@ fn per_label(per: crate::domain::cost::plan::PerUnit, lang: Lang) -> &'static st
 
 /// Explicit volume lines (from an imported plan), listed with a remove button.
 #[component]
-fn LinesSummary(plan: RwSignal<ProductionPlan>) -> impl IntoView {
-    let has_lines = Memo::new(move |_| plan.with(|p| !p.lines.is_empty()));
+fn LinesSummary(plan: RwSignal<CheckedPlan>) -> impl IntoView {
+    let has_lines = Memo::new(move |_| plan.with(|p| !p.plan().lines.is_empty()));
     view! {
         <Show when=move || has_lines.get()>
             <fieldset class="ds-fieldset" data-testid="plan-lines">
                 <legend>{t("固定用量（来自导入的方案）", "Fixed volumes (from an imported plan)")}</legend>
                 <ul class="ds-lines">
-                    {move || plan.with(|p| p.lines.iter().enumerate().map(|(i, line)| {
+                    {move || plan.with(|p| p.plan().lines.iter().enumerate().map(|(i, line)| {
                         let name = if line.label.is_empty() { line.model.clone().unwrap_or_default() } else { line.label.clone() };
                         view! {
                             <li>
                                 <span>{name}</span>
                                 " "
                                 <button type="button" class="ds-btn ds-btn--ghost ds-btn--small"
-                                    on:click=move |_| plan.update(|p| { if i < p.lines.len() { p.lines.remove(i); } })>
+                                    on:click=move |_| plan.update(|p| remove_line(p, i))>
                                     {t("移除", "Remove")}
                                 </button>
                             </li>
@@ -407,6 +416,15 @@ fn LinesSummary(plan: RwSignal<ProductionPlan>) -> impl IntoView {
     }
 }
 
+/// Removes the plan's line `index`, if it has one, and checks the plan again.
+fn remove_line(plan: &mut CheckedPlan, index: usize) {
+    if index < plan.plan().lines.len() {
+        let mut next = plan.plan().clone();
+        next.lines.remove(index);
+        *plan = CheckedPlan::new(next);
+    }
+}
+
 /// "$1.00 · ¥7.30" for a cost.
 fn both(cost: &Cost) -> (String, String) {
     (cost.usd.display(), cost.cny.display())
@@ -414,7 +432,11 @@ fn both(cost: &Cost) -> (String, String) {
 
 /// Every figure of an estimate: totals, comparison, breakdowns, charts, ROI, prices.
 #[component]
-fn Results(estimate: Arc<Estimate>, plan: RwSignal<ProductionPlan>) -> impl IntoView {
+fn Results(
+    estimate: Arc<Estimate>,
+    plan: RwSignal<CheckedPlan>,
+    fragment: Memo<String>,
+) -> impl IntoView {
     let lang = use_lang();
     let state = use_app_state();
     let first = estimate
@@ -432,7 +454,8 @@ fn Results(estimate: Arc<Estimate>, plan: RwSignal<ProductionPlan>) -> impl Into
         let text = est.with_value(|e| estimate_to_csv(e, lang.get_untracked()));
         let _ = files::download_text("duanju-estimate.csv", "text/csv;charset=utf-8", &text);
     };
-    let switch = Memo::new(move |_| plan.with(|p| state.book.with(|b| rollback_switch(p, b).ok())));
+    let switch =
+        Memo::new(move |_| plan.with(|p| state.book.with(|b| rollback_switch_checked(p, b).ok())));
 
     view! {
         <div class="ds-card" data-testid="totals">
@@ -445,11 +468,10 @@ fn Results(estimate: Arc<Estimate>, plan: RwSignal<ProductionPlan>) -> impl Into
                     let is_base = c.profile_id == e.baseline_profile;
                     // A negative saving is an extra cost: say so instead of printing "saves -¥…".
                     let saving = (!is_base).then(|| {
-                        let more = c.saving.cny.units() < 0;
-                        let sign = if more { -1 } else { 1 };
-                        let (s_usd, s_cny) = both(&c.saving.times(sign));
-                        let pct = c.saving_percent.cny.or(c.saving_percent.usd).map(|p| p.display().trim_start_matches('-').to_owned()).unwrap_or_else(|| "—".into());
-                        (more, s_usd, s_cny, pct)
+                        let shown = c.saving_shown();
+                        let (s_usd, s_cny) = both(&shown.amount);
+                        let pct = shown.percent.map(|p| p.display()).unwrap_or_else(|| "—".into());
+                        (shown.costs_more, s_usd, s_cny, pct)
                     });
                     view! {
                         <div class="ds-total-card" data-testid=format!("total-{id}")>
@@ -479,7 +501,7 @@ fn Results(estimate: Arc<Estimate>, plan: RwSignal<ProductionPlan>) -> impl Into
             }))}
             <p class="ds-actions">
                 <button type="button" class="ds-btn ds-btn--small" data-testid="export-csv" on:click=csv>{t("导出 CSV", "Export CSV")}</button>
-                <ShareLinkInfo plan=plan/>
+                <ShareLinkInfo fragment=fragment/>
             </p>
         </div>
 
@@ -648,13 +670,12 @@ fn PriceMatrix() -> impl IntoView {
 
 /// The share link's length (the link is the page URL itself).
 #[component]
-fn ShareLinkInfo(plan: RwSignal<ProductionPlan>) -> impl IntoView {
+fn ShareLinkInfo(fragment: Memo<String>) -> impl IntoView {
     let lang = use_lang();
     let length = Memo::new(move |_| {
-        plan.track();
         let href = dom::href();
         let base = href.split('#').next().unwrap_or("").len();
-        base + 1 + plan.with(plan_to_fragment).len()
+        base + 1 + fragment.with(String::len)
     });
     view! {
         <span class="ds-field__hint" data-testid="link-length">
