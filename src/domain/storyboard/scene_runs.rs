@@ -10,13 +10,19 @@
 //!   A cut-off reply asks for exactly one repair ([`StoryboardReading::Retry`], the follow-up
 //!   is [`storyboard_repair_prompt`]); a repair that is cut off again is closed after its last
 //!   complete shot ([`close_truncated`]). Anything else unreadable is a diagnostic.
-//! - **Take replies** ([`read_take`]): one `{dialogue, stage_direction, emotional_tone}`.
+//! - **The storyboard run** ([`storyboard_step`]): what the panel does with each scene's answer
+//!   — add its shots (replacing the scene's only when there are new ones), ask once more for a
+//!   cut-off reply, or report the failure — and where the scene then stands ([`SceneReport`]).
+//! - **Take replies** ([`read_take`]): one `{dialogue, stage_direction, emotional_tone}`. A
+//!   takes run's cost is shared out over the accepted takes ([`TakesCost`]).
 //! - **Picking** a take locks it ([`pick_take`]); changing a locked pick needs
 //!   [`unlock_take`] first. Regenerating keeps locked takes ([`replace_takes`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::batch::{ItemFailure, ItemState};
+use crate::domain::cost::ledger::LedgerTotal;
 use crate::domain::cost::money::{Currency, Micros, Money};
 use crate::domain::i18n::Lang;
 use crate::domain::project::{Character, Scene, Shot, Take};
@@ -174,6 +180,191 @@ pub fn invalid_shot_message(index: usize, problems: &[Problem], lang: Lang) -> S
     }
 }
 
+/// What to do with one scene's answer in a storyboard run ([`storyboard_step`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoryboardStep {
+    /// The request failed (the batch gave up on it): the scene failed.
+    RequestFailed(ItemFailure),
+    /// Add `shots` to the scene, once per batch item (a resumed batch shows its earlier replies
+    /// again), and report the scene done.
+    AddShots {
+        /// The valid shots, without id or number (the editor gives them).
+        shots: Vec<Shot>,
+        /// Replace the scene's shots: the run asked for it and the reply has shots.
+        replace: bool,
+        /// The reply answered the repair request.
+        repaired: bool,
+        /// What the JSON reader repaired.
+        repairs: Vec<Repair>,
+        /// The invalid shots: their index in the reply and their problems.
+        invalid: Vec<(usize, Vec<Problem>)>,
+        /// Problems with the storyboard as a whole.
+        problems: Vec<Problem>,
+    },
+    /// The reply was cut off: keep it, and once the batch is over send it back with
+    /// [`storyboard_repair_prompt`] in one repair batch.
+    AskAgain(JsonDiagnostic),
+    /// Nothing usable: the scene failed with this diagnostic.
+    Fail {
+        /// Why.
+        diagnostic: JsonDiagnostic,
+        /// The reply answered the repair request.
+        repaired: bool,
+    },
+}
+
+/// Decides what one scene's answer in a storyboard run becomes. `state` is its batch item's
+/// (done or failed) and `reply` the text it got; `repair` is true in the repair batch (a reply
+/// cut off again is then closed, not retried) and `replace` when the run replaces the scenes'
+/// shots.
+pub fn storyboard_step(
+    state: &ItemState,
+    reply: &str,
+    repair: bool,
+    replace: bool,
+) -> StoryboardStep {
+    if let ItemState::Failed { failure, .. } = state {
+        return StoryboardStep::RequestFailed(failure.clone());
+    }
+    match read_storyboard(reply, repair) {
+        StoryboardReading::Read { result, repairs } => {
+            let shots: Vec<Shot> = result
+                .shots
+                .iter()
+                .map(|d| shot_from_draft(d, String::new(), String::new()))
+                .collect();
+            StoryboardStep::AddShots {
+                replace: replace && !shots.is_empty(),
+                shots,
+                repaired: repair,
+                repairs,
+                invalid: result.invalid,
+                problems: result.problems,
+            }
+        }
+        StoryboardReading::Retry(diagnostic) => StoryboardStep::AskAgain(diagnostic),
+        StoryboardReading::Failed(diagnostic) => StoryboardStep::Fail {
+            diagnostic,
+            repaired: repair,
+        },
+    }
+}
+
+/// Where one scene's storyboard stands in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SceneStage {
+    /// Asked, not answered yet.
+    Running,
+    /// Cut off: the repair request goes out when the batch is over.
+    Repairing,
+    /// Shots were added.
+    Done,
+    /// The request failed, or its reply gave nothing usable.
+    Failed,
+}
+
+impl SceneStage {
+    /// A stable identifier (`running`, `repairing`, `done`, `failed`) for tests and the page.
+    pub fn id(self) -> &'static str {
+        match self {
+            SceneStage::Running => "running",
+            SceneStage::Repairing => "repairing",
+            SceneStage::Done => "done",
+            SceneStage::Failed => "failed",
+        }
+    }
+
+    /// Whether an answer is still to come.
+    pub fn is_open(self) -> bool {
+        matches!(self, SceneStage::Running | SceneStage::Repairing)
+    }
+}
+
+/// What happened to one scene's storyboard in a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SceneReport {
+    /// The scene.
+    pub scene_id: String,
+    /// Its heading.
+    pub heading: String,
+    /// Where it stands.
+    pub stage: SceneStage,
+    /// How many shots were added.
+    pub added: usize,
+    /// Read from the reply to the repair request.
+    pub repaired: bool,
+    /// What the JSON reader repaired.
+    pub repairs: Vec<Repair>,
+    /// The invalid shots: their index in the reply and their problems.
+    pub invalid: Vec<(usize, Vec<Problem>)>,
+    /// Problems with the storyboard as a whole.
+    pub problems: Vec<Problem>,
+    /// Why the reply could not be read (kept when a repair then succeeds).
+    pub diagnostic: Option<JsonDiagnostic>,
+    /// Why the request failed.
+    pub failure: Option<ItemFailure>,
+}
+
+impl SceneReport {
+    /// A scene just asked.
+    pub fn running(scene_id: String, heading: String) -> SceneReport {
+        SceneReport {
+            scene_id,
+            heading,
+            stage: SceneStage::Running,
+            added: 0,
+            repaired: false,
+            repairs: Vec::new(),
+            invalid: Vec::new(),
+            problems: Vec::new(),
+            diagnostic: None,
+            failure: None,
+        }
+    }
+
+    /// Records the scene's answer: `step` as [`storyboard_step`] decided it and, for
+    /// [`StoryboardStep::AddShots`], how many shots were `added`.
+    pub fn record(&mut self, step: &StoryboardStep, added: usize) {
+        match step {
+            StoryboardStep::RequestFailed(failure) => {
+                self.stage = SceneStage::Failed;
+                self.failure = Some(failure.clone());
+            }
+            StoryboardStep::AddShots {
+                repaired,
+                repairs,
+                invalid,
+                problems,
+                ..
+            } => {
+                self.stage = SceneStage::Done;
+                self.added = added;
+                self.repaired = *repaired;
+                self.repairs = repairs.clone();
+                self.invalid = invalid.clone();
+                self.problems = problems.clone();
+            }
+            StoryboardStep::AskAgain(diagnostic) => {
+                self.stage = SceneStage::Repairing;
+                self.diagnostic = Some(diagnostic.clone());
+            }
+            StoryboardStep::Fail {
+                diagnostic,
+                repaired,
+            } => {
+                self.stage = SceneStage::Failed;
+                self.repaired = *repaired;
+                self.diagnostic = Some(diagnostic.clone());
+            }
+        }
+    }
+
+    /// The repair batch could not start: the cut-off scene failed.
+    pub fn repair_not_sent(&mut self) {
+        self.stage = SceneStage::Failed;
+    }
+}
+
 /// What a take reply gives.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TakeReading {
@@ -219,6 +410,42 @@ pub fn usd_micros(money: Money) -> Option<Micros> {
     (money.currency() == Currency::Usd)
         .then(|| i64::try_from(money.micros()).ok().map(Micros))
         .flatten()
+}
+
+/// What a dialogue-takes run cost: the batch's total in dollars and yuan, and how many takes
+/// it gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TakesCost {
+    /// The batch's cost in dollars.
+    pub usd: Money,
+    /// The batch's cost in yuan.
+    pub cny: Money,
+    /// The takes accepted.
+    pub accepted: usize,
+}
+
+impl TakesCost {
+    /// The cost of a run whose calls add up to `total`, with `accepted` takes.
+    pub fn of(total: &LedgerTotal, accepted: usize) -> TakesCost {
+        TakesCost {
+            usd: total.cost_usd,
+            cny: total.cost_cny,
+            accepted,
+        }
+    }
+
+    /// The cost per accepted take in dollars and yuan: `None` when none was accepted.
+    pub fn per_take(&self) -> Option<(Money, Money)> {
+        Some((
+            cost_per_accepted(self.usd, self.accepted)?,
+            cost_per_accepted(self.cny, self.accepted)?,
+        ))
+    }
+
+    /// What each accepted take stores as its cost: its share of the dollars.
+    pub fn stored_per_take(&self) -> Option<Micros> {
+        cost_per_accepted(self.usd, self.accepted).and_then(usd_micros)
+    }
 }
 
 /// Why a take cannot be picked.
@@ -464,6 +691,190 @@ mod tests {
         ));
     }
 
+    fn done() -> ItemState {
+        ItemState::Done {
+            usage: crate::domain::provider::chat::Usage::default(),
+            cost: crate::domain::cost::profile::Cost::ZERO,
+            latency_ms: 900.0,
+            model: "m".into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_request_fails_the_scene() {
+        let failed = ItemState::Failed {
+            failure: ItemFailure::MarkedFailed,
+            billed: None,
+        };
+        let step = storyboard_step(&failed, GOOD, false, true);
+        assert_eq!(
+            step,
+            StoryboardStep::RequestFailed(ItemFailure::MarkedFailed)
+        );
+        let mut report = SceneReport::running("e1-s1".into(), "INT. 医院走廊 - 夜".into());
+        report.record(&step, 0);
+        assert_eq!(report.stage, SceneStage::Failed);
+        assert_eq!(report.failure, Some(ItemFailure::MarkedFailed));
+        assert_eq!(report.diagnostic, None);
+    }
+
+    #[test]
+    fn shots_are_added_and_replace_only_when_there_are_some() {
+        let StoryboardStep::AddShots {
+            shots,
+            replace,
+            repaired,
+            repairs,
+            invalid,
+            problems,
+        } = storyboard_step(&done(), GOOD, false, true)
+        else {
+            panic!("shots");
+        };
+        assert_eq!(shots.len(), 4);
+        assert_eq!(shots[0].action, "林梅冲进走廊");
+        assert_eq!(shots[3].duration_s, 3.0);
+        assert_eq!((shots[0].id.as_str(), shots[0].number.as_str()), ("", ""));
+        assert!(replace);
+        assert!(!repaired);
+        assert_eq!(repairs, vec![]);
+        assert_eq!(invalid, vec![]);
+        assert_eq!(problems, vec![]);
+        // Appending stays appending.
+        let StoryboardStep::AddShots { replace, .. } = storyboard_step(&done(), GOOD, false, false)
+        else {
+            panic!("shots");
+        };
+        assert!(!replace);
+        // A reply without one valid shot never wipes the scene's shots.
+        let none_valid = r#"{"shots":[{"shot_number":1,"camera_angle":"特写"}]}"#;
+        let StoryboardStep::AddShots {
+            shots,
+            replace,
+            invalid,
+            ..
+        } = storyboard_step(&done(), none_valid, false, true)
+        else {
+            panic!("read");
+        };
+        assert_eq!(shots.len(), 0);
+        assert!(!replace);
+        assert_eq!(invalid.len(), 1);
+        assert_eq!(invalid[0].0, 0);
+    }
+
+    #[test]
+    fn a_cut_reply_asks_again_once_then_is_closed() {
+        let cut = &GOOD[..GOOD.find("{\"shot_number\":3").unwrap() + 20];
+        let step = storyboard_step(&done(), cut, false, false);
+        assert_eq!(
+            step,
+            StoryboardStep::AskAgain(JsonDiagnostic::Truncated { salvageable: 2 })
+        );
+        let mut report = SceneReport::running("e1-s1".into(), "INT. 医院走廊 - 夜".into());
+        report.record(&step, 0);
+        assert_eq!(report.stage, SceneStage::Repairing);
+        assert_eq!(
+            report.diagnostic,
+            Some(JsonDiagnostic::Truncated { salvageable: 2 })
+        );
+        assert!(report.stage.is_open());
+
+        // The repair batch's reply, cut off again: closed after its last complete shot.
+        let step = storyboard_step(&done(), cut, true, false);
+        let StoryboardStep::AddShots {
+            shots,
+            repaired,
+            repairs,
+            ..
+        } = &step
+        else {
+            panic!("closed");
+        };
+        assert_eq!(shots.len(), 2);
+        assert!(*repaired);
+        let kinds: Vec<&str> = repairs.iter().map(Repair::kind).collect();
+        assert_eq!(kinds, ["closed_truncated"]);
+        report.record(&step, 2);
+        assert_eq!(report.stage, SceneStage::Done);
+        assert_eq!(report.added, 2);
+        assert!(report.repaired);
+        // The diagnostic of the cut reply stays on the report.
+        assert_eq!(
+            report.diagnostic,
+            Some(JsonDiagnostic::Truncated { salvageable: 2 })
+        );
+        assert!(!report.stage.is_open());
+    }
+
+    #[test]
+    fn an_unusable_reply_fails_with_its_diagnostic() {
+        assert_eq!(
+            storyboard_step(&done(), "I cannot help with that.", false, true),
+            StoryboardStep::Fail {
+                diagnostic: JsonDiagnostic::NoJson,
+                repaired: false
+            }
+        );
+        // Cut off again in the repair batch with nothing complete: no third request.
+        let step = storyboard_step(&done(), "{\"shots\":[{\"shot_nu", true, false);
+        assert_eq!(
+            step,
+            StoryboardStep::Fail {
+                diagnostic: JsonDiagnostic::Truncated { salvageable: 0 },
+                repaired: true
+            }
+        );
+        let mut report = SceneReport::running("e1-s1".into(), "INT. 医院走廊 - 夜".into());
+        report.record(&step, 0);
+        assert_eq!(report.stage, SceneStage::Failed);
+        assert!(report.repaired);
+        assert_eq!(
+            report.diagnostic,
+            Some(JsonDiagnostic::Truncated { salvageable: 0 })
+        );
+    }
+
+    #[test]
+    fn a_repair_that_cannot_be_sent_fails_the_scene() {
+        let mut report = SceneReport::running("e1-s2".into(), "EXT. 天台 - 日".into());
+        assert_eq!(
+            report,
+            SceneReport {
+                scene_id: "e1-s2".into(),
+                heading: "EXT. 天台 - 日".into(),
+                stage: SceneStage::Running,
+                added: 0,
+                repaired: false,
+                repairs: vec![],
+                invalid: vec![],
+                problems: vec![],
+                diagnostic: None,
+                failure: None,
+            }
+        );
+        report.record(
+            &StoryboardStep::AskAgain(JsonDiagnostic::Truncated { salvageable: 1 }),
+            0,
+        );
+        report.repair_not_sent();
+        assert_eq!(report.stage, SceneStage::Failed);
+        assert_eq!(
+            report.diagnostic,
+            Some(JsonDiagnostic::Truncated { salvageable: 1 })
+        );
+        let ids: Vec<&str> = [
+            SceneStage::Running,
+            SceneStage::Repairing,
+            SceneStage::Done,
+            SceneStage::Failed,
+        ]
+        .iter()
+        .map(|s| s.id())
+        .collect();
+        assert_eq!(ids, ["running", "repairing", "done", "failed"]);
+    }
+
     fn takes(n: usize) -> Vec<Take> {
         (0..n)
             .map(|i| Take {
@@ -526,5 +937,39 @@ mod tests {
             Some(Micros(100))
         );
         assert_eq!(usd_micros(Money::from_micros(Currency::Cny, 100)), None);
+    }
+
+    #[test]
+    fn a_takes_run_costs_its_total_over_the_accepted_takes() {
+        let mut total = LedgerTotal::empty("");
+        total.cost_usd = Money::from_micros(Currency::Usd, 1_200);
+        total.cost_cny = Money::from_micros(Currency::Cny, 8_640);
+        let cost = TakesCost::of(&total, 12);
+        assert_eq!(
+            cost,
+            TakesCost {
+                usd: Money::from_micros(Currency::Usd, 1_200),
+                cny: Money::from_micros(Currency::Cny, 8_640),
+                accepted: 12,
+            }
+        );
+        assert_eq!(
+            cost.per_take(),
+            Some((
+                Money::from_micros(Currency::Usd, 100),
+                Money::from_micros(Currency::Cny, 720)
+            ))
+        );
+        assert_eq!(cost.stored_per_take(), Some(Micros(100)));
+        // A third of a thousand micro-dollars is stored rounded.
+        total.cost_usd = Money::from_micros(Currency::Usd, 1_000);
+        assert_eq!(
+            TakesCost::of(&total, 3).stored_per_take(),
+            Some(Micros(333))
+        );
+        // Nothing accepted: no per-take cost, nothing stored.
+        let none = TakesCost::of(&total, 0);
+        assert_eq!(none.per_take(), None);
+        assert_eq!(none.stored_per_take(), None);
     }
 }

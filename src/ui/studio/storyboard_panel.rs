@@ -2,32 +2,32 @@
 //! through the Studio's batch service (one batch item per scene).
 //!
 //! Each prompt is the scene's character bible as a stable system prefix and the scene text
-//! ([`storyboard_prompt`]); each reply is read with [`read_storyboard`]: valid shots are added
-//! to the scene through the editor ([`EditorModel::add_shots`], so they become ordinary shot
-//! cards saved in the drafts), invalid shots are listed with their per-shot error, a cut-off
-//! reply gets exactly one repair request (a second batch once the first is over), and an
-//! unreadable reply is a diagnostic. A scene that already has shots asks first: replace them
+//! ([`storyboard_prompt`]); what each answer becomes is decided in the domain
+//! ([`storyboard_step`], recorded in a [`SceneReport`]) and this panel carries it out: valid
+//! shots are added to the scene through the editor ([`EditorModel::add_shots`], so they become
+//! ordinary shot cards saved in the drafts), invalid shots are listed with their per-shot error,
+//! a cut-off reply gets exactly one repair request (a second batch once the first is over), and
+//! an unreadable reply is a diagnostic. A scene that already has shots asks first: replace them
 //! or append. Model text is shown as text nodes only.
 
 use std::collections::HashSet;
 
-use crate::domain::batch::{BatchStatus, ItemFailure, ItemState, Limits};
+use crate::domain::batch::{BatchStatus, ItemState, Limits};
 use crate::domain::i18n::Lang;
 use crate::domain::project::Project;
 use crate::domain::provider::routing::TaskType;
-use crate::domain::storyboard::llm_json::{JsonDiagnostic, Repair};
+use crate::domain::storyboard::llm_json::Repair;
 use crate::domain::storyboard::scene_runs::{
-    invalid_shot_message, read_storyboard, run_key, scene_prefix, shot_from_draft,
-    storyboard_prompt, storyboard_repair_prompt, RunPurpose, StoryboardReading,
+    invalid_shot_message, run_key, scene_prefix, storyboard_prompt, storyboard_repair_prompt,
+    storyboard_step, RunPurpose, SceneReport, SceneStage, StoryboardStep,
 };
-use crate::domain::storyboard::schema::Problem;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::studio::batch_panel::{
     use_batch_service, BatchHandle, BatchProblem, BatchRequest, BatchService,
 };
 use crate::ui::studio::editor_model::EditorModel;
 use crate::ui::studio::script_panel::{episode_scenes, EpisodePicker};
-use crate::web::batch_exec::Snapshot;
+use crate::web::exec::Snapshot;
 use leptos::prelude::*;
 
 /// The rate the pipeline panels' batches start at (the executor also follows the provider's
@@ -179,42 +179,6 @@ pub(crate) fn adopt_resumed_batch(
     });
 }
 
-/// Where a scene's storyboard stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    Running,
-    Repairing,
-    Done,
-    Failed,
-}
-
-impl Stage {
-    fn id(self) -> &'static str {
-        match self {
-            Stage::Running => "running",
-            Stage::Repairing => "repairing",
-            Stage::Done => "done",
-            Stage::Failed => "failed",
-        }
-    }
-}
-
-/// What happened to one scene's storyboard.
-#[derive(Clone, Debug, PartialEq)]
-struct SceneReport {
-    scene_id: String,
-    heading: String,
-    stage: Stage,
-    added: usize,
-    /// Read from the reply to the repair request.
-    repaired: bool,
-    repairs: Vec<Repair>,
-    invalid: Vec<(usize, Vec<Problem>)>,
-    problems: Vec<Problem>,
-    diagnostic: Option<JsonDiagnostic>,
-    failure: Option<ItemFailure>,
-}
-
 /// The batch being followed: which scene each item is, whether it is the repair batch, and
 /// whether the scenes' shots are replaced.
 #[derive(Clone, Debug, Default)]
@@ -314,59 +278,31 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                     i.replace,
                 )
             });
-            match &snapshot.batch.items[index].state {
-                ItemState::Failed { failure, .. } => update(&scene_id, &|r| {
-                    r.stage = Stage::Failed;
-                    r.failure = Some(failure.clone());
-                }),
-                _ => {
-                    let text = snapshot
-                        .outputs
-                        .get(index)
-                        .cloned()
-                        .flatten()
-                        .unwrap_or_default();
-                    match read_storyboard(&text, repair) {
-                        StoryboardReading::Read { result, repairs } => {
-                            let shots: Vec<_> = result
-                                .shots
-                                .iter()
-                                .map(|d| shot_from_draft(d, String::new(), String::new()))
-                                .collect();
-                            let replace = replace && !shots.is_empty();
-                            // Once per batch item: after a reload the resumed batch shows its
-                            // earlier replies again, and those shots are already here.
-                            let key = run_key(&snapshot.batch.id, index);
-                            let first = model.edit(|p, _| p.mark_run_applied(&key)) == Some(true);
-                            let added = if first {
-                                model.add_shots(&scene_id, shots, replace).len()
-                            } else {
-                                shots.len()
-                            };
-                            update(&scene_id, &|r| {
-                                r.stage = Stage::Done;
-                                r.added = added;
-                                r.repaired = repair;
-                                r.repairs = repairs.clone();
-                                r.invalid = result.invalid.clone();
-                                r.problems = result.problems.clone();
-                            });
-                        }
-                        StoryboardReading::Retry(d) => {
-                            info.update_value(|i| i.due.push((scene_id.clone(), text)));
-                            update(&scene_id, &|r| {
-                                r.stage = Stage::Repairing;
-                                r.diagnostic = Some(d.clone());
-                            });
-                        }
-                        StoryboardReading::Failed(d) => update(&scene_id, &|r| {
-                            r.stage = Stage::Failed;
-                            r.repaired = repair;
-                            r.diagnostic = Some(d.clone());
-                        }),
+            let text = snapshot
+                .outputs
+                .get(index)
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
+            let step = storyboard_step(&snapshot.batch.items[index].state, &text, repair, replace);
+            let added = match &step {
+                StoryboardStep::AddShots { shots, replace, .. } => {
+                    // Once per batch item: after a reload the resumed batch shows its earlier
+                    // replies again, and those shots are already here.
+                    let key = run_key(&snapshot.batch.id, index);
+                    if model.edit(|p, _| p.mark_run_applied(&key)) == Some(true) {
+                        model.add_shots(&scene_id, shots.clone(), *replace).len()
+                    } else {
+                        shots.len()
                     }
                 }
-            }
+                StoryboardStep::AskAgain(_) => {
+                    info.update_value(|i| i.due.push((scene_id.clone(), text)));
+                    0
+                }
+                StoryboardStep::RequestFailed(_) | StoryboardStep::Fail { .. } => 0,
+            };
+            update(&scene_id, &|r| r.record(&step, added));
         },
         move |_| {
             let (due, replace) = info.with_value(|i| (i.due.clone(), i.replace));
@@ -376,18 +312,13 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
             let (scenes, cut): (Vec<String>, Vec<String>) = due.into_iter().unzip();
             if !launch(scenes.clone(), replace, Some(cut)) {
                 for id in scenes {
-                    update(&id, &|r| r.stage = Stage::Failed);
+                    update(&id, &|r| r.repair_not_sent());
                 }
             }
         },
     );
 
-    let busy = move || {
-        reports.with(|all| {
-            all.iter()
-                .any(|r| matches!(r.stage, Stage::Running | Stage::Repairing))
-        })
-    };
+    let busy = move || reports.with(|all| all.iter().any(|r| r.stage.is_open()));
 
     let start = move |scenes: Vec<String>, replace: bool| {
         asking.set(None);
@@ -538,31 +469,20 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
 fn running_reports(headings: Vec<(String, String)>) -> Vec<SceneReport> {
     headings
         .into_iter()
-        .map(|(scene_id, heading)| SceneReport {
-            scene_id,
-            heading,
-            stage: Stage::Running,
-            added: 0,
-            repaired: false,
-            repairs: Vec::new(),
-            invalid: Vec::new(),
-            problems: Vec::new(),
-            diagnostic: None,
-            failure: None,
-        })
+        .map(|(scene_id, heading)| SceneReport::running(scene_id, heading))
         .collect()
 }
 
 fn report_view(r: SceneReport, lang: Lang) -> impl IntoView {
     let summary = match (r.stage, lang) {
-        (Stage::Running, _) => lang.pick("生成中…", "Running…").to_string(),
-        (Stage::Repairing, _) => lang
+        (SceneStage::Running, _) => lang.pick("生成中…", "Running…").to_string(),
+        (SceneStage::Repairing, _) => lang
             .pick(
                 "回复被截断，已请求修复一次…",
                 "The reply was cut off; one repair request sent…",
             )
             .to_string(),
-        (Stage::Done, Lang::ZhCn) => format!(
+        (SceneStage::Done, Lang::ZhCn) => format!(
             "已加入 {} 个镜头{}",
             r.added,
             if r.repaired {
@@ -571,7 +491,7 @@ fn report_view(r: SceneReport, lang: Lang) -> impl IntoView {
                 ""
             }
         ),
-        (Stage::Done, Lang::En) => format!(
+        (SceneStage::Done, Lang::En) => format!(
             "{} shots added{}",
             r.added,
             if r.repaired {
@@ -580,12 +500,12 @@ fn report_view(r: SceneReport, lang: Lang) -> impl IntoView {
                 ""
             }
         ),
-        (Stage::Failed, _) => lang.pick("失败", "Failed").to_string(),
+        (SceneStage::Failed, _) => lang.pick("失败", "Failed").to_string(),
     };
     let diagnostic = r
         .diagnostic
         .as_ref()
-        .filter(|_| r.stage != Stage::Repairing)
+        .filter(|_| r.stage != SceneStage::Repairing)
         .map(|d| d.message(lang))
         .or_else(|| r.failure.as_ref().map(|f| f.message(lang)));
     let diagnostic_kind = r

@@ -3,20 +3,19 @@
 //! `{dialogue, stage_direction, emotional_tone}` ([`read_take`]). The accepted takes replace the
 //! scene's takes (a locked one is kept) and are shown side by side; picking one locks it
 //! (`picked_take`, saved in the drafts) and changing a locked pick needs an explicit unlock. The
-//! run's cost per accepted take is shown in $ and ¥. Model text is shown as text nodes only.
+//! run's cost per accepted take ([`TakesCost`]) is shown in $ and ¥ and stored on each take.
+//! Model text is shown as text nodes only.
 
 use std::collections::HashSet;
 
 use crate::domain::batch::ItemState;
 use crate::domain::cost::ledger::grand_total;
-use crate::domain::cost::money::Money;
 use crate::domain::i18n::Lang;
 use crate::domain::project::Take;
 use crate::domain::provider::routing::TaskType;
 use crate::domain::storyboard::scene_runs::{
-    cost_per_accepted, pick_locked, pick_take, read_take, replace_takes, run_key, scene_prefix,
-    take_from_draft, take_prompt, unlock_take, usd_micros, RunPurpose, TakeReading, DEFAULT_TAKES,
-    MAX_TAKES,
+    pick_locked, pick_take, read_take, replace_takes, run_key, scene_prefix, take_from_draft,
+    take_prompt, unlock_take, RunPurpose, TakeReading, TakesCost, DEFAULT_TAKES, MAX_TAKES,
 };
 use crate::domain::storyboard::schema::TakeDraft;
 use crate::ui::common::ledger_view::exact_amount;
@@ -33,11 +32,10 @@ use leptos::prelude::*;
 #[derive(Clone, Debug, PartialEq)]
 struct RunSummary {
     requested: usize,
-    accepted: usize,
     /// Rejected replies: index and why.
     rejected: Vec<(usize, String)>,
-    usd: Money,
-    cny: Money,
+    /// The batch's cost and the takes accepted.
+    cost: TakesCost,
 }
 
 /// The takes panel of the open project.
@@ -121,11 +119,10 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
         move |snapshot| {
             running.set(false);
             let entries: Vec<_> = snapshot.calls.iter().flatten().cloned().collect();
-            let total = grand_total(&entries);
             let mut accepted = drafts.get_value();
             accepted.sort_by_key(|(i, _, _)| *i);
-            let n = accepted.len();
-            let per = cost_per_accepted(total.cost_usd, n).and_then(usd_micros);
+            let cost = TakesCost::of(&grand_total(&entries), accepted.len());
+            let per = cost.stored_per_take();
             let scene_id = target.get_value();
             // Once per batch: a resumed batch that settles again does not replace them twice.
             let key = run_key(&snapshot.batch.id, snapshot.batch.items.len());
@@ -142,10 +139,8 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
             rejected.sort_by_key(|(i, _)| *i);
             summary.set(Some(RunSummary {
                 requested: snapshot.batch.items.len(),
-                accepted: n,
                 rejected,
-                usd: total.cost_usd,
-                cny: total.cost_cny,
+                cost,
             }));
             rev.update(|r| *r += 1);
         },
@@ -239,26 +234,25 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
 
     let summary_view = move || {
         summary.get().map(|s| {
-            let per_usd = cost_per_accepted(s.usd, s.accepted);
-            let per_cny = cost_per_accepted(s.cny, s.accepted);
-            let per = match (per_usd, per_cny) {
-                (Some(u), Some(c)) => format!("{} · {}", exact_amount(u), exact_amount(c)),
-                _ => "—".into(),
+            let c = s.cost;
+            let per = match c.per_take() {
+                Some((u, y)) => format!("{} · {}", exact_amount(u), exact_amount(y)),
+                None => "—".into(),
             };
             let text = match lang.get() {
                 Lang::ZhCn => format!(
                     "{} 个请求，采用 {} 个。本批费用 {} · {}；每个采用的版本 {}",
-                    s.requested, s.accepted, exact_amount(s.usd), exact_amount(s.cny), per
+                    s.requested, c.accepted, exact_amount(c.usd), exact_amount(c.cny), per
                 ),
                 Lang::En => format!(
                     "{} requested, {} accepted. Batch cost {} · {}; per accepted take {}",
-                    s.requested, s.accepted, exact_amount(s.usd), exact_amount(s.cny), per
+                    s.requested, c.accepted, exact_amount(c.usd), exact_amount(c.cny), per
                 ),
             };
             let l = lang.get();
             view! {
-                <p class="ds-field__hint" data-testid="takes-cost" data-accepted=s.accepted.to_string()
-                    data-usd-micros=s.usd.micros().to_string()>{text}</p>
+                <p class="ds-field__hint" data-testid="takes-cost" data-accepted=c.accepted.to_string()
+                    data-usd-micros=c.usd.micros().to_string()>{text}</p>
                 <ul>
                     {s.rejected.into_iter().map(|(i, why)| view! {
                         <li class="ds-alert ds-alert--error" data-testid="take-rejected">

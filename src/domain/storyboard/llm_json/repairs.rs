@@ -1,129 +1,11 @@
-//! Robust extraction of JSON from a model's reply.
-//!
-//! Models asked for JSON (even with `response_format: json_object`) wrap it in code fences,
-//! talk before and after it, write JavaScript or Python instead of JSON, put an object where
-//! an array belongs, or stop mid-way when `max_tokens` runs out. [`extract_json`] finds the
-//! JSON, reads it with a lenient reader that records every liberty it takes as a [`Repair`],
-//! and brings it to the shape the caller [`Expect`]s. What cannot be read is a
-//! [`JsonDiagnostic`]; a cut-off reply is [`JsonDiagnostic::Truncated`], so the caller can ask
-//! the model once more, and [`close_truncated`] salvages the complete items of a cut reply.
-//!
-//! The reader accepts, each noted as a [`Repair`]:
-//!
-//! - a byte-order mark; ```` ```json ```` or plain ```` ``` ```` fences (with several fenced
-//!   blocks, the first that reads wins); prose before and after; `<think>…</think>` reasoning;
-//! - trailing and doubled commas, a missing comma between members or items;
-//! - `'single'`, `“smart”` and `‘smart’` quotes, unquoted keys, unescaped quotes inside a
-//!   string (a quote ends a string only when `,` `:` `}` `]` or the end follows it), raw line
-//!   breaks and tabs inside strings;
-//! - `//` and `/* */` comments;
-//! - `NaN`, `Infinity`, `undefined` (read as `null`), Python's `True`, `False`, `None`,
-//!   numbers such as `+1`, `.5`, `1.` or `007`;
-//! - full-width `，` and `：` used as separators *outside* strings (a Chinese input method's
-//!   habit). They are repaired, not rejected: outside a string they can only mean `,` and
-//!   `:`. Inside strings every character is kept as written;
-//! - a duplicate key: the last value wins, as in JavaScript's `JSON.parse`;
-//! - a whole reply that is a JSON string holding JSON (double encoding).
-//!
-//! Text inside strings is data: `<script>` or `onerror=` in a value comes out verbatim, and
-//! the UI shows it as text. Nothing here panics, whatever the input (a property test feeds it
-//! arbitrary strings), and nesting deeper than [`MAX_DEPTH`] is rejected rather than recursed.
-//!
-//! ```
-//! use duanju_studio::domain::storyboard::llm_json::{extract_json, Expect};
-//!
-//! let reply = "好的，分镜如下：\n```json\n{'shots': {shot_number: 1, action_description: '林梅推门而入',},}\n```";
-//! let (value, repairs) = extract_json(reply, Expect::ArrayOf("shots")).unwrap();
-//! assert_eq!(value["shots"][0]["action_description"], "林梅推门而入");
-//! let kinds: Vec<&str> = repairs.iter().map(|r| r.kind()).collect();
-//! assert!(kinds.contains(&"code_fence") && kinds.contains(&"wrapped_object"));
-//! ```
+//! The repairs: the lenient reader that takes every liberty the module documentation lists
+//! and records each as a [`Repair`], bringing a value to the [`Expect`]ed shape, and closing a
+//! cut-off reply after its last complete item.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::{Expect, JsonDiagnostic, JsonType, MAX_DEPTH};
 use crate::domain::i18n::Lang;
-
-/// The deepest nesting of arrays and objects the reader follows.
-pub const MAX_DEPTH: usize = 100;
-
-/// How many candidate starts (`{` or `[`) one reply may cost at most.
-const MAX_CANDIDATES: usize = 64;
-
-/// The shape the caller wants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Expect {
-    /// One JSON object (a dialogue take). An array whose first item is an object gives that
-    /// object.
-    Object,
-    /// An object whose field `key` is an array of objects (`{"shots": […]}`). A bare array
-    /// is wrapped into it, an object at `key` becomes a one-item array, an object without
-    /// `key` is looked into (one level) or taken as the only item.
-    ArrayOf(&'static str),
-}
-
-impl Expect {
-    /// What is expected, in words.
-    pub fn describe(self, lang: Lang) -> String {
-        match (self, lang) {
-            (Expect::Object, _) => lang.pick("一个 JSON 对象", "a JSON object").to_string(),
-            (Expect::ArrayOf(key), Lang::ZhCn) => format!("含 “{key}” 数组的 JSON 对象"),
-            (Expect::ArrayOf(key), Lang::En) => format!("a JSON object with a “{key}” array"),
-        }
-    }
-}
-
-/// The type of a JSON value, as messages name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JsonType {
-    /// `null`.
-    Null,
-    /// `true` or `false`.
-    Boolean,
-    /// A number.
-    Number,
-    /// A string.
-    String,
-    /// An array.
-    Array,
-    /// An array with no object in it.
-    ArrayWithoutObjects,
-    /// An object.
-    Object,
-    /// `{}`.
-    EmptyObject,
-}
-
-impl JsonType {
-    /// The type of a value.
-    pub fn of(value: &Value) -> JsonType {
-        match value {
-            Value::Null => JsonType::Null,
-            Value::Bool(_) => JsonType::Boolean,
-            Value::Number(_) => JsonType::Number,
-            Value::String(_) => JsonType::String,
-            Value::Array(_) => JsonType::Array,
-            Value::Object(_) => JsonType::Object,
-        }
-    }
-
-    /// The type's name in a message.
-    pub fn name(self, lang: Lang) -> &'static str {
-        match self {
-            JsonType::Null => lang.pick("null", "null"),
-            JsonType::Boolean => lang.pick("布尔值", "a boolean"),
-            JsonType::Number => lang.pick("数字", "a number"),
-            JsonType::String => lang.pick("字符串", "a string"),
-            JsonType::Array => lang.pick("数组", "an array"),
-            JsonType::ArrayWithoutObjects => {
-                lang.pick("不含对象的数组", "an array without objects")
-            }
-            JsonType::Object => lang.pick("对象", "an object"),
-            JsonType::EmptyObject => lang.pick("空对象", "an empty object"),
-        }
-    }
-}
 
 /// A liberty the reader took with the reply. Each has a stable [`Repair::kind`] and a zh-CN
 /// and en [`Repair::message`].
@@ -185,7 +67,8 @@ pub enum Repair {
         /// How many further items were ignored.
         ignored: usize,
     },
-    /// A cut-off reply was closed after its last complete item (see [`close_truncated`]).
+    /// A cut-off reply was closed after its last complete item (see
+    /// [`close_truncated`](super::close_truncated)).
     ClosedTruncated,
 }
 
@@ -299,237 +182,8 @@ impl Repair {
     }
 }
 
-/// Why no JSON could be taken from a reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JsonDiagnostic {
-    /// The reply is empty (or only whitespace and fences).
-    Empty,
-    /// The reply holds no JSON at all (a refusal, an explanation).
-    NoJson,
-    /// The JSON stops before it is complete (an unclosed string, array or object): ask the
-    /// model once more, or salvage with [`close_truncated`].
-    Truncated {
-        /// How many complete items (for [`Expect::ArrayOf`]) or fields (for
-        /// [`Expect::Object`]) [`close_truncated`] would keep.
-        salvageable: usize,
-    },
-    /// The JSON has an error the reader could not get past.
-    Invalid {
-        /// 1-based line in the reply.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// The character found there.
-        found: char,
-    },
-    /// The JSON reads, but is not what was expected.
-    WrongShape {
-        /// What was expected.
-        expected: Expect,
-        /// What arrived (at the expected field, when the reply is an object that has it).
-        found: JsonType,
-    },
-}
-
-impl JsonDiagnostic {
-    /// A stable identifier for tests, logs and fixtures.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            JsonDiagnostic::Empty => "empty",
-            JsonDiagnostic::NoJson => "no_json",
-            JsonDiagnostic::Truncated { .. } => "truncated",
-            JsonDiagnostic::Invalid { .. } => "invalid",
-            JsonDiagnostic::WrongShape { .. } => "wrong_shape",
-        }
-    }
-
-    /// True when asking the model again is the remedy (a cut-off or empty reply).
-    pub fn worth_retrying(&self) -> bool {
-        matches!(
-            self,
-            JsonDiagnostic::Truncated { .. } | JsonDiagnostic::Empty
-        )
-    }
-
-    /// The message shown to the user.
-    pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (JsonDiagnostic::Empty, _) => lang
-                .pick("模型返回了空内容", "The model returned empty content")
-                .into(),
-            (JsonDiagnostic::NoJson, _) => lang
-                .pick(
-                    "模型的回复中没有 JSON（可能是拒绝或说明文字）",
-                    "The model's reply holds no JSON (perhaps a refusal or an explanation)",
-                )
-                .into(),
-            (JsonDiagnostic::Truncated { salvageable }, Lang::ZhCn) => format!(
-                "回复在 JSON 结束前被截断（可能超出了 max_tokens）；可重试一次，或保留已完整的 {salvageable} 项"
-            ),
-            (JsonDiagnostic::Truncated { salvageable }, Lang::En) => format!(
-                "The reply stops before its JSON ends (max_tokens reached?); retry once, or keep the {salvageable} complete item(s)"
-            ),
-            (JsonDiagnostic::Invalid { line, column, found }, Lang::ZhCn) => format!(
-                "JSON 在第 {line} 行第 {column} 列有无法修复的语法错误（“{}”）",
-                found.escape_debug()
-            ),
-            (JsonDiagnostic::Invalid { line, column, found }, Lang::En) => format!(
-                "The JSON has a syntax error it could not be repaired past at line {line}, column {column} (“{}”)",
-                found.escape_debug()
-            ),
-            (JsonDiagnostic::WrongShape { expected, found }, Lang::ZhCn) => format!(
-                "JSON 的结构不对：应为{}，收到的是{}",
-                expected.describe(lang),
-                found.name(lang)
-            ),
-            (JsonDiagnostic::WrongShape { expected, found }, Lang::En) => format!(
-                "The JSON has the wrong shape: expected {}, got {}",
-                expected.describe(lang),
-                found.name(lang)
-            ),
-        }
-    }
-}
-
-/// Takes the JSON the caller expects out of a model's reply. See the module documentation
-/// for what is repaired; the repairs made are returned with the value, each once.
-pub fn extract_json(text: &str, expect: Expect) -> Result<(Value, Vec<Repair>), JsonDiagnostic> {
-    extract(text, expect, false)
-}
-
-/// Like [`extract_json`], but a cut-off reply is closed after its last complete item instead
-/// of being rejected: complete items of an array are kept, a cut item is dropped, and a cut
-/// field of an object is dropped unless it is itself an array or object (whose complete items
-/// are kept). The result carries [`Repair::ClosedTruncated`]. Still
-/// [`JsonDiagnostic::Truncated`] when nothing complete arrived.
-pub fn close_truncated(text: &str, expect: Expect) -> Result<(Value, Vec<Repair>), JsonDiagnostic> {
-    extract(text, expect, true)
-}
-
-/// A span of the reply (in characters).
-#[derive(Clone, Copy, Debug)]
-struct Span {
-    start: usize,
-    end: usize,
-}
-
-impl Span {
-    fn contains(&self, i: usize) -> bool {
-        self.start <= i && i < self.end
-    }
-}
-
-fn extract(
-    text: &str,
-    expect: Expect,
-    salvage: bool,
-) -> Result<(Value, Vec<Repair>), JsonDiagnostic> {
-    let mut repairs = Vec::new();
-    let text = match text.strip_prefix('\u{FEFF}') {
-        Some(rest) => {
-            repairs.push(Repair::Bom);
-            rest
-        }
-        None => text,
-    };
-    let chars: Vec<char> = text.chars().collect();
-    let fences = fences(&chars);
-    let thinks = think_blocks(&chars);
-    if is_blank_outside_fences(&chars) {
-        return Err(JsonDiagnostic::Empty);
-    }
-
-    if let Some(found) = double_encoded(&chars, expect, salvage) {
-        let (value, inner) = found;
-        push_all(&mut repairs, inner);
-        push(&mut repairs, Repair::DoubleEncoded);
-        return Ok((value, repairs));
-    }
-
-    // Candidate starts: inside fences first (in order), then everywhere, never inside
-    // reasoning.
-    let mut order: Vec<usize> = Vec::new();
-    for fence in &fences {
-        order.extend((fence.start..fence.end).filter(|&i| matches!(chars[i], '{' | '[')));
-    }
-    order.extend((0..chars.len()).filter(|&i| matches!(chars[i], '{' | '[')));
-    order.retain(|&i| !thinks.iter().any(|t| t.contains(i)));
-
-    let mut tried: Vec<Span> = Vec::new();
-    let mut failure: Option<JsonDiagnostic> = None;
-    let mut attempts = 0;
-    for start in order {
-        if tried.iter().any(|span| span.contains(start)) || !looks_like_json(&chars, start) {
-            continue;
-        }
-        attempts += 1;
-        if attempts > MAX_CANDIDATES {
-            break;
-        }
-        let mut reader = Reader::new(&chars, start, salvage);
-        let outcome = reader.value();
-        let mut local = std::mem::take(&mut reader.repairs);
-        match outcome {
-            Ok(value) => {
-                let end = reader.pos;
-                tried.push(Span { start, end });
-                match shape(value, expect, &mut local) {
-                    Ok(value) => {
-                        push_all(&mut repairs, local);
-                        push_all(&mut repairs, surroundings(&chars, start, end, &thinks));
-                        return Ok((value, repairs));
-                    }
-                    Err(diagnostic) => keep_worst(&mut failure, diagnostic),
-                }
-            }
-            Err(Fail::Eof { partial }) => {
-                tried.push(Span {
-                    start,
-                    end: chars.len(),
-                });
-                let partial = partial
-                    .filter(|value| salvage_has_items(value, expect))
-                    .and_then(|value| shape(value, expect, &mut local).ok());
-                let complete = partial.as_ref().map_or(0, |v| count_items(v, expect));
-                if salvage && complete > 0 {
-                    if let Some(value) = partial {
-                        push_all(&mut repairs, local);
-                        push_all(
-                            &mut repairs,
-                            surroundings(&chars, start, chars.len(), &thinks),
-                        );
-                        push(&mut repairs, Repair::ClosedTruncated);
-                        return Ok((value, repairs));
-                    }
-                }
-                let salvageable = if salvage {
-                    0
-                } else {
-                    salvageable(&chars, start, expect)
-                };
-                keep_worst(&mut failure, JsonDiagnostic::Truncated { salvageable });
-            }
-            Err(Fail::At(pos)) => {
-                tried.push(Span {
-                    start,
-                    end: (pos + 1).max(extent(&chars, start)),
-                });
-                keep_worst(&mut failure, invalid_at(&chars, pos));
-            }
-            Err(Fail::TooDeep(pos)) => {
-                tried.push(Span {
-                    start,
-                    end: chars.len(),
-                });
-                keep_worst(&mut failure, invalid_at(&chars, pos));
-            }
-        }
-    }
-    Err(failure.unwrap_or(JsonDiagnostic::NoJson))
-}
-
 /// How many complete items a salvage of the JSON starting at `start` would keep.
-fn salvageable(chars: &[char], start: usize, expect: Expect) -> usize {
+pub(super) fn salvageable(chars: &[char], start: usize, expect: Expect) -> usize {
     let mut reader = Reader::new(chars, start, true);
     match reader.value() {
         Err(Fail::Eof {
@@ -543,7 +197,7 @@ fn salvageable(chars: &[char], start: usize, expect: Expect) -> usize {
 
 /// True when a salvaged value holds items of its own: a cut object that never reached its
 /// array (`{"title": "x", "sh…`) must not become a one-item list.
-fn salvage_has_items(value: &Value, expect: Expect) -> bool {
+pub(super) fn salvage_has_items(value: &Value, expect: Expect) -> bool {
     match (expect, value) {
         (Expect::ArrayOf(key), Value::Object(map)) => {
             map.contains_key(key) || map.values().any(|v| v.is_array() || v.get(key).is_some())
@@ -553,262 +207,39 @@ fn salvage_has_items(value: &Value, expect: Expect) -> bool {
 }
 
 /// The number of items of an `ArrayOf` value, or of fields of an `Object` value.
-fn count_items(value: &Value, expect: Expect) -> usize {
+pub(super) fn count_items(value: &Value, expect: Expect) -> usize {
     match expect {
         Expect::ArrayOf(key) => value.get(key).and_then(Value::as_array).map_or(0, Vec::len),
         Expect::Object => value.as_object().map_or(0, Map::len),
     }
 }
 
-/// Keeps the most telling failure: truncated, then invalid, then wrong shape.
-fn keep_worst(kept: &mut Option<JsonDiagnostic>, new: JsonDiagnostic) {
-    let rank = |d: &JsonDiagnostic| match d {
-        JsonDiagnostic::Truncated { .. } => 3,
-        JsonDiagnostic::Invalid { .. } => 2,
-        JsonDiagnostic::WrongShape { .. } => 1,
-        _ => 0,
-    };
-    if kept.as_ref().is_none_or(|k| rank(&new) > rank(k)) {
-        *kept = Some(new);
-    }
-}
-
-fn push(repairs: &mut Vec<Repair>, repair: Repair) {
+pub(super) fn push(repairs: &mut Vec<Repair>, repair: Repair) {
     if !repairs.contains(&repair) {
         repairs.push(repair);
     }
 }
 
-fn push_all(repairs: &mut Vec<Repair>, more: Vec<Repair>) {
+pub(super) fn push_all(repairs: &mut Vec<Repair>, more: Vec<Repair>) {
     for repair in more {
         push(repairs, repair);
     }
 }
 
-/// The contents of ```` ``` ```` fences (an unclosed fence runs to the end).
-fn fences(chars: &[char]) -> Vec<Span> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(open) = find(chars, i, "```") {
-        let content = (open + 3..chars.len())
-            .find(|&j| chars[j] == '\n')
-            .map_or(chars.len(), |j| j + 1);
-        match find(chars, content, "```") {
-            Some(close) => {
-                out.push(Span {
-                    start: content,
-                    end: close,
-                });
-                i = close + 3;
-            }
-            None => {
-                out.push(Span {
-                    start: content,
-                    end: chars.len(),
-                });
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// `<think>…</think>` reasoning blocks (an unclosed one runs to the end).
-fn think_blocks(chars: &[char]) -> Vec<Span> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(open) = find(chars, i, "<think>") {
-        match find(chars, open, "</think>") {
-            Some(close) => {
-                out.push(Span {
-                    start: open,
-                    end: close + 8,
-                });
-                i = close + 8;
-            }
-            None => {
-                out.push(Span {
-                    start: open,
-                    end: chars.len(),
-                });
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// The first index at or after `from` where `needle` (ASCII) starts.
-fn find(chars: &[char], from: usize, needle: &str) -> Option<usize> {
-    let needle: Vec<char> = needle.chars().collect();
-    (from..chars.len()).find(|&i| chars[i..].starts_with(&needle))
-}
-
-/// True when the reply holds nothing but whitespace, byte-order marks and fence lines.
-fn is_blank_outside_fences(chars: &[char]) -> bool {
-    let text: String = chars.iter().collect();
-    text.lines().all(|line| {
-        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-        line.is_empty()
-            || line
-                .strip_prefix("```")
-                .is_some_and(|tag| tag.chars().all(char::is_alphanumeric))
-    })
-}
-
-/// The repairs that describe what surrounded the JSON at `start..end`.
-fn surroundings(chars: &[char], start: usize, end: usize, thinks: &[Span]) -> Vec<Repair> {
-    let mut out = Vec::new();
-    let outside: String = chars[..start]
-        .iter()
-        .enumerate()
-        .chain(chars[end..].iter().enumerate().map(|(i, c)| (i + end, c)))
-        .filter(|(i, _)| !thinks.iter().any(|t| t.contains(*i)))
-        .map(|(_, c)| *c)
-        .collect();
-    if thinks.iter().any(|t| t.end <= start || t.start >= end) {
-        out.push(Repair::Prose);
-    }
-    let mut prose = false;
-    for line in outside.lines() {
-        let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-        if let Some(tag) = line.strip_prefix("```") {
-            push(&mut out, Repair::CodeFence);
-            if !tag.chars().all(char::is_alphanumeric) {
-                prose = true;
-            }
-        } else if !line.is_empty() {
-            prose = true;
-        }
-    }
-    if prose {
-        push(&mut out, Repair::Prose);
-    }
-    if outside.contains('\u{FEFF}') {
-        push(&mut out, Repair::Bom);
-    }
-    out
-}
-
-/// True when the `{` or `[` at `start` begins something that could be JSON rather than prose
-/// such as `{name}` or `[1]`-style references in text.
-fn looks_like_json(chars: &[char], start: usize) -> bool {
-    let mut i = start + 1;
-    while i < chars.len() && (chars[i].is_whitespace() || chars[i] == '\u{FEFF}') {
-        i += 1;
-    }
-    let Some(&next) = chars.get(i) else {
-        return true;
-    };
-    if matches!(next, '"' | '\'' | '“' | '”' | '‘' | '’' | '/') {
-        return true;
-    }
-    if chars[start] == '{' {
-        if next == '}' {
-            return true;
-        }
-        // An unquoted key: a word followed by a colon.
-        let mut j = i;
-        while j < chars.len() && is_key_char(chars[j]) {
-            j += 1;
-        }
-        while j < chars.len() && chars[j].is_whitespace() {
-            j += 1;
-        }
-        j > i && matches!(chars.get(j), Some(':' | '：'))
-    } else {
-        next.is_ascii_digit()
-            || matches!(next, '{' | '[' | ']' | '-' | '+' | '.')
-            || ["true", "false", "null", "True", "False", "None", "NaN"]
-                .iter()
-                .any(|word| chars[i..].starts_with(&word.chars().collect::<Vec<_>>()))
-    }
-}
-
-fn is_quote(c: char) -> bool {
+pub(super) fn is_quote(c: char) -> bool {
     matches!(c, '"' | '\'' | '“' | '”' | '‘' | '’')
 }
 
-/// Where the bracketed text starting at `start` ends, by counting brackets outside `"`
-/// strings: the index after the matching close, or the end of the text. A candidate that fails
-/// covers this much, so that its inner objects are not taken for the answer.
-fn extent(chars: &[char], start: usize) -> usize {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, &c) in chars.iter().enumerate().skip(start) {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '{' | '[' => depth += 1,
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    chars.len()
-}
-
-fn is_key_char(c: char) -> bool {
+pub(super) fn is_key_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '$' | '-')
 }
 
-/// A whole reply that is a JSON string holding JSON.
-fn double_encoded(chars: &[char], expect: Expect, salvage: bool) -> Option<(Value, Vec<Repair>)> {
-    let start = chars.iter().position(|c| !c.is_whitespace())?;
-    if chars[start] != '"' {
-        return None;
-    }
-    let mut reader = Reader::new(chars, start, false);
-    let Ok(Value::String(inner)) = reader.value() else {
-        return None;
-    };
-    if chars[reader.pos..].iter().any(|c| !c.is_whitespace()) {
-        return None;
-    }
-    let trimmed = inner.trim_start();
-    if !trimmed.starts_with(['{', '[']) {
-        return None;
-    }
-    let mut repairs = reader.repairs;
-    let (value, inner_repairs) = extract(&inner, expect, salvage).ok()?;
-    push_all(&mut repairs, inner_repairs);
-    Some((value, repairs))
-}
-
-/// The diagnostic for a syntax error at `pos`.
-fn invalid_at(chars: &[char], pos: usize) -> JsonDiagnostic {
-    let (line, column) = line_column(chars, pos);
-    let found = chars.get(pos).copied().unwrap_or(' ');
-    JsonDiagnostic::Invalid {
-        line,
-        column,
-        found,
-    }
-}
-
-/// 1-based line and column (in characters) of a position.
-fn line_column(chars: &[char], pos: usize) -> (usize, usize) {
-    let before = &chars[..pos.min(chars.len())];
-    let line = before.iter().filter(|&&c| c == '\n').count() + 1;
-    let column = before.iter().rev().take_while(|&&c| c != '\n').count() + 1;
-    (line, column)
-}
-
 /// Brings a value to the expected shape, noting what that took.
-fn shape(value: Value, expect: Expect, repairs: &mut Vec<Repair>) -> Result<Value, JsonDiagnostic> {
+pub(super) fn shape(
+    value: Value,
+    expect: Expect,
+    repairs: &mut Vec<Repair>,
+) -> Result<Value, JsonDiagnostic> {
     let wrong = |found: JsonType| JsonDiagnostic::WrongShape {
         expected: expect,
         found,
@@ -909,7 +340,7 @@ enum Separator {
 
 /// Why the lenient reader stopped.
 #[derive(Debug)]
-enum Fail {
+pub(super) enum Fail {
     /// The text ended inside a value. In salvage mode, `partial` holds the complete part of
     /// a cut array or object.
     Eof { partial: Option<Value> },
@@ -920,16 +351,16 @@ enum Fail {
 }
 
 /// The lenient JSON reader over the reply's characters.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     chars: &'a [char],
-    pos: usize,
+    pub(super) pos: usize,
     depth: usize,
     salvage: bool,
-    repairs: Vec<Repair>,
+    pub(super) repairs: Vec<Repair>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(chars: &'a [char], start: usize, salvage: bool) -> Reader<'a> {
+    pub(super) fn new(chars: &'a [char], start: usize, salvage: bool) -> Reader<'a> {
         Reader {
             chars,
             pos: start,
@@ -979,7 +410,7 @@ impl<'a> Reader<'a> {
         Fail::Eof { partial: None }
     }
 
-    fn value(&mut self) -> Result<Value, Fail> {
+    pub(super) fn value(&mut self) -> Result<Value, Fail> {
         self.skip();
         let Some(c) = self.peek() else {
             return Err(self.eof());
@@ -1353,25 +784,10 @@ fn lenient_number(token: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::tests::{check, SHOTS, TAKE};
+    use super::super::{close_truncated, extract_json, JsonDiagnostic};
+    use super::Repair;
     use serde_json::json;
-
-    /// Extracts `input` and compares the value and the repair kinds (or the diagnostic kind).
-    fn check(input: &str, expect: Expect, outcome: Result<(Value, &[&str]), &str>) {
-        let got = extract_json(input, expect);
-        match (got, outcome) {
-            (Ok((value, repairs)), Ok((want, kinds))) => {
-                assert_eq!(value, want, "{input:?}");
-                let got: Vec<&str> = repairs.iter().map(Repair::kind).collect();
-                assert_eq!(got, kinds, "{input:?}");
-            }
-            (Err(diagnostic), Err(kind)) => assert_eq!(diagnostic.kind(), kind, "{input:?}"),
-            (got, want) => panic!("{input:?}: got {got:?}, want {want:?}"),
-        }
-    }
-
-    const TAKE: Expect = Expect::Object;
-    const SHOTS: Expect = Expect::ArrayOf("shots");
 
     #[test]
     fn strict_json_needs_no_repair() {
@@ -1463,35 +879,6 @@ mod tests {
     }
 
     #[test]
-    fn surroundings() {
-        check(
-            "```json\n{\"a\": 1}\n```",
-            TAKE,
-            Ok((json!({"a": 1}), &["code_fence"])),
-        );
-        check(
-            "Sure! Here it is:\n{\"a\": 1}\nEnjoy.",
-            TAKE,
-            Ok((json!({"a": 1}), &["prose"])),
-        );
-        check(
-            "```\n{bad json}\n```\n```json\n{\"a\": 2}\n```",
-            TAKE,
-            Ok((json!({"a": 2}), &["code_fence", "prose"])),
-        );
-        check(
-            "<think>The user wants {\"a\": ...}</think>{\"a\": 3}",
-            TAKE,
-            Ok((json!({"a": 3}), &["prose"])),
-        );
-        check(
-            "\"{\\\"a\\\": 1}\"",
-            TAKE,
-            Ok((json!({"a": 1}), &["double_encoded"])),
-        );
-    }
-
-    #[test]
     fn shapes() {
         check(
             "[{\"a\": 1}]",
@@ -1530,39 +917,6 @@ mod tests {
     }
 
     #[test]
-    fn failures() {
-        check("", TAKE, Err("empty"));
-        check(" \n\t", TAKE, Err("empty"));
-        check("```json\n```", TAKE, Err("empty"));
-        check("I'm sorry, I can't help with that.", TAKE, Err("no_json"));
-        check("Use {name} in [brackets].", TAKE, Err("no_json"));
-        check("{\"a\": \"cut", TAKE, Err("truncated"));
-        check(
-            "{\"shots\": [{\"a\": 1}, {\"a\": 2",
-            SHOTS,
-            Err("truncated"),
-        );
-        check("{\"a\": tru", TAKE, Err("truncated"));
-        check("{\"a\": 1, oops}", TAKE, Err("invalid"));
-        check("{\"a\": bogus}", TAKE, Err("invalid"));
-        let deep = "[".repeat(500);
-        check(&deep, SHOTS, Err("invalid"));
-    }
-
-    #[test]
-    fn invalid_reports_the_place() {
-        let error = extract_json("{\n  \"a\": 1,\n  \"b\": @\n}", TAKE).unwrap_err();
-        assert_eq!(
-            error,
-            JsonDiagnostic::Invalid {
-                line: 3,
-                column: 8,
-                found: '@'
-            }
-        );
-    }
-
-    #[test]
     fn salvage() {
         let cut = "```json\n{\"shots\": [{\"a\": 1}, {\"a\": 2}, {\"a\": \"thr";
         assert_eq!(
@@ -1586,35 +940,5 @@ mod tests {
             close_truncated("{\"a\": 1}", TAKE).unwrap(),
             (json!({"a": 1}), vec![])
         );
-    }
-
-    #[test]
-    fn html_in_values_is_kept_verbatim() {
-        let hostile = "<img src=x onerror=alert(1)><script>alert('x')</script>";
-        let reply = format!("{{\"dialogue\": \"{}\"}}", hostile.replace('\'', "\\'"));
-        let (value, _) = extract_json(&reply, TAKE).unwrap();
-        assert_eq!(value["dialogue"], hostile);
-    }
-
-    #[test]
-    fn messages_exist_in_both_languages() {
-        let diagnostics = [
-            JsonDiagnostic::Empty,
-            JsonDiagnostic::NoJson,
-            JsonDiagnostic::Truncated { salvageable: 3 },
-            JsonDiagnostic::Invalid {
-                line: 1,
-                column: 2,
-                found: '\u{0}',
-            },
-            JsonDiagnostic::WrongShape {
-                expected: Expect::ArrayOf("shots"),
-                found: JsonType::String,
-            },
-        ];
-        for d in diagnostics {
-            assert!(!d.message(Lang::ZhCn).is_empty() && !d.message(Lang::En).is_empty());
-            assert_ne!(d.message(Lang::ZhCn), d.message(Lang::En));
-        }
     }
 }
