@@ -1,9 +1,9 @@
 //! Browser adapters: the only code that touches `web_sys`, storage, timers and the network.
 //! Each adapter is small and turns browser failures into typed errors.
 
-pub mod batch_exec;
 pub mod dom;
 pub mod drafts;
+pub mod exec;
 pub mod files;
 pub mod http;
 pub mod idb;
@@ -11,4 +11,5 @@ pub mod prefs;
 pub mod pwa;
 pub mod share_link;
 pub mod tabs;
+pub mod timer;
 pub mod video;

@@ -11,7 +11,7 @@ use duanju_studio::domain::cost::ledger::LedgerEntry;
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::provider::chat::{ChatMessage, ChatRequest, Completion, Usage};
 use duanju_studio::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
-use duanju_studio::web::batch_exec::{self, BatchMeta, Executor, SendFuture, Transport};
+use duanju_studio::web::exec::{self as batch_exec, BatchMeta, Executor, SendFuture, Transport};
 use duanju_studio::web::http::CallOutcome;
 use duanju_studio::web::idb::{Db, LEDGER};
 use duanju_studio::web::tabs;

@@ -8,7 +8,7 @@ use super::limiter::{LaneLimiter, LimiterConfig, Limits, MINUTE_MS, SECOND_MS};
 use super::quote::Pricing;
 use super::retry::{classify, FailureClass, RetryConfig, SplitMix64};
 use super::stored;
-use crate::domain::cost::money::Money;
+use crate::domain::cost::money::{Currency, Money};
 use crate::domain::cost::profile::Cost;
 use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::ApiError;
@@ -1205,6 +1205,12 @@ impl Batch {
             .filter_map(|item| pricing.worst_case(item, &item.model))
             .sum();
         self.spent() + at_risk
+    }
+
+    /// What the batch has at risk in `currency`: the worst case of its requests in flight or of
+    /// unknown outcome (sent, not billed yet).
+    pub fn at_risk(&self, currency: Currency) -> Money {
+        self.committed().in_currency(currency) - self.spent().in_currency(currency)
     }
 
     /// Checks that sending item `index` keeps `committed` plus its worst case within every

@@ -12,6 +12,8 @@
 //! | [`retry`] | what each failure means (retry, slow the lane, fall back, fail, stop) and full-jitter backoff |
 //! | [`item`] | [`BatchItem`] and its [`ItemState`]s |
 //! | [`engine`] | [`Batch`]: dispatch, results, fallbacks, budget, pause/resume/cancel, crash recovery, progress |
+//! | [`answer`] | [`Batch::on_answer`]: what an answer means (outcome, usage, reply kept, priced ledger entry, fallback note, calibration sample) |
+//! | [`plan`] | a route's chat request; a run's items, quote and configuration ([`plan_run`]); one call the user waits for ([`plan_single`]: sent once, no fallback) |
 //! | [`mod@quote`] | the quote before a batch ($ and ¥, worst case and expected) and its reconciliation with the ledger |
 //!
 //! # The executor's contract
@@ -22,7 +24,8 @@
 //!     for Send { item_id, model, .. } in batch.next_actions(now):
 //!         save(batch)                        // the item is "running" BEFORE the request leaves
 //!         fetch(...)                         // answer → batch.on_result(item_id, now, outcome)
-//!                                            //           batch.observe_headers(...); save(batch)
+//!                                            //           (batch.on_answer: outcome, ledger entry, sample)
+//!                                            //           save(batch); append the entry to the ledger
 //!     set a timer for batch.next_wake_ms(now) (none: wait for an answer or the user)
 //!     log batch.events_since(logged) (fallback switches go to the ledger's notes)
 //! ```
@@ -60,19 +63,23 @@
 //! assert_eq!(batch.counts().done, 1);
 //! ```
 
+pub mod answer;
 pub mod engine;
 pub mod item;
 pub mod limiter;
+pub mod plan;
 pub mod quote;
 pub mod retry;
 mod stored;
 
+pub use answer::{Answer, Answered, CallContext, Failure, Reply, UsageSample};
 pub use engine::{
     Action, Batch, BatchConfig, BatchError, BatchEvent, BatchStatus, Counts, FallbackConfig,
     FallbackReason, Lane, LaneLimits, Outcome, Progress, StopReason,
 };
 pub use item::{BatchItem, ClipSpec, ItemFailure, ItemState};
 pub use limiter::{LaneLimiter, LimiterConfig, Limits};
+pub use plan::{plan_request, plan_run, plan_single, route_request, RunInput, RunPlan};
 pub use quote::{
     average_completion_tokens, quote, reconcile, Pricing, Quote, QuoteLine, Reconciliation,
 };

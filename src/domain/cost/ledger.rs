@@ -160,6 +160,19 @@ impl<'a> CallSummary<'a> {
 }
 
 impl LedgerEntry {
+    /// The entry's tokens as a [`Usage`] (what was billed, or estimated and flagged).
+    pub fn usage(&self) -> Usage {
+        Usage {
+            prompt: self.prompt_tokens,
+            cached: self.cached_tokens,
+            completion: self.completion_tokens,
+            reasoning: self.reasoning_tokens,
+            total: self.total_tokens,
+            estimated: self.estimated,
+            ..Usage::default()
+        }
+    }
+
     /// Records `call`, priced with `prices` (the price set of `profile`) and converted under
     /// `profile`'s exchange rate and markup. Cached prompt tokens are billed at the cached price,
     /// never also at the input price. A model the catalog does not know costs zero and is

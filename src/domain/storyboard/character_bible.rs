@@ -103,6 +103,29 @@ pub fn scene_messages(cast: &[Character], scene: &Scene, instruction: &str) -> V
     messages
 }
 
+/// What the character bible's cached prefix saved over a session of calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CacheTally {
+    /// Cached prompt tokens, all calls.
+    pub cached_tokens: u64,
+    /// What they saved (see [`cache_savings`]); `None` until a call saved something.
+    pub saved: Option<Money>,
+}
+
+impl CacheTally {
+    /// Counts one call's cached tokens and what they saved. A saving in another currency than
+    /// the tally's replaces it (the catalog's currency changed).
+    pub fn add(&mut self, cached_tokens: u64, saved: Option<Money>) {
+        self.cached_tokens += cached_tokens;
+        if let Some(saved) = saved {
+            self.saved = Some(match self.saved {
+                Some(sum) if sum.currency() == saved.currency() => sum + saved,
+                _ => saved,
+            });
+        }
+    }
+}
+
 /// What the cached prompt tokens of one call saved: their price at the full input rate minus
 /// their price at the cached rate. `None` when the catalog has no input price for the model.
 pub fn cache_savings(price: &ModelPrice, usage: &Usage) -> Option<Money> {
@@ -214,5 +237,20 @@ mod tests {
             Money::parse(deepseek.currency, "0.252").unwrap().units()
         );
         assert_eq!(cache_savings(deepseek, &Usage::default()), None);
+    }
+
+    #[test]
+    fn a_tally_sums_cached_tokens_and_savings_in_one_currency() {
+        use crate::domain::cost::money::Currency;
+        let mut tally = CacheTally::default();
+        tally.add(0, None);
+        assert_eq!(tally, CacheTally::default());
+        tally.add(1_200, Some(Money::from_units(Currency::Usd, 30)));
+        tally.add(800, Some(Money::from_units(Currency::Usd, 12)));
+        assert_eq!(tally.cached_tokens, 2_000);
+        assert_eq!(tally.saved, Some(Money::from_units(Currency::Usd, 42)));
+        tally.add(100, Some(Money::from_units(Currency::Cny, 5)));
+        assert_eq!(tally.cached_tokens, 2_100);
+        assert_eq!(tally.saved, Some(Money::from_units(Currency::Cny, 5)));
     }
 }

@@ -7,21 +7,27 @@
 //! connection keeps its last valid URL), an odd key only gets a warning.
 //!
 //! The test is a real one-token `POST` (the same request as [`http::test_connection`], which
-//! some relays refuse even though they allow `GET /models`). It is sent with [`http::chat`] so
-//! that its billed usage can be recorded in the ledger like any other call.
+//! some relays refuse even though they allow `GET /models`). It runs through the executor
+//! ([`crate::web::exec::once`]) like any other paid call, so its billed usage is in the ledger.
 
-use crate::domain::cost::ledger::CallSummary;
+use crate::domain::batch::{plan_request, Limits, RunInput};
 use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::ApiError;
 use crate::domain::provider::connection::{
     key_hint, probe_request, validate_base_url, ApiKey, Connection, Preset, UrlError,
 };
+use crate::domain::provider::routing::TaskType;
+use crate::domain::provider::token_estimate::Calibration;
 use crate::ui::common::book_editing::ConfirmButton;
-use crate::ui::common::ledger_view::{millis, price_call, record_call};
+use crate::ui::common::ledger_view::{millis, pricing_for};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
-use crate::web::http::{self, CallOptions, TEST_TIMEOUT_MS};
+use crate::web::exec::once::{run_once, OnceOptions, OnceProblem};
+use crate::web::exec::{BatchMeta, ExecError};
+use crate::web::http::{CallOptions, TEST_TIMEOUT_MS};
+use crate::web::idb;
+use crate::web::tabs::new_tab_id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -71,6 +77,8 @@ enum TestResult {
     BadUrl(UrlError),
     /// The request failed.
     Failed(ApiError),
+    /// The request was not sent (it could not be stored first).
+    NotSent(OnceProblem),
 }
 
 impl TestResult {
@@ -81,6 +89,7 @@ impl TestResult {
             TestResult::NoKey => "no_key",
             TestResult::BadUrl(_) => "bad_url",
             TestResult::Failed(error) => error.kind(),
+            TestResult::NotSent(_) => "not_sent",
         }
     }
 
@@ -102,6 +111,7 @@ impl TestResult {
                 .into(),
             TestResult::BadUrl(error) => error.message(lang).into(),
             TestResult::Failed(error) => error.message(lang),
+            TestResult::NotSent(problem) => problem.message(lang),
         }
     }
 }
@@ -399,35 +409,56 @@ fn ConnectionEditor(
             result.set(None);
             spawn_local(async move {
                 let model = connection.preset.spec().probe_model;
-                let request = probe_request(model);
-                let opts = CallOptions {
-                    timeout_ms: TEST_TIMEOUT_MS,
-                    cancel: None,
+                let plan = state.book.with_untracked(|book| {
+                    let (prices, profile) = pricing_for(book, &connection);
+                    plan_request(
+                        probe_request(model),
+                        RunInput {
+                            route: book.routes.route(TaskType::DEFAULT),
+                            connection_id: &connection.id,
+                            conversations: Vec::new(),
+                            prices: &prices,
+                            profile: &profile,
+                            limits: Limits::rpm(60),
+                            budget: None,
+                            calibration: &Calibration::default(),
+                        },
+                    )
+                });
+                let meta = BatchMeta {
+                    connection_id: connection.id.clone(),
+                    task: TEST_TASK.into(),
+                    project: None,
+                    label: "connection test".into(),
+                    purpose: None,
+                    created_ms: js_sys::Date::now(),
                 };
-                let at_ms = js_sys::Date::now();
-                let outcome = http::chat(&connection, &key, &request, opts).await;
-                let (usage, latency_ms, error) = match &outcome {
-                    Ok(done) => (done.completion.usage.clone(), done.latency_ms, None),
-                    Err(failure) => (None, failure.latency_ms, Some(failure.error.clone())),
-                };
-                let call = CallSummary {
-                    usage: usage.as_ref(),
-                    latency_ms,
-                    error: error.as_ref(),
-                    ..CallSummary::new(at_ms, &connection, model, TEST_TASK)
-                };
-                let entry = state.book.with_untracked(|book| price_call(book, &call));
-                result.set(Some(match outcome {
-                    Ok(done) => TestResult::Ok {
-                        latency_ms: done.latency_ms,
-                        model: done.completion.model.unwrap_or_else(|| model.to_string()),
+                let options = OnceOptions {
+                    stream: false,
+                    call: CallOptions {
+                        timeout_ms: TEST_TIMEOUT_MS,
+                        cancel: None,
                     },
-                    Err(failure) => TestResult::Failed(failure.error),
+                };
+                let id = format!("test-{}", new_tab_id());
+                let outcome = match idb::shared().await {
+                    Ok(db) => {
+                        let link = (connection, key);
+                        run_once(db, &id, meta, plan, link, options, |_| {}, |_| {}).await
+                    }
+                    Err(e) => Err(OnceProblem::Exec(ExecError::Storage(e))),
+                };
+                result.set(Some(match outcome {
+                    Ok(done) => match done.error {
+                        None => TestResult::Ok {
+                            latency_ms: done.entry.latency_ms,
+                            model: done.answered_by.unwrap_or_else(|| model.to_string()),
+                        },
+                        Some(error) => TestResult::Failed(error),
+                    },
+                    Err(problem) => TestResult::NotSent(problem),
                 }));
                 testing.set(false);
-                if let Err(e) = record_call(&entry).await {
-                    state.storage_error.set(Some(e));
-                }
             });
         }
     };

@@ -1,5 +1,5 @@
 //! Batches in the Studio: many prompts on one route, quoted in $ and ¥ before they start, sent
-//! at the connection's rate limit by the executor ([`crate::web::batch_exec`]), resumed after a
+//! at the connection's rate limit by the executor ([`crate::web::exec`]), resumed after a
 //! reload, with progress, pause / resume / cancel / retry, and per-item rows.
 //!
 //! Other features start batches through [`BatchService::start_batch`] (the Studio provides the
@@ -9,7 +9,8 @@
 //! Replies are text: rendered as text nodes, never as HTML.
 
 use crate::domain::batch::{
-    quote, reconcile, BatchConfig, BatchItem, BatchStatus, ItemState, Limits, Pricing, Quote,
+    plan_run, plan_single, quote, reconcile, BatchConfig, BatchItem, BatchStatus, ItemState,
+    Limits, Quote, RunInput, RunPlan, UsageSample,
 };
 use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::ledger::{grand_total, LedgerEntry};
@@ -18,18 +19,18 @@ use crate::domain::i18n::Lang;
 use crate::domain::project::Budget;
 use crate::domain::provider::chat::{ChatMessage, ChatRequest};
 use crate::domain::provider::connection::Connection;
-use crate::domain::provider::routing::TaskType;
+use crate::domain::provider::routing::{Route, TaskType};
 use crate::domain::provider::token_estimate::Calibration;
 use crate::domain::storyboard::scene_runs::RunPurpose;
 use crate::ui::common::ledger_view::{exact_amount, millis, pricing_for};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
-use crate::ui::studio::playground::{
-    chat_routes, request_for, route_label, route_request, RouteOptions,
-};
-use crate::web::batch_exec::{
+use crate::ui::studio::playground::{chat_routes, route_label, RouteOptions};
+use crate::web::exec::once::{run_once, OnceOptions, OnceProblem, OnceResult};
+use crate::web::exec::{
     self, http_transport, BatchMeta, BatchPulse, ExecError, Executor, Snapshot,
 };
+use crate::web::exec::{load_calibration, save_calibration};
 use crate::web::idb;
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use leptos::prelude::*;
@@ -63,6 +64,21 @@ pub struct BatchRequest {
     pub purpose: Option<RunPurpose>,
 }
 
+/// One call the user waits for (see [`BatchService::call_once`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnceCall {
+    /// The route it runs on (the project's own, when it has one).
+    pub route: Route,
+    /// The conversation.
+    pub messages: Vec<ChatMessage>,
+    /// A label for the user, should it be listed after a reload.
+    pub label: String,
+    /// The project the call belongs to, when any.
+    pub project: Option<String>,
+    /// That project's spending cap: the call is not sent when it could pass it.
+    pub project_budget: Option<Budget>,
+}
+
 /// Why a batch cannot start or run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BatchProblem {
@@ -76,6 +92,8 @@ pub enum BatchProblem {
     LockedElsewhere,
     /// Storing or reading the batch failed.
     Exec(ExecError),
+    /// A single call was not sent (see [`OnceProblem`]).
+    Once(OnceProblem),
 }
 
 impl BatchProblem {
@@ -86,7 +104,8 @@ impl BatchProblem {
             BatchProblem::NoKey => "no_key",
             BatchProblem::NoKeyToResume => "no_key_to_resume",
             BatchProblem::LockedElsewhere => "locked_elsewhere",
-            BatchProblem::Exec(_) => "storage",
+            BatchProblem::Exec(_) | BatchProblem::Once(OnceProblem::Exec(_)) => "storage",
+            BatchProblem::Once(OnceProblem::Refused(_)) => "refused",
         }
     }
 
@@ -118,6 +137,7 @@ impl BatchProblem {
                 )
                 .into(),
             BatchProblem::Exec(e) => e.message(lang),
+            BatchProblem::Once(e) => e.message(lang),
         }
     }
 }
@@ -135,53 +155,42 @@ pub struct BatchPlan {
     pub meta: BatchMeta,
 }
 
-/// Builds the items of `request` on `connection` and quotes them: input tokens estimated from
-/// each prompt (CJK and Latin counted apart), plus the route's `max_tokens`.
+/// Builds the items of `request` on `connection` and quotes them ([`plan_run`]): one
+/// conversation per prompt, after its prefix when it has one.
 pub fn plan_batch(
     book: &PriceBook,
     connection: &Connection,
     request: &BatchRequest,
     calibration: &Calibration,
 ) -> BatchPlan {
-    let route = book.routes.route(request.task).clone();
-    let max_tokens = route
-        .chat_settings()
-        .map_or(1024, |settings| u64::from(settings.max_tokens));
-    let items: Vec<(BatchItem, ChatRequest)> = request
+    let conversations = request
         .prompts
         .iter()
         .enumerate()
         .map(|(index, prompt)| {
-            let chat = match request.prefixes.get(index).cloned().flatten() {
-                Some(prefix) => route_request(
-                    &route,
-                    vec![
-                        ChatMessage::system(prefix),
-                        ChatMessage::user(prompt.clone()),
-                    ],
-                ),
-                None => request_for(&route, prompt),
-            };
-            let item = BatchItem::from_messages(
-                format!("item-{index:04}"),
-                connection.id.clone(),
-                &route.model,
-                &route.fallbacks,
-                &chat.messages,
-                max_tokens,
-                calibration,
-            );
-            (item, chat)
+            let prefix = request.prefixes.get(index).cloned().flatten();
+            prefix
+                .map(ChatMessage::system)
+                .into_iter()
+                .chain([ChatMessage::user(prompt.clone())])
+                .collect()
         })
         .collect();
     let (prices, profile) = pricing_for(book, connection);
-    let only_items: Vec<BatchItem> = items.iter().map(|(item, _)| item.clone()).collect();
-    let quote = quote(&only_items, &prices, &profile);
-    let config = BatchConfig {
+    let RunPlan {
+        items,
+        quote,
+        config,
+    } = plan_run(RunInput {
+        route: book.routes.route(request.task),
+        connection_id: &connection.id,
+        conversations,
+        prices: &prices,
+        profile: &profile,
+        limits: request.limits,
         budget: request.budget,
-        pricing: Some(Pricing::for_items(&prices, &profile, &only_items)),
-        ..BatchConfig::with_limits(request.limits)
-    };
+        calibration,
+    });
     BatchPlan {
         items,
         quote,
@@ -197,9 +206,21 @@ pub fn plan_batch(
     }
 }
 
-/// The `kv` record of the token-estimate calibration ([`Calibration`]), learned from billed
-/// answers and applied to every quote.
-const CALIBRATION_KEY: &str = "token_calibration";
+/// The pace of a single call's lane (one request: it leaves at once).
+const ONCE_RPM: u32 = 60;
+
+/// Teaches `calibration` a billed prompt and keeps it in `kv` when it learned.
+fn learn(calibration: StoredValue<Calibration>, sample: &UsageSample) {
+    let observed = calibration
+        .try_update_value(|c| c.observe(&sample.model, sample.estimated, sample.billed))
+        .unwrap_or(false);
+    if !observed {
+        return;
+    }
+    if let Some(now) = calibration.try_get_value() {
+        save_calibration(now);
+    }
+}
 
 /// How often a running batch refreshes the page, at most (ms).
 const UI_REFRESH_MS: u64 = 200;
@@ -307,11 +328,7 @@ impl BatchHandle {
                 }
                 if learned.replace(false) {
                     if let Some(now) = calibration.try_get_value() {
-                        spawn_local(async move {
-                            if let Ok(db) = idb::shared().await {
-                                let _ = db.put(idb::KV, CALIBRATION_KEY, &now).await;
-                            }
-                        });
+                        save_calibration(now);
                     }
                 }
             }
@@ -329,9 +346,9 @@ impl BatchHandle {
             entries.borrow_mut().push(entry.clone());
             schedule();
         });
-        exec.on_usage(move |model, estimated, billed| {
+        exec.on_usage(move |sample| {
             let observed = calibration
-                .try_update_value(|c| c.observe(model, estimated, billed))
+                .try_update_value(|c| c.observe(&sample.model, sample.estimated, sample.billed))
                 .unwrap_or(false);
             if observed {
                 learned.set(true);
@@ -398,10 +415,8 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
     };
     provide_context(service);
     spawn_local(async move {
-        if let Ok(db) = idb::shared().await {
-            if let Ok(Some(stored)) = db.get::<Calibration>(idb::KV, CALIBRATION_KEY).await {
-                service.calibration.try_set_value(stored);
-            }
+        if let Some(stored) = load_calibration().await {
+            service.calibration.try_set_value(stored);
         }
     });
     let loaded = state.connections.loaded;
@@ -449,6 +464,73 @@ impl BatchService {
         self.start_plan(plan, active.connection, active.key)
     }
 
+    /// Runs one call the user waits for through the executor ([`run_once`]): `messages` on
+    /// `call.route` and the active connection, planned with [`plan_single`] (sent once, no
+    /// fallback), counted against its project's budget with this page's other work of the
+    /// project, and in the ledger once answered. `on_delta` gets each piece of a streamed reply.
+    pub async fn call_once(
+        &self,
+        call: OnceCall,
+        options: OnceOptions,
+        on_delta: impl FnMut(&str) + 'static,
+    ) -> Result<OnceResult, BatchProblem> {
+        let Some(active) = self.state.connection.get_untracked() else {
+            return Err(BatchProblem::NoConnection);
+        };
+        if active.key.is_empty() {
+            return Err(BatchProblem::NoKey);
+        }
+        let mut plan = self.state.book.with_untracked(|book| {
+            let (prices, profile) = pricing_for(book, &active.connection);
+            self.calibration.with_value(|calibration| {
+                plan_single(RunInput {
+                    route: &call.route,
+                    connection_id: &active.connection.id,
+                    conversations: vec![call.messages],
+                    prices: &prices,
+                    profile: &profile,
+                    limits: Limits::rpm(ONCE_RPM),
+                    budget: None,
+                    calibration,
+                })
+            })
+        });
+        if let (Some(budget), Some(project)) = (call.project_budget, &call.project) {
+            self.budgets.update_value(|all| {
+                all.insert(project.clone(), budget);
+            });
+            let others = self.at_risk(project, budget.currency, None);
+            plan.config.project_remaining = Some(self.ledger.with_untracked(|all| {
+                budget.remaining_for_batch(all, project, Money::zero(budget.currency), others)
+            }));
+        }
+        let meta = BatchMeta {
+            connection_id: active.connection.id.clone(),
+            task: call.route.task.as_str().to_string(),
+            project: call.project,
+            label: call.label,
+            purpose: None,
+            created_ms: tabs::now_ms(),
+        };
+        let db = idb::shared()
+            .await
+            .map_err(|e| BatchProblem::Exec(ExecError::Storage(e)))?;
+        let id = format!("call-{}", tabs::new_tab_id());
+        let (service, ledger, calibration) = (*self, self.ledger, self.calibration);
+        let prepare = move |exec: &Executor| {
+            service.watch_project_budget(exec);
+            exec.on_ledger(move |entry| {
+                ledger.try_update(|all| all.push(entry.clone()));
+            });
+            exec.on_usage(move |sample| learn(calibration, sample));
+            RUNNING.with(|running| running.borrow_mut().push(exec.clone()));
+        };
+        let connection = (active.connection, active.key);
+        let result = run_once(db, &id, meta, plan, connection, options, on_delta, prepare).await;
+        RUNNING.with(|running| running.borrow_mut().retain(|e| e.id() != id));
+        result.map_err(BatchProblem::Once)
+    }
+
     fn start_plan(
         &self,
         plan: BatchPlan,
@@ -463,7 +545,7 @@ impl BatchService {
         spawn_local(async move {
             let created = async {
                 let db = idb::shared().await?;
-                batch_exec::Executor::create(
+                exec::Executor::create(
                     db,
                     &id,
                     plan.meta,
@@ -507,13 +589,9 @@ impl BatchService {
     /// What `project`'s batches this page runs have at risk in `currency` (sent, not billed
     /// yet, at their worst case), leaving out the batch `except`.
     pub fn at_risk(&self, project: &str, currency: Currency, except: Option<&str>) -> Money {
-        Money::sum(
-            currency,
-            running_for(project)
-                .iter()
-                .filter(|e| except != Some(e.id().as_str()))
-                .map(|e| e.at_risk(currency)),
-        )
+        let running = running_for(project);
+        let others = running.iter().filter(|e| except != Some(e.id().as_str()));
+        Executor::at_risk_of(others, currency)
     }
 
     /// What the project's budget leaves `exec` (one of its batches): the ledger's remainder,
@@ -564,7 +642,7 @@ impl BatchService {
         let Ok(db) = idb::shared().await else {
             return;
         };
-        let found = match batch_exec::unfinished(&db).await {
+        let found = match exec::unfinished(&db).await {
             Ok(found) => found,
             Err(e) => {
                 self.state.storage_error.set(Some(e));

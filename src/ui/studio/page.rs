@@ -54,7 +54,7 @@ pub fn StudioPage() -> impl IntoView {
             })}
             <ProjectsPanel/>
             <BatchPanel/>
-            <Playground ledger/>
+            <Playground/>
             <LedgerView ledger/>
         </section>
     }

@@ -1,23 +1,26 @@
 //! The Playground: run any chat route of the book on the active connection with a prompt and
 //! watch the reply arrive, then read its tokens, latency, first-token time and cost.
 //!
-//! The reply is rendered as text, never as HTML. Every call (answered, failed, cut short or
-//! cancelled) is priced with [`price_call`] and appended to the ledger with [`record_call`]; a
-//! cut or cancelled stream records the usage estimated from what arrived, flagged. Whatever
+//! The reply is rendered as text, never as HTML. The call runs through the executor
+//! ([`crate::web::exec::once`], via the Studio's batch service): stored before it is sent, sent
+//! once, and every call (answered, failed, cut short or cancelled) priced and appended to the
+//! ledger; a cut or cancelled stream records the usage estimated from what arrived, flagged. Whatever
 //! happens, the call ends with Run enabled again and Cancel disabled: a 429 never leaves the
 //! panel stuck.
 
 use crate::domain::cost::estimate::PriceBook;
-use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
+use crate::domain::cost::ledger::LedgerEntry;
 use crate::domain::cost::money::format_count;
 use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::ApiError;
-use crate::domain::provider::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
-use crate::domain::provider::routing::{ResponseFormat as RouteFormat, Route, TaskType};
-use crate::ui::common::ledger_view::{exact_amount, millis, price_call, record_call};
+use crate::domain::provider::chat::ChatMessage;
+use crate::domain::provider::routing::{Route, TaskType};
+use crate::ui::common::ledger_view::{exact_amount, millis};
 use crate::ui::i18n::{t, use_lang};
-use crate::ui::state::{use_app_state, ActiveConnection};
-use crate::web::http::{self, CallOptions, CancelHandle, DEFAULT_TIMEOUT_MS};
+use crate::ui::state::use_app_state;
+use crate::ui::studio::batch_panel::{use_batch_service, BatchProblem, OnceCall};
+use crate::web::exec::once::OnceOptions;
+use crate::web::http::{CallOptions, CancelHandle, DEFAULT_TIMEOUT_MS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -43,6 +46,8 @@ enum RunProblem {
     EmptyPrompt,
     /// The call failed.
     Api(ApiError),
+    /// The call was not sent (not stored, or refused by the budget).
+    NotSent(BatchProblem),
 }
 
 impl RunProblem {
@@ -53,6 +58,7 @@ impl RunProblem {
             RunProblem::NoKey => "no_key",
             RunProblem::EmptyPrompt => "empty_prompt",
             RunProblem::Api(error) => error.kind(),
+            RunProblem::NotSent(problem) => problem.kind(),
         }
     }
 
@@ -75,6 +81,7 @@ impl RunProblem {
                 .pick("请先填写提示词。", "Enter a prompt first.")
                 .into(),
             RunProblem::Api(error) => error.message(lang),
+            RunProblem::NotSent(problem) => problem.message(lang),
         }
     }
 
@@ -109,39 +116,6 @@ struct RunReport {
     entry: LedgerEntry,
     /// Milliseconds to the first piece of text, when any arrived.
     first_token_ms: Option<f64>,
-}
-
-/// The chat request a route sends for `prompt`: the route's model, temperature, token limit
-/// and response format.
-pub(crate) fn request_for(route: &Route, prompt: &str) -> ChatRequest {
-    route_request(route, vec![ChatMessage::user(prompt)])
-}
-
-/// The chat request a route sends with `messages`: the route's model, temperature, token limit
-/// and response format.
-pub(crate) fn route_request(route: &Route, messages: Vec<ChatMessage>) -> ChatRequest {
-    let request = ChatRequest::new(route.model.clone(), messages);
-    let Some(settings) = route.chat_settings() else {
-        return request;
-    };
-    let request = request
-        .temperature(settings.temperature.as_f64())
-        .max_tokens(settings.max_tokens);
-    match &settings.response_format {
-        RouteFormat::Text => request,
-        RouteFormat::JsonObject => request.json_object(),
-        RouteFormat::JsonSchema {
-            name,
-            schema,
-            strict,
-        } => request.response_format(ResponseFormat::JsonSchema {
-            json_schema: JsonSchemaFormat {
-                name: name.clone(),
-                schema: schema.clone(),
-                strict: *strict,
-            },
-        }),
-    }
 }
 
 /// The chat routes of the book: a video route does not answer a prompt with text.
@@ -208,11 +182,9 @@ fn route_settings(route: &Route, lang: Lang) -> String {
 /// The Playground panel: a route, a prompt, streaming on or off, a time limit; Run and Cancel;
 /// the reply as it arrives; then its usage and cost, or the error with what to do next.
 #[component]
-pub fn Playground(
-    /// The ledger shown below the panel: each call is appended to it once stored.
-    ledger: RwSignal<Vec<LedgerEntry>>,
-) -> impl IntoView {
+pub fn Playground() -> impl IntoView {
     let state = use_app_state();
+    let service = use_batch_service();
     let lang = use_lang();
     let task = RwSignal::new(TaskType::DEFAULT);
     let prompt = RwSignal::new(String::new());
@@ -249,62 +221,48 @@ pub fn Playground(
             return;
         }
         let route = route.get_untracked();
-        let request = request_for(&route, &text);
         let handle = CancelHandle::new();
         cancel.set_value(Some(handle.clone()));
-        let opts = CallOptions {
-            timeout_ms: timeout_ms.get_untracked(),
-            cancel: Some(handle),
+        let options = OnceOptions {
+            stream: stream.get_untracked(),
+            call: CallOptions {
+                timeout_ms: timeout_ms.get_untracked(),
+                cancel: Some(handle),
+            },
         };
-        let streaming = stream.get_untracked();
+        let streaming = options.stream;
         output.set(String::new());
         report.set(None);
         problem.set(None);
         running.set(true);
+        let call = OnceCall {
+            label: route_label(&route, Lang::En),
+            messages: vec![ChatMessage::user(text)],
+            route,
+            project: None,
+            project_budget: None,
+        };
         spawn_local(async move {
-            let ActiveConnection { connection, key } = active;
-            let at_ms = js_sys::Date::now();
-            let result = if streaming {
-                let on_delta = |delta: &str| output.update(|text| text.push_str(delta));
-                http::chat_stream(&connection, &key, &request, opts, on_delta).await
-            } else {
-                http::chat(&connection, &key, &request, opts).await
+            let on_delta = move |delta: &str| {
+                output.try_update(|text| text.push_str(delta));
             };
-            let (usage, latency_ms, first_token_ms, error) = match result {
-                Ok(outcome) => {
+            match service.call_once(call, options, on_delta).await {
+                Ok(done) => {
                     if !streaming {
-                        output.set(outcome.completion.content);
+                        output.try_set(done.output.unwrap_or_default());
                     }
-                    let usage = outcome.completion.usage;
-                    (usage, outcome.latency_ms, outcome.first_token_ms, None)
+                    report.try_set(Some(RunReport {
+                        entry: done.entry,
+                        first_token_ms: done.first_token_ms,
+                    }));
+                    problem.try_set(done.error.map(RunProblem::Api));
                 }
-                Err(failure) => {
-                    // A cut, cancelled or timed-out stream keeps what arrived, with its usage
-                    // estimated and flagged: the provider has probably billed it.
-                    let partial = failure.partial;
-                    let first = partial.as_ref().and_then(|p| p.first_token_ms);
-                    let usage = partial.and_then(|p| p.completion.usage);
-                    (usage, failure.latency_ms, first, Some(failure.error))
+                Err(e) => {
+                    problem.try_set(Some(RunProblem::NotSent(e)));
                 }
-            };
-            let call = CallSummary {
-                usage: usage.as_ref(),
-                latency_ms,
-                error: error.as_ref(),
-                ..CallSummary::new(at_ms, &connection, &request.model, route.task.as_str())
-            };
-            let entry = state.book.with_untracked(|book| price_call(book, &call));
-            report.set(Some(RunReport {
-                entry: entry.clone(),
-                first_token_ms,
-            }));
-            problem.set(error.map(RunProblem::Api));
-            cancel.set_value(None);
-            running.set(false);
-            if let Err(e) = record_call(&entry).await {
-                state.storage_error.set(Some(e));
             }
-            ledger.update(|entries| entries.push(entry));
+            cancel.try_set_value(None);
+            running.try_set(false);
         });
     };
     let stop = move |_| {

@@ -4,8 +4,9 @@
 //!   scene headings become the episode's scenes, merged by scene id
 //!   ([`import_into_episode`]), so importing an edited script again updates the scenes and keeps
 //!   their shots. **Export** downloads the episode as Fountain with the ids as scene numbers.
-//! - **Enhance** a scene: the `narrative` route rewrites it, streamed in with
-//!   [`http::chat_stream`]; the prompt starts with the character bible of the scene's cast as a
+//! - **Enhance** a scene: the `narrative` route rewrites it, streamed in through the executor
+//!   ([`crate::web::exec::once`]: stored before it is sent, within the project's budget, in the
+//!   ledger once answered); the prompt starts with the character bible of the scene's cast as a
 //!   stable system message ([`scene_messages`]). When the reply is complete a word diff against
 //!   the scene's text is shown; **Accept** replaces the text (saved in the drafts), **Reject**
 //!   discards it, **Cancel** aborts the stream. Every call goes to the ledger, and the cached
@@ -13,27 +14,25 @@
 //!
 //! Script text and model output are text nodes, never HTML.
 
-use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
+use crate::domain::cost::ledger::LedgerEntry;
 use crate::domain::cost::money::{format_count, Money};
 use crate::domain::i18n::Lang;
 use crate::domain::project::Project;
-use crate::domain::provider::chat::Usage;
 use crate::domain::provider::routing::{Route, TaskType};
 use crate::domain::script::fountain;
 use crate::domain::script::import::{
     export_episode, export_file_name, import_into_episode, ImportError, SCRIPT_CAP_BYTES,
 };
 use crate::domain::script::text_diff::{diff_words, stats, Change, Piece};
-use crate::domain::storyboard::character_bible::{cache_savings, scene_messages};
-use crate::ui::common::ledger_view::{
-    exact_amount, price_call, pricing_for, record_and_show, StudioLedger,
-};
+use crate::domain::storyboard::character_bible::{cache_savings, scene_messages, CacheTally};
+use crate::ui::common::ledger_view::{exact_amount, pricing_for};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
+use crate::ui::studio::batch_panel::{use_batch_service, OnceCall};
 use crate::ui::studio::editor_model::EditorModel;
-use crate::ui::studio::playground::route_request;
+use crate::web::exec::once::OnceOptions;
 use crate::web::files::{download_text, picked_file, read_text};
-use crate::web::http::{self, CallOptions, CancelHandle};
+use crate::web::http::{CallOptions, CancelHandle};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -150,7 +149,7 @@ pub fn ScriptPanel(
 ) -> impl IntoView {
     let state = use_app_state();
     let lang = use_lang();
-    let ledger = use_context::<StudioLedger>();
+    let service = use_batch_service();
     let chosen = RwSignal::new(None::<String>);
     let paste = RwSignal::new(String::new());
     let notice = RwSignal::new(None::<(bool, String, &'static str)>);
@@ -160,8 +159,7 @@ pub fn ScriptPanel(
         notice.track();
         notice_seq.update(|n| *n += 1);
     });
-    let saved_total = RwSignal::new(None::<Money>);
-    let cached_total = RwSignal::new(0u64);
+    let tally = RwSignal::new(CacheTally::default());
 
     let import = move |source: String| {
         let lang = lang.get_untracked();
@@ -281,10 +279,6 @@ pub fn ScriptPanel(
             },
             TaskType::Narrative,
         );
-        let request = route_request(
-            &route,
-            scene_messages(&project.characters, &scene, ENHANCE_INSTRUCTION),
-        );
         let handle = CancelHandle::new();
         cancel.set_value(Some(handle.clone()));
         current.set(Some(Enhancement {
@@ -296,61 +290,45 @@ pub fn ScriptPanel(
         problem.set(None);
         call_note.set(None);
         running.set(true);
-        let project_id = project.id.clone();
-        spawn_local(async move {
-            let crate::ui::state::ActiveConnection { connection, key } = active;
-            let at_ms = js_sys::Date::now();
-            let opts = CallOptions {
+        let model_name = route.model.clone();
+        let call = OnceCall {
+            messages: scene_messages(&project.characters, &scene, ENHANCE_INSTRUCTION),
+            label: format!("{} · {}", route.task.label(Lang::En), scene.heading),
+            route,
+            project: Some(project.id.clone()),
+            project_budget: project.settings.budget,
+        };
+        let options = OnceOptions {
+            stream: true,
+            call: CallOptions {
                 cancel: Some(handle),
                 ..CallOptions::default()
+            },
+        };
+        spawn_local(async move {
+            let on_delta = move |delta: &str| {
+                output.try_update(|text| text.push_str(delta));
             };
-            let on_delta = |delta: &str| output.update(|text| text.push_str(delta));
-            let result = http::chat_stream(&connection, &key, &request, opts, on_delta).await;
-            let (usage, latency_ms, error): (Option<Usage>, f64, _) = match result {
-                Ok(outcome) => (outcome.completion.usage, outcome.latency_ms, None),
-                Err(failure) => {
-                    let usage = failure.partial.and_then(|p| p.completion.usage);
-                    (usage, failure.latency_ms, Some(failure.error))
+            match service.call_once(call, options, on_delta).await {
+                Ok(done) => {
+                    let entry = done.entry;
+                    let saved = state.book.with_untracked(|book| {
+                        let (prices, _) = pricing_for(book, &active.connection);
+                        prices
+                            .get(&model_name)
+                            .and_then(|p| cache_savings(p, &entry.usage()))
+                    });
+                    tally.update(|t| t.add(entry.cached_tokens, saved));
+                    call_note.set(Some(CallNote { entry, saved }));
+                    match done.error {
+                        None => finished.set(true),
+                        Some(e) => problem.set(Some((e.message(lang.get_untracked()), e.kind()))),
+                    }
                 }
-            };
-            let call = CallSummary {
-                usage: usage.as_ref(),
-                latency_ms,
-                error: error.as_ref(),
-                project: Some(&project_id),
-                ..CallSummary::new(at_ms, &connection, &request.model, route.task.as_str())
-            };
-            let (entry, saved) = state.book.with_untracked(|book| {
-                let entry = price_call(book, &call);
-                let (prices, _) = pricing_for(book, &connection);
-                let saved = usage
-                    .as_ref()
-                    .zip(prices.get(&request.model))
-                    .and_then(|(u, p)| cache_savings(p, u));
-                (entry, saved)
-            });
-            cached_total.update(|c| *c += entry.cached_tokens);
-            if let Some(saved) = saved {
-                saved_total.update(|total| {
-                    *total = Some(match *total {
-                        Some(sum) if sum.currency() == saved.currency() => {
-                            Money::from_units(sum.currency(), sum.units() + saved.units())
-                        }
-                        _ => saved,
-                    })
-                });
-            }
-            call_note.set(Some(CallNote {
-                entry: entry.clone(),
-                saved,
-            }));
-            match error {
-                None => finished.set(true),
-                Some(e) => problem.set(Some((e.message(lang.get_untracked()), e.kind()))),
+                Err(e) => problem.set(Some((e.message(lang.get_untracked()), e.kind()))),
             }
             cancel.set_value(None);
             running.set(false);
-            record_and_show(entry, ledger, state.storage_error).await;
         });
     };
     let stop = move |_| {
@@ -515,12 +493,13 @@ pub fn ScriptPanel(
                     </div>
                 </div>
             </Show>
-            <p class="ds-field__hint" data-testid="bible-savings" data-cached=move || cached_total.get().to_string()>
+            <p class="ds-field__hint" data-testid="bible-savings" data-cached=move || tally.get().cached_tokens.to_string()>
                 {move || {
-                    let saved = saved_total.get().map(exact_amount).unwrap_or_else(|| "—".into());
+                    let CacheTally { cached_tokens, saved } = tally.get();
+                    let saved = saved.map(exact_amount).unwrap_or_else(|| "—".into());
                     match lang.get() {
-                        Lang::ZhCn => format!("角色设定作为固定前缀注入每个场景提示。本次会话缓存命中 {} tokens，节省 {}（按价格表的缓存输入价）。", format_count(cached_total.get()), saved),
-                        Lang::En => format!("The character bible is a fixed prefix of every scene prompt. This session: {} cached prompt tokens, {} saved (catalog cached-input price).", format_count(cached_total.get()), saved),
+                        Lang::ZhCn => format!("角色设定作为固定前缀注入每个场景提示。本次会话缓存命中 {} tokens，节省 {}（按价格表的缓存输入价）。", format_count(cached_tokens), saved),
+                        Lang::En => format!("The character bible is a fixed prefix of every scene prompt. This session: {} cached prompt tokens, {} saved (catalog cached-input price).", format_count(cached_tokens), saved),
                     }
                 }}
             </p>

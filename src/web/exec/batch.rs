@@ -1,4 +1,4 @@
-//! The batch executor: drives the pure [`Batch`] engine with browser timers, `fetch`,
+//! The executor: drives the pure [`Batch`] engine with browser timers, `fetch`,
 //! IndexedDB and the Web Locks API, following the contract in [`crate::domain::batch`]:
 //!
 //! ```text
@@ -24,14 +24,13 @@
 //! Every call is written to the ledger (`ledger` store), priced with the batch's price snapshot;
 //! a fallback switch caused by a call is that call's ledger note.
 
-use crate::domain::cost::money::Money;
-use crate::domain::provider::token_estimate::estimate_messages;
+use crate::domain::cost::money::{Currency, Money};
 use crate::domain::storyboard::scene_runs::RunPurpose;
 
 /// See [`Executor::on_ledger`].
 type LedgerListener = Rc<dyn Fn(&LedgerEntry)>;
 /// See [`Executor::on_usage`].
-type UsageListener = Rc<dyn Fn(&str, u64, u64)>;
+type UsageListener = Rc<dyn Fn(&UsageSample)>;
 /// Gives what is left of the project's budget for a batch, read again before each dispatch.
 type ProjectLimit = Rc<dyn Fn(&Executor) -> Option<Money>>;
 use std::cell::{Cell, RefCell};
@@ -45,18 +44,17 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::domain::batch::{
-    Action, Batch, BatchConfig, BatchError, BatchEvent, BatchItem, BatchStatus, ItemState, Outcome,
-    Progress,
+    Action, Answer, Batch, BatchConfig, BatchError, BatchItem, BatchStatus, CallContext, Failure,
+    ItemState, Progress, Reply, UsageSample,
 };
-use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
-use crate::domain::cost::pricing::PriceSet;
-use crate::domain::cost::profile::Profile;
+use crate::domain::cost::ledger::LedgerEntry;
 use crate::domain::i18n::Lang;
-use crate::domain::provider::chat::{ChatRequest, Usage};
+use crate::domain::provider::chat::ChatRequest;
 use crate::domain::provider::connection::{ApiKey, Connection};
 use crate::web::http::{self, CallError, CallOptions, CallOutcome};
 use crate::web::idb::{Db, StorageError, BATCHES, BATCH_ITEMS, LEDGER};
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
+use crate::web::timer::Timer;
 
 /// What the executor needs besides the engine's state to run a batch again after a reload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -335,20 +333,6 @@ async fn try_lock(name: &str) -> Option<HeldLock> {
     ok.then_some(HeldLock { release })
 }
 
-/// A pending `setTimeout`, cleared when dropped.
-struct Timer {
-    id: i32,
-    _callback: Closure<dyn FnMut()>,
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        if let Some(window) = web_sys::window() {
-            window.clear_timeout_with_handle(self.id);
-        }
-    }
-}
-
 struct State {
     batch: Batch,
     requests: Vec<ChatRequest>,
@@ -364,7 +348,7 @@ struct Inner {
     transport: Transport,
     listeners: RefCell<Vec<Rc<dyn Fn()>>>,
     ledger_listeners: RefCell<Vec<LedgerListener>>,
-    /// Told `(model, our raw prompt estimate, billed prompt tokens)` after each billed answer.
+    /// Told each billed prompt (our raw estimate and the provider's count).
     usage_listeners: RefCell<Vec<UsageListener>>,
     timer: RefCell<Option<Timer>>,
     lock: RefCell<Option<HeldLock>>,
@@ -508,10 +492,10 @@ impl Executor {
         self.inner.ledger_listeners.borrow_mut().push(Rc::new(f));
     }
 
-    /// Calls `f(model, estimated, billed)` after each answer whose prompt tokens were billed
-    /// (not estimated): our raw estimate of the request's prompt and the provider's count, for
+    /// Calls `f` after each answer whose prompt tokens were billed (not estimated): our raw
+    /// estimate of the request's prompt and the provider's count, for
     /// [`crate::domain::provider::token_estimate::Calibration`].
-    pub fn on_usage(&self, f: impl Fn(&str, u64, u64) + 'static) {
+    pub fn on_usage(&self, f: impl Fn(&UsageSample) + 'static) {
         self.inner.usage_listeners.borrow_mut().push(Rc::new(f));
     }
 
@@ -559,6 +543,10 @@ impl Executor {
     /// still arriving are ignored, and the lock is released.
     pub fn close(&self) {
         self.inner.closed.set(true);
+        // Listeners may hold this executor: dropping them ends the cycle.
+        self.inner.listeners.borrow_mut().clear();
+        self.inner.ledger_listeners.borrow_mut().clear();
+        self.inner.usage_listeners.borrow_mut().clear();
         self.inner.timer.borrow_mut().take();
         self.inner.lock.borrow_mut().take();
         self.inner.channel.borrow_mut().take();
@@ -595,8 +583,16 @@ impl Executor {
 
     /// What this batch has at risk in `currency`: the worst case of its requests in flight or
     /// of unknown outcome (sent, not billed yet).
-    pub fn at_risk(&self, currency: crate::domain::cost::money::Currency) -> Money {
-        self.with_batch(|b| b.committed().in_currency(currency) - b.spent().in_currency(currency))
+    pub fn at_risk(&self, currency: Currency) -> Money {
+        self.with_batch(|b| b.at_risk(currency))
+    }
+
+    /// What `executors` have at risk together in `currency`.
+    pub fn at_risk_of<'a>(
+        executors: impl IntoIterator<Item = &'a Executor>,
+        currency: Currency,
+    ) -> Money {
+        Money::sum(currency, executors.into_iter().map(|e| e.at_risk(currency)))
     }
 
     /// Cancels the batch for good.
@@ -778,112 +774,49 @@ impl Executor {
         &self,
         item_id: &str,
         model: &str,
-        at_ms: f64,
+        sent_ms: f64,
         connection: &Connection,
         result: Result<CallOutcome, CallError>,
     ) {
         if self.inner.closed.get() {
             return;
         }
-        let now = tabs::now_ms();
-        let (outcome, headers, usage, error, latency_ms, text) = match result {
-            Ok(answer) => {
-                let usage = answer.completion.usage.clone().unwrap_or_else(|| {
-                    Usage::estimated(
-                        request_estimate(self, item_id),
-                        (answer.completion.content.chars().count() as u64).div_ceil(2),
-                    )
-                });
-                (
-                    Outcome::Ok {
-                        usage: usage.clone(),
-                        latency_ms: answer.latency_ms,
-                    },
-                    answer.rate_limits,
-                    Some(usage),
-                    None,
-                    answer.latency_ms,
-                    Some(answer.completion.content),
-                )
-            }
-            Err(failure) => {
-                let retry_after_ms = failure
-                    .rate_limits
-                    .retry_after_ms_exact
-                    .or(failure.rate_limits.retry_after_ms);
-                let usage = failure.partial.and_then(|p| p.completion.usage);
-                (
-                    Outcome::Err {
-                        error: failure.error.clone(),
-                        retry_after_ms,
-                        latency_ms: failure.latency_ms,
-                    },
-                    failure.rate_limits,
-                    usage,
-                    Some(failure.error),
-                    failure.latency_ms,
-                    None,
-                )
-            }
-        };
-        let (entry, saved) = {
+        let answered = {
             let mut state = self.inner.state.borrow_mut();
-            let before = state.batch.events.len();
+            let state = &mut *state;
+            let context = CallContext {
+                connection,
+                task: &self.inner.meta.task,
+                project: self.inner.meta.project.as_deref(),
+            };
             let Some(index) = state.batch.items.iter().position(|i| i.id == item_id) else {
                 return;
             };
-            if let Err(e) = state.batch.on_result(item_id, now, outcome) {
-                web_sys::console::warn_1(&format!("batch: {e:?}").into());
-            }
-            let _ = state.batch.observe_headers(item_id, &headers, now);
-            if matches!(state.batch.items[index].state, ItemState::Done { .. }) {
-                if let Some(text) = text {
-                    state.outputs[index] = Some(text);
-                }
-            }
-            let note: Vec<String> = state
-                .batch
-                .events_since(before)
-                .iter()
-                .filter(|event| {
-                    matches!(event, BatchEvent::FallbackSwitched { item_id: id, .. } if id == item_id)
-                })
-                .map(|event| event.message(Lang::En))
-                .collect();
-            let note = (!note.is_empty()).then(|| note.join(" "));
-            let call = CallSummary {
-                usage: usage.as_ref(),
-                latency_ms,
-                error: error.as_ref(),
-                note: note.as_deref(),
-                project: self.inner.meta.project.as_deref(),
-                ..CallSummary::new(at_ms, connection, model, &self.inner.meta.task)
+            let answer = answer_of(sent_ms, result);
+            let messages = &state.requests[index].messages;
+            let Some(answered) =
+                state
+                    .batch
+                    .on_answer(item_id, model, tabs::now_ms(), context, messages, answer)
+            else {
+                return;
             };
-            let entry = price_with(&state.batch, &call);
-            state.calls[index].push(entry.clone());
-            // A billed prompt (not an estimate) teaches the quote how this model counts.
-            let observed = usage
-                .as_ref()
-                .filter(|u| error.is_none() && !u.estimated && u.prompt > 0)
-                .map(|u| {
-                    let messages = &state.requests[index].messages;
-                    (
-                        model.to_string(),
-                        estimate_messages(model, messages),
-                        u.prompt,
-                    )
-                });
-            drop(state);
-            if let Some((model, estimated, billed)) = observed {
-                let listeners = self.inner.usage_listeners.borrow().clone();
-                for listener in listeners {
-                    listener(&model, estimated, billed);
-                }
+            if let Some(text) = &answered.output {
+                state.outputs[index] = Some(text.clone());
             }
-            (entry, self.save(&[index]))
+            state.calls[index].push(answered.entry.clone());
+            answered
         };
+        let saved = self.save(&[answered.index]);
+        if let Some(sample) = &answered.sample {
+            let listeners = self.inner.usage_listeners.borrow().clone();
+            for listener in listeners {
+                listener(sample);
+            }
+        }
         self.notify();
         self.pump();
+        let entry = answered.entry;
         let ledger = self.inner.db.append(LEDGER, &entry).await.map(|_| ());
         let stored = match saved {
             Ok(commit) => commit.await,
@@ -903,26 +836,17 @@ impl Executor {
         let wake = self.inner.state.borrow().batch.next_wake_ms(now);
         let mut timer = self.inner.timer.borrow_mut();
         timer.take();
-        let (Some(wake), Some(window)) = (wake, web_sys::window()) else {
+        let Some(wake) = wake else {
             return;
         };
         // At least 1 ms, so a limiter that is a hair short of ready never spins.
         let delay = (wake - now).ceil().clamp(1.0, 2_147_483_647.0) as i32;
         let weak: Weak<Inner> = Rc::downgrade(&self.inner);
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        *timer = Timer::once(delay, move || {
             if let Some(inner) = weak.upgrade() {
                 Executor { inner }.pump();
             }
         });
-        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            delay,
-        ) {
-            *timer = Some(Timer {
-                id,
-                _callback: callback,
-            });
-        }
     }
 }
 
@@ -940,27 +864,26 @@ fn lock_name(batch_id: &str) -> String {
     format!("duanju-batch:{batch_id}")
 }
 
-fn request_estimate(executor: &Executor, item_id: &str) -> u64 {
-    executor.with_batch(|batch| {
-        batch
-            .item(item_id)
-            .map_or(0, |item| item.estimated_input_tokens)
-    })
-}
-
-/// Prices a call with the batch's price snapshot (the catalog as it was when the batch was
-/// quoted); without one the entry is flagged unpriced.
-fn price_with(batch: &Batch, call: &CallSummary<'_>) -> LedgerEntry {
-    match &batch.config.pricing {
-        Some(pricing) => LedgerEntry::priced(call, &pricing.prices, &pricing.profile),
-        None => {
-            let profile = Profile::defaults().remove(0);
-            let empty = PriceSet {
-                id: profile.price_set.clone(),
-                name: String::new(),
-                prices: Vec::new(),
-            };
-            LedgerEntry::priced(call, &empty, &profile)
-        }
+/// The network's result as the engine reads it.
+fn answer_of(sent_ms: f64, result: Result<CallOutcome, CallError>) -> Answer {
+    match result {
+        Ok(outcome) => Answer {
+            sent_ms,
+            latency_ms: outcome.latency_ms,
+            headers: outcome.rate_limits,
+            reply: Ok(Reply {
+                content: outcome.completion.content,
+                usage: outcome.completion.usage,
+            }),
+        },
+        Err(failure) => Answer {
+            sent_ms,
+            latency_ms: failure.latency_ms,
+            headers: failure.rate_limits,
+            reply: Err(Failure {
+                error: failure.error,
+                partial_usage: failure.partial.and_then(|p| p.completion.usage),
+            }),
+        },
     }
 }
