@@ -23,6 +23,7 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::domain::cost::ledger::{CallSummary, LedgerEntry};
 use crate::domain::cost::money::{
     div_round_half_away, Currency, Micros, Money, Percent, RoundedPercent,
 };
@@ -32,6 +33,7 @@ use crate::domain::cost::plan::{
 use crate::domain::cost::pricing::{MissingPrice, PriceSet, Resolution, Usage, VideoUnit};
 use crate::domain::cost::profile::{Cost, ExchangeRate, Profile};
 use crate::domain::i18n::Lang;
+use crate::domain::provider::connection::Connection;
 use crate::domain::provider::routing::{RouteTable, TaskType, VideoSettings};
 
 /// Everything the estimator reads besides the plan: price sets, profiles and the route table.
@@ -46,6 +48,34 @@ pub struct PriceBook {
 }
 
 impl PriceBook {
+    /// The price set and profile that price calls on `connection` now: its profile (or the
+    /// book's first, should the book no longer have it) and that profile's price set (an empty
+    /// one, pricing nothing, should the book no longer have it). Batches keep them as their
+    /// price snapshot.
+    pub fn pricing_for(&self, connection: &Connection) -> (PriceSet, Profile) {
+        let profile = self
+            .profile(&connection.price_profile_id)
+            .or_else(|| self.profiles.first())
+            .cloned()
+            .unwrap_or_else(|| Profile::defaults().remove(0));
+        let prices = self
+            .price_set(&profile.price_set)
+            .cloned()
+            .unwrap_or_else(|| PriceSet {
+                id: profile.price_set.clone(),
+                name: String::new(),
+                prices: Vec::new(),
+            });
+        (prices, profile)
+    }
+
+    /// Prices `call` under its connection's profile and price set as they are now
+    /// ([`Self::pricing_for`]); an entry the price set cannot price is flagged unpriced.
+    pub fn price_call(&self, call: &CallSummary<'_>) -> LedgerEntry {
+        let (prices, profile) = self.pricing_for(call.connection);
+        LedgerEntry::priced(call, &prices, &profile)
+    }
+
     /// The shipped price sets, profiles and seed routes.
     pub fn defaults() -> PriceBook {
         PriceBook {
@@ -1472,5 +1502,37 @@ mod tests {
                 percent: None,
             }
         );
+    }
+
+    #[test]
+    fn a_call_is_priced_under_its_connections_profile_or_the_books_first() {
+        use crate::domain::provider::connection::Preset;
+        let book = PriceBook::defaults();
+        let official = Connection::from_preset("c", Preset::OpenAi, Profile::OFFICIAL, Lang::En);
+        let (prices, profile) = book.pricing_for(&official);
+        assert_eq!(profile.id, Profile::OFFICIAL);
+        assert_eq!(prices.id, profile.price_set);
+        let gone = Connection::from_preset("c", Preset::OpenAi, "deleted-profile", Lang::En);
+        assert_eq!(book.pricing_for(&gone).1.id, book.profiles[0].id);
+
+        let model = prices.prices[0].model.clone();
+        let usage = crate::domain::provider::chat::Usage {
+            prompt: 1_000,
+            completion: 500,
+            total: 1_500,
+            ..Default::default()
+        };
+        let call = CallSummary {
+            usage: Some(&usage),
+            ..CallSummary::new(0.0, &official, &model, "narrative")
+        };
+        let entry = book.price_call(&call);
+        assert!(!entry.unpriced, "{model} is in its own price set");
+        assert_eq!(entry.profile_id, Profile::OFFICIAL);
+        let unknown = CallSummary {
+            usage: Some(&usage),
+            ..CallSummary::new(0.0, &official, "no-such-model", "narrative")
+        };
+        assert!(book.price_call(&unknown).unpriced);
     }
 }

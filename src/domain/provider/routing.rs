@@ -585,6 +585,15 @@ impl RouteTable {
         &self.routes
     }
 
+    /// The routes that answer a prompt with text (a video route does not).
+    pub fn chat_routes(&self) -> Vec<Route> {
+        self.routes
+            .iter()
+            .filter(|route| route.chat_settings().is_some())
+            .cloned()
+            .collect()
+    }
+
     /// The route for `task`, or the default route when the table has none for it.
     pub fn route(&self, task: TaskType) -> &Route {
         self.routes
@@ -842,6 +851,19 @@ mod tests {
         assert_eq!(
             schema.to_request_json().unwrap()["json_schema"]["strict"],
             true
+        );
+    }
+
+    #[test]
+    fn the_chat_routes_leave_out_the_video_route() {
+        let table = RouteTable::seed_defaults();
+        let chat: Vec<TaskType> = table.chat_routes().iter().map(|r| r.task).collect();
+        assert!(!chat.is_empty());
+        assert!(!chat.contains(&TaskType::Video));
+        assert_eq!(
+            chat.len() + 1,
+            table.routes().len(),
+            "every route but video"
         );
     }
 }

@@ -1,19 +1,13 @@
 //! The usage ledger in the Studio: totals by day, project, task, model or connection, a grand
 //! total in $ and ¥, the latest calls, a CSV export and clearing with a confirmation.
 //!
-//! Also the one way a call gets into the ledger: [`price_call`] prices a [`CallSummary`] under
-//! its connection's profile ([`LedgerEntry::priced`]) and [`record_call`] appends it to the
-//! IndexedDB `ledger` store. The Playground and the connection test both use them.
+//! Calls get into the ledger through the executor (`crate::web::exec`), which stores each
+//! entry and then shows it here through the Studio's ledger signal ([`StudioLedger`]).
 
-use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::ledger::{
-    grand_total, ledger_to_csv, timestamp_utc, totals_by, CallSummary, Grouping, LedgerEntry,
-    LedgerTotal,
+    grand_total, ledger_to_csv, timestamp_utc, totals_by, Grouping, LedgerEntry, LedgerTotal,
 };
 use crate::domain::cost::money::{format_count, format_decimal, Money};
-use crate::domain::cost::pricing::PriceSet;
-use crate::domain::cost::profile::Profile;
-use crate::domain::provider::connection::Connection;
 use crate::ui::common::book_editing::ConfirmButton;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
@@ -25,58 +19,10 @@ use leptos::task::spawn_local;
 /// The most entries the table lists (the totals and the export cover every entry).
 pub const SHOWN_ENTRIES: usize = 200;
 
-/// Prices `call` under its connection's profile and that profile's price set, as they are now
-/// in the book. A profile the book no longer has falls back to the book's first profile; a
-/// price set it no longer has prices nothing, and the entry is flagged unpriced.
-pub fn price_call(book: &PriceBook, call: &CallSummary<'_>) -> LedgerEntry {
-    let (prices, profile) = pricing_for(book, call.connection);
-    LedgerEntry::priced(call, &prices, &profile)
-}
-
-/// The price set and profile that price calls on `connection` now (see [`price_call`]); batches
-/// quote with them and keep them as their price snapshot.
-pub fn pricing_for(book: &PriceBook, connection: &Connection) -> (PriceSet, Profile) {
-    let profile = book
-        .profile(&connection.price_profile_id)
-        .or_else(|| book.profiles.first())
-        .cloned()
-        .unwrap_or_else(|| Profile::defaults().remove(0));
-    let prices = book
-        .price_set(&profile.price_set)
-        .cloned()
-        .unwrap_or_else(|| PriceSet {
-            id: profile.price_set.clone(),
-            name: String::new(),
-            prices: Vec::new(),
-        });
-    (prices, profile)
-}
-
 /// The Studio's ledger signal, provided by the Studio page so that panels which make calls can
 /// show them in the ledger at once.
 #[derive(Clone, Copy)]
 pub struct StudioLedger(pub RwSignal<Vec<LedgerEntry>>);
-
-/// Records a priced call in IndexedDB and in the Studio's ledger (when the page provides one,
-/// read with `use_context` before the call started); a storage failure goes to the page's
-/// banner.
-pub async fn record_and_show(
-    entry: LedgerEntry,
-    ledger: Option<StudioLedger>,
-    storage_error: RwSignal<Option<StorageError>>,
-) {
-    if let Err(e) = record_call(&entry).await {
-        storage_error.try_set(Some(e));
-    }
-    if let Some(StudioLedger(ledger)) = ledger {
-        ledger.try_update(|entries| entries.push(entry));
-    }
-}
-
-/// Appends `entry` to the IndexedDB ledger and waits until it is stored.
-pub async fn record_call(entry: &LedgerEntry) -> Result<(), StorageError> {
-    idb::shared().await?.append(LEDGER, entry).await.map(|_| ())
-}
 
 /// Reads the whole ledger, oldest first. A damaged record is skipped and reported.
 pub async fn load_ledger() -> Result<(Vec<LedgerEntry>, Option<StorageError>), StorageError> {

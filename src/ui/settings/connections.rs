@@ -20,7 +20,7 @@ use crate::domain::provider::connection::{
 use crate::domain::provider::routing::TaskType;
 use crate::domain::provider::token_estimate::Calibration;
 use crate::ui::common::book_editing::ConfirmButton;
-use crate::ui::common::ledger_view::{millis, pricing_for};
+use crate::ui::common::ledger_view::millis;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use crate::web::exec::once::{run_once, OnceOptions, OnceProblem};
@@ -410,7 +410,7 @@ fn ConnectionEditor(
             spawn_local(async move {
                 let model = connection.preset.spec().probe_model;
                 let plan = state.book.with_untracked(|book| {
-                    let (prices, profile) = pricing_for(book, &connection);
+                    let (prices, profile) = book.pricing_for(&connection);
                     plan_request(
                         probe_request(model),
                         RunInput {

@@ -22,10 +22,10 @@ use crate::domain::provider::connection::Connection;
 use crate::domain::provider::routing::{Route, TaskType};
 use crate::domain::provider::token_estimate::Calibration;
 use crate::domain::storyboard::scene_runs::RunPurpose;
-use crate::ui::common::ledger_view::{exact_amount, millis, pricing_for};
+use crate::ui::common::ledger_view::{exact_amount, millis};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
-use crate::ui::studio::playground::{chat_routes, route_label, RouteOptions};
+use crate::ui::studio::route_picker::{route_label, RouteOptions};
 use crate::web::exec::once::{run_once, OnceOptions, OnceProblem, OnceResult};
 use crate::web::exec::{
     self, http_transport, BatchMeta, BatchPulse, ExecError, Executor, Snapshot,
@@ -176,7 +176,7 @@ pub fn plan_batch(
                 .collect()
         })
         .collect();
-    let (prices, profile) = pricing_for(book, connection);
+    let (prices, profile) = book.pricing_for(connection);
     let RunPlan {
         items,
         quote,
@@ -481,7 +481,7 @@ impl BatchService {
             return Err(BatchProblem::NoKey);
         }
         let mut plan = self.state.book.with_untracked(|book| {
-            let (prices, profile) = pricing_for(book, &active.connection);
+            let (prices, profile) = book.pricing_for(&active.connection);
             self.calibration.with_value(|calibration| {
                 plan_single(RunInput {
                     route: &call.route,
@@ -817,7 +817,7 @@ pub fn BatchPanel() -> impl IntoView {
     let budget = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
 
-    let routes = Memo::new(move |_| state.book.with(chat_routes));
+    let routes = Memo::new(move |_| state.book.with(|book| book.routes.chat_routes()));
     let budget_money = Memo::new(move |_| {
         let text = budget.get();
         let text = text.trim();

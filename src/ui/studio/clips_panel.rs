@@ -25,7 +25,7 @@ use crate::domain::media::video_job::{clip_cost, PollSchedule, VideoShape};
 use crate::domain::project::{Project, VideoJob, VideoJobStatus};
 use crate::domain::provider::connection::{ApiKey, Connection};
 use crate::domain::provider::routing::{Route, TaskType};
-use crate::ui::common::ledger_view::{exact_amount, millis, price_call, pricing_for, StudioLedger};
+use crate::ui::common::ledger_view::{exact_amount, millis, StudioLedger};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
 use crate::ui::studio::batch_panel::BatchService;
@@ -178,15 +178,13 @@ impl JobHost for ClipsHost {
     }
 
     fn price(&self, call: &CallSummary<'_>) -> LedgerEntry {
-        self.state
-            .book
-            .with_untracked(|book| price_call(book, call))
+        self.state.book.with_untracked(|book| book.price_call(call))
     }
 
     fn clip_cost(&self, connection: &Connection, job: &VideoJob) -> Option<Money> {
         let resolution = Resolution::parse(&job.resolution).unwrap_or_default();
         self.state.book.with_untracked(|book| {
-            let (prices, _) = pricing_for(book, connection);
+            let (prices, _) = book.pricing_for(connection);
             prices
                 .get(&job.model)
                 .and_then(|p| clip_cost(p, job.seconds, resolution))

@@ -8,6 +8,7 @@ pub mod page;
 pub mod playground;
 pub mod project_editor;
 pub mod projects;
+pub mod route_picker;
 pub mod script_panel;
 pub mod shot_card;
 pub mod storyboard_panel;

@@ -8,7 +8,6 @@
 //! happens, the call ends with Run enabled again and Cancel disabled: a 429 never leaves the
 //! panel stuck.
 
-use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::ledger::LedgerEntry;
 use crate::domain::cost::money::format_count;
 use crate::domain::i18n::Lang;
@@ -19,6 +18,7 @@ use crate::ui::common::ledger_view::{exact_amount, millis};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use crate::ui::studio::batch_panel::{use_batch_service, BatchProblem, OnceCall};
+use crate::ui::studio::route_picker::{route_label, RouteOptions};
 use crate::web::exec::once::OnceOptions;
 use crate::web::http::{CallOptions, CancelHandle, DEFAULT_TIMEOUT_MS};
 use leptos::prelude::*;
@@ -118,46 +118,6 @@ struct RunReport {
     first_token_ms: Option<f64>,
 }
 
-/// The chat routes of the book: a video route does not answer a prompt with text.
-pub(crate) fn chat_routes(book: &PriceBook) -> Vec<Route> {
-    book.routes
-        .routes()
-        .iter()
-        .filter(|route| route.chat_settings().is_some())
-        .cloned()
-        .collect()
-}
-
-/// A route as the picker lists it: "剧本初稿 · deepseek-v3.2".
-pub(crate) fn route_label(route: &Route, lang: Lang) -> String {
-    format!("{} · {}", route.task.label(lang), route.model)
-}
-
-/// The `<option>`s of a route picker: each of `routes` as "task · model", the route of `task`
-/// selected (the playground's and the batch panel's pickers).
-#[component]
-pub(crate) fn RouteOptions(
-    /// The routes to offer.
-    routes: Memo<Vec<Route>>,
-    /// The chosen task.
-    task: RwSignal<TaskType>,
-) -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        <For
-            each=move || routes.get()
-            key=|route| (route.task, route.model.clone())
-            children=move |route| {
-                let value = route.task;
-                let label = move || route_label(&route, lang.get());
-                view! {
-                    <option value=value.as_str() selected=move || task.get() == value>{label}</option>
-                }
-            }
-        />
-    }
-}
-
 /// The chosen route's settings in one line.
 fn route_settings(route: &Route, lang: Lang) -> String {
     let Some(settings) = route.chat_settings() else {
@@ -196,7 +156,7 @@ pub fn Playground() -> impl IntoView {
     let problem = RwSignal::new(None::<RunProblem>);
     let cancel = StoredValue::new_local(None::<CancelHandle>);
 
-    let routes = Memo::new(move |_| state.book.with(chat_routes));
+    let routes = Memo::new(move |_| state.book.with(|book| book.routes.chat_routes()));
     let route = Memo::new(move |_| {
         state
             .book

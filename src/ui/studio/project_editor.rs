@@ -11,7 +11,7 @@
 use crate::domain::cost::money::Currency;
 use crate::domain::i18n::Lang;
 use crate::domain::project::{
-    css_aspect_ratio, validate_name, Budget, Character, Project, Scene, SnapshotMeta,
+    css_aspect_ratio, validate_name, Budget, Character, Project, ProjectMeta, Scene, SnapshotMeta,
     DEFAULT_ASPECT_RATIO,
 };
 use crate::ui::common::book_editing::{ConfirmButton, FieldError};
@@ -20,13 +20,13 @@ use crate::ui::common::reveal::Reveal;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::studio::batch_panel::BatchService;
 use crate::ui::studio::editor_model::{EditorModel, SceneHead};
-use crate::ui::studio::projects::Workspace;
 use crate::ui::studio::shot_card::ShotGrid;
 use crate::web::dom::{format_time, perf_measure};
 use crate::web::drafts::{DraftError, DraftsEvent, SaveStatus};
 use crate::web::tabs;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::rc::Rc;
 
 /// The frames a project can be set to (the first is the default, vertical short drama).
 const ASPECT_RATIOS: [(&str, &str, &str); 5] = [
@@ -682,6 +682,18 @@ fn EpisodeView(
 
 /// The editor of the open project.
 ///
+/// What the projects list does for the editor it opened. Plain closures: a save may end after
+/// the editor is gone (the autosaver outlives it until then).
+#[derive(Clone)]
+pub struct EditorExits {
+    /// The user closes the project.
+    pub close: Rc<dyn Fn()>,
+    /// The project was saved: the list's entry follows (counts, names for search).
+    pub saved: Rc<dyn Fn(ProjectMeta)>,
+    /// Another tab deleted the project.
+    pub closed_elsewhere: Rc<dyn Fn()>,
+}
+
 /// Test ids: `project-editor` (with `data-id` and `data-rendered` once the cards are in the
 /// page), `save-status` (`data-state`: idle, pending, saving, saved, error), `editor-name`,
 /// `editor-aspect`, `editor-style`, `char-*`, `snapshot-*`, `episode-add`, `scene-add`,
@@ -690,8 +702,8 @@ fn EpisodeView(
 pub fn ProjectEditor(
     /// The open project.
     model: EditorModel,
-    /// The projects list it was opened from.
-    workspace: Workspace,
+    /// What the projects list it was opened from does when the editor closes or saves.
+    exits: EditorExits,
 ) -> impl IntoView {
     let header = model.header;
     let rendered = RwSignal::new(false);
@@ -710,6 +722,11 @@ pub fn ProjectEditor(
     // Another tab saved the open project: merge the stored copy into this one. The copy is
     // read first and merged after, so edits made here meanwhile are kept.
     let drafts = model.drafts();
+    let EditorExits {
+        close,
+        saved,
+        closed_elsewhere,
+    } = exits;
     let listener = drafts.on_event(move |event| {
         let DraftsEvent::RemoteSaved(notice) = event else {
             return;
@@ -721,6 +738,7 @@ pub fn ProjectEditor(
         if !ahead {
             return;
         }
+        let closed_elsewhere = closed_elsewhere.clone();
         spawn_local(async move {
             if !model.alive() {
                 return;
@@ -729,7 +747,7 @@ pub fn ProjectEditor(
                 Ok(stored) => {
                     model.adopt(&stored);
                     if stored.deleted_ms.is_some() {
-                        workspace.closed_elsewhere();
+                        closed_elsewhere();
                     }
                 }
                 Err(e) => model.status.set(SaveStatus::Error(e)),
@@ -739,7 +757,7 @@ pub fn ProjectEditor(
     // Keep the projects list's entry (counts, names for search) in step with each save.
     model
         .autosaver()
-        .on_saved(move |merged| workspace.saved(merged.meta()));
+        .on_saved(move |merged| saved(merged.meta()));
     let listener_owner = StoredValue::new_local(drafts);
     let autosaver = model.autosaver_handle();
     on_cleanup(move || {
@@ -762,7 +780,7 @@ pub fn ProjectEditor(
     let add_episode = move |_| {
         model.edit(|p, ids| p.add_episode(ids, ""));
     };
-    let close = move |_| workspace.close();
+    let close = move |_| close();
     view! {
         <section
             class="ds-card ds-proj-editor"

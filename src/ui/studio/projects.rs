@@ -23,13 +23,14 @@ use crate::domain::project::{search, validate_name, Project, ProjectMeta, TRASH_
 use crate::ui::common::book_editing::{ConfirmButton, FieldError};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::studio::editor_model::EditorModel;
-use crate::ui::studio::project_editor::ProjectEditor;
+use crate::ui::studio::project_editor::{EditorExits, ProjectEditor};
 use crate::web::dom::{format_time, perf_mark, perf_measure};
 use crate::web::drafts::{DraftError, Drafts, DraftsEvent, ImportMode, ReadOnly};
 use crate::web::files::{download_text, picked_file, read_text};
 use crate::web::tabs;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 const DAY_MS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
@@ -511,7 +512,12 @@ pub fn ProjectsPanel() -> impl IntoView {
                 }
             });
         });
-        Some(view! { <ProjectEditor model workspace=ws/> })
+        let exits = EditorExits {
+            close: Rc::new(move || ws.close()),
+            saved: Rc::new(move |meta| ws.saved(meta)),
+            closed_elsewhere: Rc::new(move || ws.closed_elsewhere()),
+        };
+        Some(view! { <ProjectEditor model exits/> })
     };
     let reload = move |_| {
         if let Some(window) = web_sys::window() {

@@ -25,7 +25,7 @@ use crate::domain::script::import::{
 };
 use crate::domain::script::text_diff::{diff_words, stats, Change, Piece};
 use crate::domain::storyboard::character_bible::{cache_savings, scene_messages, CacheTally};
-use crate::ui::common::ledger_view::{exact_amount, pricing_for};
+use crate::ui::common::ledger_view::exact_amount;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::use_app_state;
 use crate::ui::studio::batch_panel::{use_batch_service, OnceCall};
@@ -313,7 +313,7 @@ pub fn ScriptPanel(
                 Ok(done) => {
                     let entry = done.entry;
                     let saved = state.book.with_untracked(|book| {
-                        let (prices, _) = pricing_for(book, &active.connection);
+                        let (prices, _) = book.pricing_for(&active.connection);
                         prices
                             .get(&model_name)
                             .and_then(|p| cache_savings(p, &entry.usage()))

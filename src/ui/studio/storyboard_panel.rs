@@ -278,12 +278,7 @@ pub fn StoryboardPanel(model: EditorModel) -> impl IntoView {
                     i.replace,
                 )
             });
-            let text = snapshot
-                .outputs
-                .get(index)
-                .cloned()
-                .flatten()
-                .unwrap_or_default();
+            let text = snapshot.reply(index).to_owned();
             let step = storyboard_step(&snapshot.batch.items[index].state, &text, repair, replace);
             let added = match &step {
                 StoryboardStep::AddShots { shots, replace, .. } => {

@@ -90,12 +90,7 @@ pub fn TakesPanel(model: EditorModel) -> impl IntoView {
                     rejected.update_value(|r| r.push((index, failure.message(l))));
                 }
                 ItemState::Done { model: m, .. } => {
-                    let text = snapshot
-                        .outputs
-                        .get(index)
-                        .cloned()
-                        .flatten()
-                        .unwrap_or_default();
+                    let text = snapshot.reply(index).to_owned();
                     match read_take(&text) {
                         TakeReading::Take(draft, _) => {
                             drafts.update_value(|d| d.push((index, draft, m.clone())))

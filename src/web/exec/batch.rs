@@ -209,6 +209,16 @@ pub struct Snapshot {
     pub requests: Vec<ChatRequest>,
 }
 
+impl Snapshot {
+    /// The reply text of item `index`, empty when it has none (yet).
+    pub fn reply(&self, index: usize) -> &str {
+        self.outputs
+            .get(index)
+            .and_then(|o| o.as_deref())
+            .unwrap_or_default()
+    }
+}
+
 /// Reads a stored batch as it is, without recovering it (for tests and for tabs that only
 /// watch). `None` when there is no such batch.
 pub async fn read_stored(db: &Db, batch_id: &str) -> Result<Option<Snapshot>, StorageError> {
