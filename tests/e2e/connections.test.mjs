@@ -2,12 +2,13 @@
 // is added in Settings and tested with a real one-token request; a wrong key gives the
 // invalid-key message without echoing the key; base URLs and keys are checked as they are
 // typed; and the key never leaks: not into a URL, not into IndexedDB unless "remember" is
-// ticked (and removed again when it is unticked), not into any export.
+// ticked (and removed again when it is unticked), not into any export, and not to another
+// site when the base URL is changed to one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  launch, newContext, open, screenshot, sandboxReset, sandboxStats, SANDBOX_URL, SANDBOX_KEY,
+  launch, newContext, open, screenshot, sandboxReset, sandboxStats, SANDBOX_URL, SANDBOX_KEY, SANDBOX_ROOT,
 } from './harness.mjs';
 import {
   addSandboxConnection, gotoStudio, runPrompt, dumpIndexedDb, markStale,
@@ -113,6 +114,7 @@ test('base URLs are validated and normalized; odd keys get a warning, not a bloc
   assert.match(await page.getByTestId('conn-base-url-error').innerText(), /never put a key in a URL/);
 
   await url.fill('  HTTPS://Relay.Example.com/v1/chat/completions  ');
+  await url.blur(); // a base URL is stored when its field is left
   assert.equal(await page.getByTestId('conn-base-url-error').count(), 0);
   assert.match(await page.getByTestId('conn-base-url-warning').innerText(), /Removed the trailing \/chat\/completions/);
   assert.equal(await page.getByTestId('conn-item').locator('.ds-conn-item__url').innerText(),
@@ -235,5 +237,62 @@ test('the key appears in no URL, in IndexedDB only when remembered, and in no ex
   assert.ok(urls.length > 5);
   for (const url of urls) assert.deepEqual(leaks(decodeURIComponent(url)), [], `no key in ${url}`);
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
+  await ctx.close();
+});
+
+/** Waits until the remembered-keys record is there (`present`) or gone. */
+async function keysRecord(page, present) {
+  await page.waitForFunction(async (present) => {
+    const db = await new Promise((r) => { const q = indexedDB.open('duanju-studio'); q.onsuccess = () => r(q.result); });
+    const value = await new Promise((r) => { const q = db.transaction('kv').objectStore('kv').get('keys'); q.onsuccess = () => r(q.result); });
+    db.close();
+    return (value !== undefined) === present;
+  }, present);
+}
+
+test('a base URL on another site clears the key and asks for it again; a new path keeps it', async () => {
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  const { page, problems } = await open(ctx, '/settings');
+  await page.getByTestId('conn-preset').selectOption('custom');
+  await page.getByTestId('conn-add').click();
+  const url = page.getByTestId('conn-base-url');
+  const key = page.getByTestId('conn-key');
+  const listed = page.getByTestId('conn-item').locator('.ds-conn-item__url');
+  await url.fill(SANDBOX_URL);
+  await url.blur();
+  await key.fill(CUSTOM_KEY);
+  assert.equal(await key.getAttribute('autocomplete'), 'new-password');
+  await page.getByTestId('conn-remember').check();
+  await keysRecord(page, true);
+
+  // Another path on the same origin (with a trailing slash) keeps the key.
+  await url.fill(`${SANDBOX_ROOT}/v2/`);
+  await url.blur();
+  assert.equal(await listed.innerText(), `${SANDBOX_ROOT}/v2`);
+  assert.equal(await key.inputValue(), CUSTOM_KEY, 'a path change keeps the key');
+  assert.equal(await page.getByTestId('conn-key-dropped').count(), 0);
+
+  // Typing stores nothing: `https://a` parses, but only leaving the field commits it.
+  await url.fill('https://a');
+  assert.equal(await listed.innerText(), `${SANDBOX_ROOT}/v2`, 'a keystroke is not committed');
+  await url.fill('https://relay.example.com/v1');
+  assert.equal(await key.inputValue(), CUSTOM_KEY);
+
+  // Leaving the field moves the connection to another site: the key is cleared, not sent.
+  await url.blur();
+  assert.equal(await listed.innerText(), 'https://relay.example.com/v1');
+  assert.equal(await key.inputValue(), '', 'the key does not follow the URL to another site');
+  assert.match(await page.getByTestId('conn-key-dropped').innerText(), /another site.*paste the key/);
+  assert.equal(await page.getByTestId('conn-item-key').innerText(), 'no key');
+  assert.equal(await page.getByTestId('active-connection').getAttribute('data-state'), 'no-key');
+  await keysRecord(page, false);
+  assert.ok(!JSON.stringify(await dumpIndexedDb(page)).includes(CUSTOM_KEY), 'the remembered copy is gone');
+  await page.getByTestId('lang-switch').click();
+  assert.match(await page.getByTestId('conn-key-dropped').innerText(), /另一个网站.*重新粘贴密钥/);
+
+  // Pasting a key for the new site answers the request.
+  await key.fill(CUSTOM_KEY);
+  assert.equal(await page.getByTestId('conn-key-dropped').count(), 0);
+  assert.deepEqual(problems, []);
   await ctx.close();
 });

@@ -15,12 +15,19 @@ pub fn quote(cell: &str) -> String {
     }
 }
 
-/// One CSV field: neutralized against formula injection (a leading `=`, `+`, `-`, `@`, tab or
-/// carriage return gets a `'` in front, so a spreadsheet shows it as text instead of running
-/// it), then quoted when it contains a comma, a quote or a line break, with inner quotes
-/// doubled (RFC 4180).
+/// The first characters a spreadsheet may read as the start of a formula: `=`, `+`, `-`, `@`,
+/// their full-width forms (`＝＋－＠`, which some spreadsheets and input methods turn into the
+/// ASCII ones), tab and carriage return.
+const FORMULA_STARTS: [char; 10] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\t', '\r',
+];
+
+/// One CSV field: neutralized against formula injection (a leading [`FORMULA_STARTS`]
+/// character gets a `'` in front, so a spreadsheet shows it as text instead of running it),
+/// then quoted when it contains a comma, a quote or a line break, with inner quotes doubled
+/// (RFC 4180).
 pub fn csv_field(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if text.starts_with(FORMULA_STARTS) {
         quote(&format!("'{text}"))
     } else {
         quote(text)
@@ -62,5 +69,25 @@ mod tests {
             assert_eq!(csv_field(input), expect, "{input:?}");
         }
         assert_eq!(csv_row(["a", "b,c"]), "a,\"b,c\"\r\n");
+    }
+
+    #[test]
+    fn full_width_formula_starts_are_neutralized_too() {
+        let cases = [
+            (
+                "\u{FF1D}HYPERLINK(\"x\")",
+                "\"'\u{FF1D}HYPERLINK(\"\"x\"\")\"",
+            ),
+            ("＝1+1", "'＝1+1"),
+            ("＋1", "'＋1"),
+            ("－2", "'－2"),
+            ("＠SUM(A1)", "'＠SUM(A1)"),
+            ("\rx", "\"'\rx\""),
+            ("a＝b", "a＝b"),
+            ("第＝1集", "第＝1集"),
+        ];
+        for (input, expect) in cases {
+            assert_eq!(csv_field(input), expect, "{input:?}");
+        }
     }
 }

@@ -181,12 +181,14 @@ fn zh_detail(detail: &str) -> String {
 }
 
 /// The name part of a downloaded file, from a project's name: the characters file systems
-/// refuse (`\ / : * ? " < > |` and control characters) become `_`, at most 80 characters,
-/// trimmed; `fallback` when nothing is left.
+/// refuse (`\ / : * ? " < > |` and control characters) become `_`, Unicode bidi controls
+/// (see [`is_bidi_control`]) are dropped, at most 80 characters, trimmed; `fallback` when
+/// nothing is left. Every name the user chose reaches a download's file name through here.
 pub fn file_stem(name: &str, fallback: &str) -> String {
     let stem: String = name
         .trim()
         .chars()
+        .filter(|c| !is_bidi_control(*c))
         .map(|c| {
             if c.is_control() || "\\/:*?\"<>|".contains(c) {
                 '_'
@@ -200,6 +202,15 @@ pub fn file_stem(name: &str, fallback: &str) -> String {
         "" => fallback.to_owned(),
         stem => stem.to_owned(),
     }
+}
+
+/// A Unicode bidi control (embeddings, overrides, isolates, the marks LRM, RLM and ALM): in a
+/// file name it can make `evil\u{202E}txt.exe` show as `evilexe.txt`.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 /// Writes one project as an export file (pretty JSON).

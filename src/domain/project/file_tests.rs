@@ -273,3 +273,24 @@ fn a_file_stem_has_no_refused_characters_and_falls_back_when_empty() {
     assert_eq!(file_stem("   ", "storyboard"), "storyboard");
     assert_eq!(file_stem(&"长".repeat(100), "x").chars().count(), 80);
 }
+
+#[test]
+fn a_file_stem_drops_bidi_controls() {
+    use super::{file_stem, is_bidi_control};
+    let bidi = [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+        '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+    ];
+    for c in bidi {
+        assert!(is_bidi_control(c), "{c:?}");
+        assert_eq!(file_stem(&format!("a{c}b"), "x"), "ab", "{c:?}");
+    }
+    assert!(
+        !is_bidi_control('\u{200D}'),
+        "a zero-width joiner is part of emoji"
+    );
+    assert_eq!(file_stem("invoice\u{202E}txt.exe", "x"), "invoicetxt.exe");
+    assert_eq!(file_stem("\u{202E} 逆袭 \u{2066}", "x"), "逆袭");
+    assert_eq!(file_stem("\u{202E}\u{200F}", "storyboard"), "storyboard");
+    assert_eq!(file_stem(&"\u{202E}".repeat(100), "x"), "x");
+}

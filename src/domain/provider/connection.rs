@@ -217,6 +217,23 @@ impl Connection {
         let base = validate_base_url(&self.base_url)?;
         Ok(endpoint(base.as_str(), "/chat/completions"))
     }
+
+    /// Whether `key` may stay with this connection when its base URL becomes `new_base_url`:
+    /// only on the same origin (see [`same_origin`]), or when it is the preset's public test
+    /// key. A key pasted for one site is never carried over to another without asking.
+    pub fn keeps_key(&self, new_base_url: &str, key: &ApiKey) -> bool {
+        same_origin(&self.base_url, new_base_url)
+            || self.preset.spec().prefilled_key == Some(key.expose())
+    }
+}
+
+/// True when both base URLs are valid and have the same scheme, host and port (after
+/// normalization: `https://API.x.com:443/v1/` and `https://api.x.com/v2` do).
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (validate_base_url(a), validate_base_url(b)) {
+        (Ok(a), Ok(b)) => a.origin == b.origin,
+        _ => false,
+    }
 }
 
 /// A one-token request that tests the key, the model and CORS for `POST` in one go (some relays
@@ -806,6 +823,40 @@ mod tests {
         assert!(!connection.remember_key);
         let probe = probe_request(Preset::HolySheep.spec().probe_model);
         assert_eq!(probe.max_tokens, Some(1));
+    }
+
+    #[test]
+    fn a_key_stays_only_on_the_same_origin() {
+        let base = "https://api.holysheep.ai/v1";
+        let cases = [
+            ("https://api.holysheep.ai/v2", true),
+            ("https://api.holysheep.ai/v1/", true),
+            ("https://API.holysheep.ai:443/v1", true),
+            ("https://api.holysheep.ai", true),
+            ("https://relay.example.com/v1", false),
+            ("https://api.holysheep.ai.evil.com/v1", false),
+            ("https://api.holysheep.ai:8443/v1", false),
+            ("http://api.holysheep.ai/v1", false),
+            ("ftp://api.holysheep.ai/v1", false),
+            ("", false),
+        ];
+        for (other, expect) in cases {
+            assert_eq!(same_origin(base, other), expect, "{other}");
+            assert_eq!(same_origin(other, base), expect, "{other}");
+        }
+        assert!(!same_origin("", ""), "no URL is no origin");
+        assert!(same_origin("http://127.0.0.1:80/v1", "http://127.0.0.1/x"));
+
+        let key = ApiKey::new("hs_0123456789abcdef0123456789abcdef");
+        let relay = Connection::from_preset("c1", Preset::HolySheep, "relay", Lang::En);
+        assert!(relay.keeps_key("https://api.holysheep.ai/v2/", &key));
+        assert!(!relay.keeps_key("https://a", &key));
+        assert!(!relay.keeps_key("http://api.holysheep.ai/v1", &key));
+        // The sandbox's key is public test data: it follows the sandbox to another port.
+        let sandbox = Connection::from_preset("c2", Preset::LocalSandbox, "relay", Lang::En);
+        assert!(sandbox.keeps_key("http://127.0.0.1:18787/v1", &ApiKey::new(SANDBOX_KEY)));
+        assert!(!sandbox.keeps_key("http://127.0.0.1:18787/v1", &key));
+        assert!(sandbox.keeps_key("http://127.0.0.1:8787/v2", &key));
     }
 
     #[test]

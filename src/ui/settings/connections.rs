@@ -4,7 +4,10 @@
 //! The key is kept in memory ([`crate::ui::state::Connections`]) unless the user ticks
 //! "remember", which is explained next to the box. Base URLs go through
 //! [`validate_base_url`] and keys through [`key_hint`]: a bad URL is refused at its field (the
-//! connection keeps its last valid URL), an odd key only gets a warning.
+//! connection keeps its last valid URL), an odd key only gets a warning. A base URL is checked
+//! as it is typed but stored only when the field is left (`change`): a URL that moves the
+//! connection to another origin clears its key (see [`Connection::keeps_key`]), so a key pasted
+//! for one site is never sent to another without the user pasting it again.
 //!
 //! The test is a real one-token `POST` (the same request as [`http::test_connection`], which
 //! some relays refuse even though they allow `GET /models`). It runs through the executor
@@ -303,14 +306,16 @@ fn ConnectionEditor(
     };
     let preset = initial.preset;
     // The fields start from the stored values and are the source of truth while the editor is
-    // open: each edit is stored at once, a base URL only once it is valid and in its normalized
-    // spelling (shown in the list). The field keeps what was typed, so its warnings stay in
-    // place and nothing moves under the pointer when the field loses focus.
-    let key_text = connections.keys.with_untracked(|keys| {
+    // open: each edit is stored at once, a base URL only when its field is left, once it is
+    // valid and in its normalized spelling (shown in the list). The field keeps what was typed,
+    // so its warnings stay in place and nothing moves under the pointer when it loses focus.
+    let key_text = RwSignal::new(connections.keys.with_untracked(|keys| {
         keys.get(&id)
             .map(|key| key.expose().to_string())
             .unwrap_or_default()
-    });
+    }));
+    // Set when a new origin cleared the key, until a key is typed.
+    let key_dropped = RwSignal::new(false);
     let url_text = RwSignal::new(initial.base_url.clone());
     let url_check = Memo::new(move |_| validate_base_url(&url_text.get()));
     let key_warning = {
@@ -356,19 +361,34 @@ fn ConnectionEditor(
             connections.edit(&id, |c| c.name = name);
         }
     };
-    let edit_url = {
+    let commit_url = {
         let id = id.clone();
         move |ev| {
             let text = event_target_value(&ev);
-            if let Ok(url) = validate_base_url(&text) {
-                connections.edit(&id, |c| c.base_url = url.as_str().to_string());
+            url_text.set(text.clone());
+            let (Ok(url), Some(old)) = (validate_base_url(&text), connection.get_untracked())
+            else {
+                return;
+            };
+            let key = connections
+                .keys
+                .with_untracked(|keys| keys.get(&id).cloned())
+                .unwrap_or_default();
+            if !key.is_empty() && !old.keeps_key(url.as_str(), &key) {
+                // An empty key is not remembered either: the stored copy goes with it.
+                connections.set_key(&id, ApiKey::default());
+                key_text.set(String::new());
+                key_dropped.set(true);
             }
-            url_text.set(text);
+            connections.edit(&id, |c| c.base_url = url.as_str().to_string());
         }
     };
     let edit_key = {
         let id = id.clone();
-        move |ev| connections.set_key(&id, ApiKey::new(&event_target_value(&ev)))
+        move |ev| {
+            key_dropped.set(false);
+            connections.set_key(&id, ApiKey::new(&event_target_value(&ev)));
+        }
     };
     let edit_remember = {
         let id = id.clone();
@@ -496,7 +516,8 @@ fn ConnectionEditor(
                         aria-invalid=move || url_error().is_some().to_string()
                         aria-describedby="conn-base-url-note"
                         prop:value=move || url_text.get()
-                        on:input=edit_url
+                        on:input=move |ev| url_text.set(event_target_value(&ev))
+                        on:change=commit_url
                     />
                     <div id="conn-base-url-note">
                         {move || url_error().map(|error| view! {
@@ -521,10 +542,10 @@ fn ConnectionEditor(
                             id="conn-key"
                             data-testid="conn-key"
                             type=move || if show_key.get() { "text" } else { "password" }
-                            autocomplete="off"
+                            autocomplete="new-password"
                             spellcheck="false"
                             aria-describedby="conn-key-note"
-                            prop:value=key_text
+                            prop:value=move || key_text.get()
                             on:input=edit_key
                         />
                         <button
@@ -539,6 +560,12 @@ fn ConnectionEditor(
                         </button>
                     </div>
                     <div id="conn-key-note">
+                        <Show when=move || key_dropped.get()>
+                            <span class="ds-field__error" role="alert" data-testid="conn-key-dropped">{t(
+                                "地址已换到另一个网站，原密钥不会发给它，已清空：请为新地址重新粘贴密钥。",
+                                "The address changed to another site, so the key was cleared instead of being sent there: paste the key for it again.",
+                            )}</span>
+                        </Show>
                         {move || key_warning.get().map(|warning| view! {
                             <span class="ds-field__hint ds-conn-warning" data-testid="conn-key-hint">
                                 {move || warning.message(lang.get())}
