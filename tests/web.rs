@@ -35,3 +35,6 @@ mod lazy;
 
 #[path = "web/timer.rs"]
 mod timer;
+
+#[path = "web/storage.rs"]
+mod storage;

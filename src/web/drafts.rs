@@ -17,9 +17,17 @@
 //! (`versionchange`), becomes read-only ([`ReadOnly`]) and asks the user to reload.
 //!
 //! **Closing the page.** The [`Autosaver`] debounces saves (300 ms) and flushes when the page
-//! is hidden. On `pagehide` there is no later turn to wait for a read, so the unsaved project
-//! is written as it is to a journal record in `kv` (one put, committed at once); the next
-//! [`Drafts::open`] merges every journal into its project.
+//! is hidden or left. Then there may be no later turn to wait for a read (mobile browsers may
+//! kill a hidden page without `pagehide`), so on `visibilitychange` to hidden and on `pagehide`
+//! the unsaved project is first written as it is to a journal record in `kv` (one put,
+//! committed at once); the next [`Drafts::open`] merges every journal into its project, and
+//! the autosaver's next successful save deletes it. A failed save is retried (1 s, 2 s, 4 s…
+//! up to 30 s), and until one succeeds the browser warns before the page is left
+//! (`beforeunload`).
+//!
+//! **Persistence.** After a project is created, the browser is asked once to keep this
+//! origin's storage under pressure (`navigator.storage.persist()`); the answer is kept as a
+//! preference ([`Persistence::stored`]) and heard as [`DraftsEvent::Persisted`].
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), duanju_studio::web::drafts::DraftError> {
@@ -53,6 +61,7 @@ use crate::domain::project::{
 use crate::web::idb::{
     self, Db, StorageError, Tx, EPISODES, KV, PROJECTS, PROJECT_META, SNAPSHOTS,
 };
+use crate::web::prefs;
 use crate::web::tabs::{self, PageHideHooks, TabChannel};
 use crate::web::timer::Timer;
 
@@ -64,6 +73,64 @@ pub const JOURNAL_PREFIX: &str = "drafts.journal:";
 pub const DAMAGED_PREFIX: &str = "drafts.damaged:";
 /// The autosave delay.
 pub const AUTOSAVE_DELAY_MS: i32 = 300;
+/// The longest wait before a failed save is retried.
+pub const RETRY_MAX_MS: i32 = 30_000;
+/// The preference ([`crate::web::prefs`]) holding the answer to `navigator.storage.persist()`:
+/// `granted`, `refused`, or `asked` while (or if ever) no answer came.
+pub const PERSIST_PREF: &str = "storage.persist";
+
+/// Whether the browser keeps the drafts when storage runs low: its answer to
+/// `navigator.storage.persist()`, asked once after a project is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// Stored persistently: not cleared under storage pressure.
+    Granted,
+    /// Best effort: the browser may clear the drafts under storage pressure.
+    Refused,
+}
+
+impl Persistence {
+    /// The answer the browser gave, if it was asked and answered.
+    pub fn stored() -> Option<Persistence> {
+        match prefs::get(PERSIST_PREF)?.as_str() {
+            "granted" => Some(Persistence::Granted),
+            "refused" => Some(Persistence::Refused),
+            _ => None,
+        }
+    }
+
+    /// What the answer means for the user.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            Persistence::Granted => lang.pick(
+                "草稿已持久保存：存储空间紧张时浏览器也不会清除。",
+                "Drafts are stored persistently: the browser will not clear them when storage runs low.",
+            ),
+            Persistence::Refused => lang.pick(
+                "浏览器未同意持久保存：存储空间紧张时可能清除草稿。请用「导出工作区备份」保留一份备份。",
+                "The browser did not agree to store persistently: it may clear the drafts when storage runs low. Keep a backup with “Export workspace backup”.",
+            ),
+        }
+    }
+}
+
+/// Calls `navigator.storage.persist()`; `None` where the browser has no storage manager or
+/// gives no answer.
+async fn ask_persist() -> Option<Persistence> {
+    use js_sys::{Function, Promise, Reflect};
+    let navigator = web_sys::window()?.navigator();
+    let storage = Reflect::get(&navigator, &"storage".into()).ok()?;
+    let persist: Function = Reflect::get(&storage, &"persist".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let promise: Promise = persist.call0(&storage).ok()?.dyn_into().ok()?;
+    let granted = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    Some(match granted.as_bool() {
+        Some(true) => Persistence::Granted,
+        _ => Persistence::Refused,
+    })
+}
 
 /// Why this tab stopped writing.
 #[derive(Clone, Debug, PartialEq)]
@@ -165,6 +232,8 @@ pub enum DraftsEvent {
     RemoteSaved(SavedNotice),
     /// This tab stopped writing.
     ReadOnly(ReadOnly),
+    /// The browser answered whether it stores the drafts persistently.
+    Persisted(Persistence),
 }
 
 type Listener = Rc<dyn Fn(&DraftsEvent)>;
@@ -539,7 +608,30 @@ impl Drafts {
             .inner
             .db
             .transaction(&[PROJECTS, EPISODES, PROJECT_META], true)?;
-        self.write(tx, project).await
+        let project = self.write(tx, project).await?;
+        self.ask_persistence_once();
+        Ok(project)
+    }
+
+    /// Asks the browser, once per origin (remembered in [`PERSIST_PREF`]), to store the drafts
+    /// persistently, without waiting (a browser may ask the user); the answer is kept and
+    /// heard as [`DraftsEvent::Persisted`].
+    fn ask_persistence_once(&self) {
+        if prefs::get(PERSIST_PREF).is_some() {
+            return;
+        }
+        prefs::set(PERSIST_PREF, "asked");
+        let drafts = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(answer) = ask_persist().await {
+                let tag = match answer {
+                    Persistence::Granted => "granted",
+                    Persistence::Refused => "refused",
+                };
+                prefs::set(PERSIST_PREF, tag);
+                drafts.emit(DraftsEvent::Persisted(answer));
+            }
+        });
     }
 
     /// Saves a project: merged, in one transaction, with the copy stored meanwhile (by another
@@ -878,6 +970,15 @@ impl Drafts {
         }
     }
 
+    /// Deletes a project's journal: a save has written what it held.
+    async fn drop_journal(&self, id: &str) {
+        let _ = self
+            .inner
+            .db
+            .delete(KV, &format!("{JOURNAL_PREFIX}{id}"))
+            .await;
+    }
+
     /// Folds into the project stores, in one transaction, what `kv` holds for them:
     ///
     /// - projects a schema-1 database kept there (`project:<id>`, version-1 shape), migrated.
@@ -956,7 +1057,8 @@ pub enum SaveStatus {
         /// When.
         at_ms: f64,
     },
-    /// The last save failed; the edit is still in memory and is retried with the next one.
+    /// The last save failed; the edit is still in memory and is retried (after a pause that
+    /// doubles up to [`RETRY_MAX_MS`], or with the next edit).
     Error(DraftError),
 }
 
@@ -990,14 +1092,69 @@ struct AutoInner {
     on_status: RefCell<Vec<StatusListener>>,
     on_saved: RefCell<Vec<SavedListener>>,
     hooks: RefCell<Option<PageHideHooks>>,
+    /// Failed saves since the last success: the next retry waits 2^n s.
+    retries: Cell<u32>,
+    /// Whether a journal was written since the last save.
+    journaled: Cell<bool>,
+    /// Asks the browser to warn before leaving, from a failed save until a save succeeds.
+    unload_guard: RefCell<Option<UnloadGuard>>,
 }
 
-/// Debounced saves of the open project, flushed when the page is hidden or left.
+/// A `beforeunload` listener that asks the browser to warn before the page is left; removed
+/// when dropped.
+struct UnloadGuard(Closure<dyn FnMut(web_sys::Event)>);
+
+impl UnloadGuard {
+    fn install() -> Option<UnloadGuard> {
+        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
+            event.prevent_default();
+            // Browsers before the standard one (Chrome < 119) warn when `returnValue` is set.
+            let _ = js_sys::Reflect::set(&event, &"returnValue".into(), &JsValue::TRUE);
+        });
+        web_sys::window()?
+            .add_event_listener_with_callback("beforeunload", listener.as_ref().unchecked_ref())
+            .ok()?;
+        Some(UnloadGuard(listener))
+    }
+}
+
+impl Drop for UnloadGuard {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.remove_event_listener_with_callback(
+                "beforeunload",
+                self.0.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+/// Whether a failed save may succeed later by itself (a full disk, a blocked or aborted
+/// transaction), so it is retried.
+fn worth_retrying(error: &DraftError) -> bool {
+    matches!(
+        error,
+        DraftError::Storage(
+            StorageError::QuotaExceeded | StorageError::Blocked | StorageError::Other(_)
+        )
+    )
+}
+
+/// The wait before retry number `n` (from 0): 1 s, 2 s, 4 s… at most [`RETRY_MAX_MS`].
+fn retry_delay_ms(n: u32) -> i32 {
+    (1000i32 << n.min(5)).min(RETRY_MAX_MS)
+}
+
+/// Debounced saves of the open project, flushed (and journaled) when the page is hidden or
+/// left.
 ///
 /// Hand it the project after each edit ([`Autosaver::schedule`]); it saves 300 ms after the
 /// last one, through [`Drafts::save`], and reports each [`SaveStatus`]. The merged project a
-/// save returns is passed to [`Autosaver::on_saved`] listeners. Dropping the last clone stops
-/// it (flush first).
+/// save returns is passed to [`Autosaver::on_saved`] listeners. A save that fails for a reason
+/// that may pass (a full disk) is retried after 1 s, 2 s, 4 s… (at most [`RETRY_MAX_MS`]).
+/// From a failed save until a save succeeds, leaving the page asks first (`beforeunload`; a
+/// pending save needs no question: `pagehide` journals it). Dropping the last clone stops it
+/// (flush first).
 #[derive(Clone)]
 pub struct Autosaver {
     inner: Rc<AutoInner>,
@@ -1022,24 +1179,21 @@ impl Autosaver {
             on_status: RefCell::new(Vec::new()),
             on_saved: RefCell::new(Vec::new()),
             hooks: RefCell::new(None),
+            retries: Cell::new(0),
+            journaled: Cell::new(false),
+            unload_guard: RefCell::new(None),
         });
-        let hidden = Rc::downgrade(&inner);
-        let leaving = Rc::downgrade(&inner);
-        let hooks = PageHideHooks::install(
+        // Hidden or left, the page may never run again (phones often send no `pagehide`):
+        // both write the journal at once.
+        let leave = |weak: Weak<AutoInner>| {
             move || {
-                if let Some(inner) = hidden.upgrade() {
-                    let saver = Autosaver { inner };
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let _ = saver.flush().await;
-                    });
-                }
-            },
-            move || {
-                if let Some(inner) = leaving.upgrade() {
+                if let Some(inner) = weak.upgrade() {
                     Autosaver { inner }.flush_on_pagehide();
                 }
-            },
-        );
+            }
+        };
+        let hooks =
+            PageHideHooks::install(leave(Rc::downgrade(&inner)), leave(Rc::downgrade(&inner)));
         *inner.hooks.borrow_mut() = Some(hooks);
         Autosaver { inner }
     }
@@ -1068,6 +1222,20 @@ impl Autosaver {
 
     fn set_status(&self, status: SaveStatus) {
         *self.inner.status.borrow_mut() = status.clone();
+        // Leaving asks first from a failed save until a save succeeds: a pending or running
+        // save is journaled on `pagehide`, but what the disk refused may not be. A tab that no
+        // longer writes has said so (reload): leaving it asks nothing more.
+        let mut unload_guard = self.inner.unload_guard.borrow_mut();
+        let guard = self.has_unsaved()
+            && match &status {
+                SaveStatus::Error(_) => self.inner.drafts.read_only().is_none(),
+                SaveStatus::Pending | SaveStatus::Saving => unload_guard.is_some(),
+                _ => false,
+            };
+        if guard != unload_guard.is_some() {
+            *unload_guard = if guard { UnloadGuard::install() } else { None };
+        }
+        drop(unload_guard);
         let listeners: Vec<StatusListener> = self.inner.on_status.borrow().clone();
         for listener in listeners {
             listener(&status);
@@ -1078,10 +1246,10 @@ impl Autosaver {
         self.inner.timer.take();
     }
 
-    fn start_timer(&self) {
+    fn start_timer(&self, delay_ms: i32) {
         self.cancel_timer();
         let weak = Rc::downgrade(&self.inner);
-        let timer = Timer::once(self.inner.delay_ms, move || {
+        let timer = Timer::once(delay_ms, move || {
             if let Some(inner) = weak.upgrade() {
                 inner.timer.take();
                 let saver = Autosaver { inner };
@@ -1098,7 +1266,7 @@ impl Autosaver {
     pub fn schedule(&self, project: Project) {
         *self.inner.pending.borrow_mut() = Some(project);
         self.set_status(SaveStatus::Pending);
-        self.start_timer();
+        self.start_timer(self.inner.delay_ms);
     }
 
     /// Saves the pending project now and waits until it is durable (after a save already in
@@ -1130,6 +1298,10 @@ impl Autosaver {
         }
         match result {
             Ok(merged) => {
+                self.inner.retries.set(0);
+                if self.inner.pending.borrow().is_none() && self.inner.journaled.replace(false) {
+                    self.inner.drafts.drop_journal(&merged.id).await;
+                }
                 self.set_status(SaveStatus::Saved {
                     at_ms: tabs::now_ms(),
                 });
@@ -1139,25 +1311,31 @@ impl Autosaver {
                 }
                 if self.inner.pending.borrow().is_some() {
                     self.set_status(SaveStatus::Pending);
-                    self.start_timer();
+                    self.start_timer(self.inner.delay_ms);
                 }
                 Ok(Some(merged))
             }
             Err(error) => {
-                // Keep the edit in memory: the next schedule or flush writes it.
+                // Keep the edit in memory: a retry, the next schedule or a flush writes it.
                 let mut pending = self.inner.pending.borrow_mut();
                 if pending.is_none() {
                     *pending = Some(project);
                 }
                 drop(pending);
                 self.set_status(SaveStatus::Error(error.clone()));
+                if worth_retrying(&error) {
+                    let n = self.inner.retries.get();
+                    self.inner.retries.set(n + 1);
+                    self.start_timer(retry_delay_ms(n));
+                }
                 Err(error)
             }
         }
     }
 
-    /// What `pagehide` does: the unsaved project goes to its journal at once, and a normal
-    /// save is started in case the page lives on (a back-forward cache).
+    /// What `pagehide` and `visibilitychange` to hidden do: the unsaved project goes to its
+    /// journal at once, and a normal save is started in case the page lives on (a hidden tab,
+    /// a back-forward cache).
     fn flush_on_pagehide(&self) {
         let unsaved = self
             .inner
@@ -1167,6 +1345,7 @@ impl Autosaver {
             .or_else(|| self.inner.saving.borrow().clone());
         if let Some(project) = unsaved {
             self.inner.drafts.write_journal_now(&project);
+            self.inner.journaled.set(true);
             let saver = self.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let _ = saver.flush().await;

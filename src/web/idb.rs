@@ -2,8 +2,10 @@
 //!
 //! Every write waits for its transaction's `complete` event, so "saved" means durable, and a
 //! full disk (`QuotaExceededError`) or a blocked upgrade becomes a typed [`StorageError`]
-//! instead of a silent loss. Reads that find text which no longer parses report
-//! [`StorageError::Corrupt`] and leave the record untouched.
+//! instead of a silent loss. A database a newer build upgraded (this build opens it too late,
+//! or it is upgraded under this connection, which then closes) is
+//! [`StorageError::NewerVersionOpen`]: reload the page. Reads that find text which no longer
+//! parses report [`StorageError::Corrupt`] and leave the record untouched.
 
 use crate::domain::i18n::Lang;
 use js_sys::{Array, Promise};
@@ -52,6 +54,9 @@ pub enum StorageError {
     QuotaExceeded,
     /// Another tab holds an older version of the database open.
     Blocked,
+    /// A newer version of the app upgraded the database (this connection was closed on its
+    /// `versionchange`, or the database is newer than this build): reload the page.
+    NewerVersionOpen,
     /// The stored record is not valid for this version; it was left as it is.
     Corrupt(String),
     /// Any other failure, with the browser's error name.
@@ -80,6 +85,12 @@ impl StorageError {
                     "Another tab is using an older version of the data: close the other tabs and reload.",
                 )
                 .into(),
+            StorageError::NewerVersionOpen => lang
+                .pick(
+                    "应用的新版本已打开，本地数据已被新版本升级：请刷新页面。",
+                    "A newer version of the app is open and has upgraded the data: reload the page.",
+                )
+                .into(),
             StorageError::Corrupt(what) => format!(
                 "{} ({what})",
                 lang.pick("本地记录已损坏，已保持原样未覆盖", "A stored record is damaged and was left untouched")
@@ -101,6 +112,7 @@ impl StorageError {
         match name.as_str() {
             "QuotaExceededError" => StorageError::QuotaExceeded,
             "InvalidStateError" | "SecurityError" => StorageError::Unavailable,
+            "VersionError" => StorageError::NewerVersionOpen,
             _ => StorageError::Other(name),
         }
     }
@@ -273,6 +285,8 @@ pub async fn shared() -> Result<Db, StorageError> {
 #[derive(Clone)]
 pub struct Db {
     inner: IdbDatabase,
+    /// Set when a newer version's `versionchange` closed the connection.
+    upgraded: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl Db {
@@ -304,16 +318,31 @@ impl Db {
         });
         open.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
         let db: IdbDatabase = opened(&open).await?.unchecked_into();
-        // Another tab that upgrades the schema asks us to let go: close instead of blocking it.
-        let closing = db.clone();
-        let on_version_change = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| closing.close());
+        // Another tab that upgrades the schema asks us to let go: close instead of blocking it,
+        // and report later uses as [`StorageError::NewerVersionOpen`].
+        let upgraded = std::rc::Rc::new(std::cell::Cell::new(false));
+        let (closing, flag) = (db.clone(), upgraded.clone());
+        let on_version_change = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            flag.set(true);
+            closing.close();
+        });
         db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
         on_version_change.forget();
-        Ok(Db { inner: db })
+        Ok(Db {
+            inner: db,
+            upgraded,
+        })
+    }
+
+    fn live(&self) -> Result<&IdbDatabase, StorageError> {
+        match self.upgraded.get() {
+            true => Err(StorageError::NewerVersionOpen),
+            false => Ok(&self.inner),
+        }
     }
 
     fn tx(&self, store: &str, mode: IdbTransactionMode) -> Result<IdbTransaction, StorageError> {
-        self.inner
+        self.live()?
             .transaction_with_str_and_mode(store, mode)
             .map_err(StorageError::from_js)
     }
@@ -454,7 +483,7 @@ impl Db {
             IdbTransactionMode::Readonly
         };
         let inner = self
-            .inner
+            .live()?
             .transaction_with_str_sequence_and_mode(&names, mode)
             .map_err(StorageError::from_js)?;
         let done = settled(&inner);

@@ -25,7 +25,7 @@ use crate::ui::i18n::{t, use_lang};
 use crate::ui::studio::editor_model::EditorModel;
 use crate::ui::studio::project_editor::{EditorExits, ProjectEditor};
 use crate::web::dom::{format_time, perf_mark, perf_measure};
-use crate::web::drafts::{DraftError, Drafts, DraftsEvent, ImportMode, ReadOnly};
+use crate::web::drafts::{DraftError, Drafts, DraftsEvent, ImportMode, Persistence, ReadOnly};
 use crate::web::files::{download_text, picked_file, read_text};
 use crate::web::tabs;
 use leptos::prelude::*;
@@ -75,6 +75,8 @@ pub struct Workspace {
     pub notice: RwSignal<Option<FieldError>>,
     /// Set once the drafts are open and the list is read.
     pub ready: RwSignal<bool>,
+    /// Whether the browser stores the drafts persistently, once it was asked.
+    pub persist: RwSignal<Option<Persistence>>,
     import_error: RwSignal<Option<FieldError>>,
     conflict: RwSignal<Option<ImportConflict>>,
     conflict_text: StoredValue<Option<String>>,
@@ -98,6 +100,7 @@ impl Workspace {
             problem: RwSignal::new(None),
             notice: RwSignal::new(None),
             ready: RwSignal::new(false),
+            persist: RwSignal::new(Persistence::stored()),
             import_error: RwSignal::new(None),
             conflict: RwSignal::new(None),
             conflict_text: StoredValue::new(None),
@@ -449,7 +452,7 @@ fn offer_download(name: &str, text: &str) {
 /// `proj-trash` (its items `proj-trash-item` with `proj-days-left` and `proj-restore`),
 /// `proj-export-all`, `proj-import`, `proj-import-error`, `proj-import-conflict`
 /// (`proj-import-copy`, `proj-import-replace`, `proj-import-cancel`), `proj-notice`,
-/// `proj-error`, `readonly-banner`.
+/// `proj-error`, `readonly-banner`, `proj-persist` (`data-persist`: `granted` or `refused`).
 #[component]
 pub fn ProjectsPanel() -> impl IntoView {
     let lang = use_lang();
@@ -466,6 +469,9 @@ pub fn ProjectsPanel() -> impl IntoView {
                         ws.read_only.try_set(Some(reason.clone()));
                     }
                     DraftsEvent::RemoteSaved(_) => spawn_local(async move { ws.refresh().await }),
+                    DraftsEvent::Persisted(answer) => {
+                        ws.persist.try_set(Some(*answer));
+                    }
                 });
                 listener.try_set_value(Some(id));
                 if ws.drafts.try_set_value(Some(drafts.clone())).is_some() {
@@ -560,6 +566,15 @@ pub fn ProjectsPanel() -> impl IntoView {
                 <ImportField ws/>
             </div>
             <ImportMessages ws/>
+            {move || ws.persist.get().map(|answer| view! {
+                <p
+                    class="ds-field__hint"
+                    data-testid="proj-persist"
+                    data-persist=if answer == Persistence::Granted { "granted" } else { "refused" }
+                >
+                    {move || answer.message(lang.get())}
+                </p>
+            })}
             <label class="ds-field ds-proj-search">
                 <span class="ds-field__label">{t("搜索项目（名称、角色、场景）", "Search projects (name, characters, scenes)")}</span>
                 <input
