@@ -40,6 +40,11 @@ function nativeBench(example) {
 }
 const est = nativeBench('bench_estimate');
 results.estimate_200_series_us = est ? round(est.median_us, 2) : null;
+// Parsing 2 MiB of hostile Fountain (the import cap; the slowest of its patterns), then with the
+// scene list an import makes.
+const fountain = nativeBench('bench_fountain');
+results.fountain_hostile_2mib_ms = fountain ? round(fountain.max_ms) : null;
+results.fountain_hostile_2mib_scenes_ms = fountain ? round(fountain.max_scenes_ms) : null;
 
 // Streaming: the largest gap between animation frames while a 2,000-token reply streams in.
 try {

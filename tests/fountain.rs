@@ -427,3 +427,136 @@ proptest! {
         prop_assert_eq!(parse(&exported).0, script, "exported as {:?}", exported);
     }
 }
+
+// Hostile texts of 2 MiB (the import cap), one per pattern a parser that rescans from every
+// position makes quadratic: before the scans remembered their stop line each of these took
+// hours. Their speed is measured by `examples/bench_fountain.rs` (`make bench`,
+// `fountain_hostile_2mib_ms`); that no line is scanned twice is checked deterministically by
+// the unit test `block_scans_look_at_each_line_once`. Here: what they read into.
+
+const TWO_MIB: usize = 2 * 1024 * 1024;
+
+/// `unit` repeated to 2 MiB, then `tail`; and the number of repeats.
+fn hostile(unit: &str, tail: &str) -> (String, usize) {
+    let n = TWO_MIB / unit.len();
+    (unit.repeat(n) + tail, n)
+}
+
+fn round_trips(script: &Script) {
+    assert!(parse(&to_fountain(script)).0 == *script, "round trip");
+}
+
+#[test]
+fn hostile_unclosed_boneyards_are_each_action_with_a_diagnostic() {
+    // The parser's documented behaviour: an unclosed `/*` does not hide the rest of the
+    // script; its line is read as action, with a diagnostic.
+    let (text, n) = hostile("/*\n\n", "");
+    let (script, diagnostics) = parse(&text);
+    assert_eq!(script.elements.len(), n);
+    assert!(script
+        .elements
+        .iter()
+        .all(|e| *e == Element::Action { text: "/*".into() }));
+    assert_eq!(diagnostics.len(), n);
+    assert!(diagnostics.iter().all(|d| d.kind() == "unclosed_boneyard"));
+    assert_eq!(
+        (diagnostics[0].line, diagnostics[n - 1].line),
+        (1, 2 * n - 1)
+    );
+    round_trips(&script);
+}
+
+#[test]
+fn hostile_boneyards_closed_at_the_end() {
+    // Every opener finds the one `*/` at the very end; text after it makes each inline.
+    let (text, n) = hostile("/*\n\n", "*/ x");
+    let (script, diagnostics) = parse(&text);
+    assert_eq!(script.elements.len(), n + 1);
+    assert!(script.elements[..n]
+        .iter()
+        .all(|e| *e == Element::Action { text: "/*".into() }));
+    assert_eq!(
+        script.elements[n],
+        Element::Action {
+            text: "*/ x".into()
+        }
+    );
+    assert!(diagnostics.is_empty());
+    round_trips(&script);
+    // A clean close: the first opener hides everything up to it, verbatim.
+    let (text, _) = hostile("/*\n\n", "*/");
+    let (script, diagnostics) = parse(&text);
+    assert_eq!(
+        script.elements,
+        [Element::Boneyard {
+            text: text[2..text.len() - 2].to_string()
+        }]
+    );
+    assert!(diagnostics.is_empty());
+    round_trips(&script);
+}
+
+#[test]
+fn hostile_notes_over_blank_lines() {
+    // A whitespace-only line ends a paragraph but not a note: every `[[` scans to the end.
+    let (text, n) = hostile("[[\n \n", "");
+    let (script, diagnostics) = parse(&text);
+    assert_eq!(script.elements.len(), n);
+    assert!(script
+        .elements
+        .iter()
+        .all(|e| *e == Element::Action { text: "[[".into() }));
+    assert_eq!(diagnostics.len(), n);
+    assert!(diagnostics.iter().all(|d| d.kind() == "unclosed_note"));
+    round_trips(&script);
+    let (text, _) = hostile("[[\n \n", "]]");
+    let (script, diagnostics) = parse(&text);
+    assert_eq!(
+        script.elements,
+        [Element::Note {
+            text: text[2..text.len() - 2].to_string()
+        }]
+    );
+    assert!(diagnostics.is_empty());
+    round_trips(&script);
+    // An empty line ends each note: every one is action, none reads past its paragraph.
+    let (text, n) = hostile("[[ a\nb\n\n", "]]");
+    let (script, diagnostics) = parse(&text);
+    assert_eq!(script.elements.len(), n + 1);
+    assert_eq!(diagnostics.len(), n);
+}
+
+#[test]
+fn hostile_scene_lists() {
+    // One scene with tens of thousands of different cues, in order of appearance.
+    let mut text = String::from("INT. A\n\n");
+    let mut count = 0;
+    while text.len() < TWO_MIB - 32 {
+        text.push_str(&format!("C{count}\nx\n\n"));
+        count += 1;
+    }
+    let (script, _) = parse(&text);
+    let list = scenes(&script);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].characters.len(), count);
+    assert_eq!(list[0].characters[..2], ["C0", "C1"]);
+    assert_eq!(list[0].characters[count - 1], format!("C{}", count - 1));
+    // Every heading numbered #1#: the ids are 1, 1-2, 1-3… and each repeat is reported.
+    let (text, n) = hostile("INT. A #1#\n\n", "");
+    let (script, diagnostics) = parse(&text);
+    let list = scenes(&script);
+    assert_eq!(list.len(), n);
+    assert_eq!(diagnostics.len(), n - 1);
+    assert_eq!(list[0].id, "1");
+    assert!(list[1..]
+        .iter()
+        .enumerate()
+        .all(|(i, s)| s.id == format!("1-{}", i + 2)));
+    // An id that is already some other scene's suffixed id is skipped over.
+    let (script, _) = parse("INT. A #1#\n\nINT. B #1-2#\n\nINT. C #1#\n\nINT. D #1#");
+    let ids: Vec<String> = scenes(&script).into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, ["1", "1-2", "1-3", "1-4"]);
+    let (script, _) = parse("INT. A #1#\n\nINT. C #1#\n\nINT. B #1-2#\n\nINT. D #1#");
+    let ids: Vec<String> = scenes(&script).into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, ["1", "1-2", "1-2-2", "1-3"]);
+}

@@ -30,6 +30,11 @@
 //! and the exporter writes one exactly where the text would otherwise read as something else.
 //! A whitespace-only line counts as blank. Text is data: nothing is removed or escaped.
 //!
+//! [`parse`] and [`scenes`] take time linear in the text, hostile text included: a block's scan
+//! for its close remembers where it stopped, so thousands of unclosed `/*` (or `[[` over
+//! whitespace-only lines) do not each rescan the rest of the script, and cue names and scene
+//! ids are kept in sets.
+//!
 //! ```
 //! use duanju_studio::domain::script::fountain::{parse, scenes, to_fountain, Element};
 //!
@@ -41,7 +46,7 @@
 //! assert_eq!(parse(&to_fountain(&script)).0, script);
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -224,11 +229,7 @@ pub fn parse(source: &str) -> (Script, Vec<FountainDiagnostic>) {
         Some((entries, next)) => (entries, next),
         None => (Vec::new(), 0),
     };
-    let mut parser = Parser {
-        lines: &lines,
-        elements: Vec::new(),
-        diagnostics: Vec::new(),
-    };
+    let mut parser = Parser::new(&lines);
     parser.body(start);
     let Parser {
         elements,
@@ -247,7 +248,8 @@ pub fn parse(source: &str) -> (Script, Vec<FountainDiagnostic>) {
 
 /// True when a line is blank (empty or whitespace only).
 fn is_blank(line: &str) -> bool {
-    line.trim().is_empty()
+    // What `line.trim().is_empty()` says, in one pass that stops at the first other character.
+    line.chars().all(char::is_whitespace)
 }
 
 /// Reads the title page at the top of `lines`: its entries and the index of the line after it.
@@ -476,14 +478,75 @@ fn split_scene_number(heading: &str) -> (String, Option<String>) {
     (heading.to_string(), None)
 }
 
+/// The byte offset of the first `mark` (`*/` or `]]`: two ASCII bytes) in `line`. The same as
+/// `line.find(mark)`, without setting up a substring searcher for each of a script's lines.
+fn find_mark(line: &str, mark: &str) -> Option<usize> {
+    line.as_bytes()
+        .windows(mark.len())
+        .position(|w| w == mark.as_bytes())
+}
+
 /// The parser's state over the body's lines.
 struct Parser<'a> {
     lines: &'a [&'a str],
     elements: Vec<Element>,
     diagnostics: Vec<FountainDiagnostic>,
+    /// Where the scan for a boneyard's `*/` stops (see [`Parser::block`]).
+    boneyard_stop: StopLine,
+    /// Where the scan for a note's `]]` (or the empty line that ends it) stops.
+    note_stop: StopLine,
 }
 
-impl Parser<'_> {
+/// The last answer to "which is the first line at or after `from` that stops a block's scan".
+/// The parser asks from ever later lines, and the answer stays right for every line from
+/// `from` up to the line found (or to the end when none was found), so no line is scanned
+/// twice: a text of many unclosed `/*` (or `[[` over whitespace-only lines) is read in linear
+/// time instead of rescanning the rest of the script from each opener.
+#[derive(Clone, Copy, Debug)]
+struct StopLine {
+    from: usize,
+    found: Option<usize>,
+    /// How many lines were looked at, over the whole parse (at most the number of lines).
+    scanned: usize,
+}
+
+impl StopLine {
+    /// Nothing scanned yet.
+    const NONE: StopLine = StopLine {
+        from: usize::MAX,
+        found: None,
+        scanned: 0,
+    };
+
+    /// The first line at or after `from` for which `stops` holds, if any.
+    fn at_or_after(
+        &mut self,
+        lines: &[&str],
+        from: usize,
+        stops: impl Fn(&str) -> bool,
+    ) -> Option<usize> {
+        let known = self.from <= from && self.found.is_none_or(|found| from <= found);
+        if !known {
+            let found = (from..lines.len()).find(|&j| stops(lines[j]));
+            self.scanned += found.map_or(lines.len(), |j| j + 1).saturating_sub(from);
+            self.from = from;
+            self.found = found;
+        }
+        self.found
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn new(lines: &'a [&'a str]) -> Self {
+        Parser {
+            lines,
+            elements: Vec::new(),
+            diagnostics: Vec::new(),
+            boneyard_stop: StopLine::NONE,
+            note_stop: StopLine::NONE,
+        }
+    }
+
     /// Parses the body from line `start`, which follows a blank line or the start.
     fn body(&mut self, start: usize) {
         let mut seen_numbers: HashSet<String> = HashSet::new();
@@ -584,36 +647,49 @@ impl Parser<'_> {
     /// Scans a `/* … */` or `[[ … ]]` block that starts on line `first`. Returns its text and
     /// the next line, or `Err(true)` when it never closes (or, for notes, an empty line comes
     /// first) and `Err(false)` when text follows the close on its line (so it is inline).
+    ///
+    /// The close is looked for on the opener's line after the mark, then on the first later
+    /// line that holds it (or, for notes, is empty), which [`StopLine`] finds without scanning
+    /// any line twice over the whole parse. The text is only built once the block is known to
+    /// close.
     fn block(
-        &self,
+        &mut self,
         first: usize,
         open: &str,
         close: &str,
         stop_at_empty_line: bool,
     ) -> Result<(String, usize), bool> {
-        let line = self.lines[first];
-        let after_open = line.trim_start()[open.len()..].to_string();
-        let mut text = String::new();
-        let mut current = after_open;
-        let mut index = first;
-        loop {
-            if let Some(end) = current.find(close) {
-                text.push_str(&current[..end]);
-                if !is_blank(&current[end + close.len()..]) {
-                    return Err(false);
-                }
-                return Ok((text, index + 1));
+        let lines = self.lines;
+        let after_open = &lines[first].trim_start()[open.len()..];
+        if let Some(end) = find_mark(after_open, close) {
+            if !is_blank(&after_open[end + close.len()..]) {
+                return Err(false);
             }
-            text.push_str(&current);
-            index += 1;
-            match self.lines.get(index) {
-                Some(next) if !(stop_at_empty_line && next.is_empty()) => {
-                    text.push('\n');
-                    current = next.to_string();
-                }
-                _ => return Err(true),
-            }
+            return Ok((after_open[..end].to_string(), first + 1));
         }
+        let stop = if stop_at_empty_line {
+            self.note_stop.at_or_after(lines, first + 1, |l| {
+                l.is_empty() || find_mark(l, close).is_some()
+            })
+        } else {
+            self.boneyard_stop
+                .at_or_after(lines, first + 1, |l| find_mark(l, close).is_some())
+        };
+        let Some(last) = stop.filter(|&j| !lines[j].is_empty()) else {
+            return Err(true);
+        };
+        let end = find_mark(lines[last], close).expect("the stop line holds the close");
+        if !is_blank(&lines[last][end + close.len()..]) {
+            return Err(false);
+        }
+        let mut text = String::from(after_open);
+        for line in &lines[first + 1..last] {
+            text.push('\n');
+            text.push_str(line);
+        }
+        text.push('\n');
+        text.push_str(&lines[last][..end]);
+        Ok((text, last + 1))
     }
 
     /// Reads an action paragraph whose first line (already without any `!`) is `first_text`.
@@ -859,6 +935,7 @@ pub fn scenes(script: &Script) -> Vec<SceneDraft> {
         })
         .collect();
     let mut taken: HashSet<String> = HashSet::new();
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::with_capacity(headings.len());
     for (position, &(start, heading, scene_number)) in headings.iter().enumerate() {
         let end = headings
@@ -878,12 +955,20 @@ pub fn scenes(script: &Script) -> Vec<SceneDraft> {
                 SceneIdSource::Derived,
             )
         };
-        let mut unique = id.clone();
-        let mut suffix = 2;
-        while !taken.insert(unique.clone()) {
-            unique = format!("{id}-{suffix}");
-            suffix += 1;
-        }
+        let unique = if taken.insert(id.clone()) {
+            id
+        } else {
+            // The suffixes below the one remembered for this id are all taken (and stay so):
+            // a thousand headings numbered `#1#` do not try `1-2`, `1-3`… a thousand times.
+            let suffix = next_suffix.entry(id.clone()).or_insert(2);
+            loop {
+                let candidate = format!("{id}-{suffix}");
+                *suffix += 1;
+                if taken.insert(candidate.clone()) {
+                    break candidate;
+                }
+            }
+        };
         let synopses: Vec<&str> = elements
             .iter()
             .filter_map(|e| match e {
@@ -892,9 +977,10 @@ pub fn scenes(script: &Script) -> Vec<SceneDraft> {
             })
             .collect();
         let mut characters: Vec<String> = Vec::new();
+        let mut cast: HashSet<&str> = HashSet::new();
         for element in elements {
             if let Element::Character { name, .. } = element {
-                if !characters.contains(name) {
+                if cast.insert(name) {
                     characters.push(name.clone());
                 }
             }
@@ -1256,5 +1342,125 @@ mod tests {
                 dialogue("Hi.\nBye."),
             ],
         );
+    }
+
+    /// The block scan as it was before it remembered its stop line (it rescanned the rest of
+    /// the script from every opener): the reference the linear one must agree with.
+    fn naive_block(
+        lines: &[&str],
+        first: usize,
+        open: &str,
+        close: &str,
+        stop_at_empty_line: bool,
+    ) -> Result<(String, usize), bool> {
+        let mut text = String::new();
+        let mut current = lines[first].trim_start()[open.len()..].to_string();
+        let mut index = first;
+        loop {
+            if let Some(end) = current.find(close) {
+                text.push_str(&current[..end]);
+                if !is_blank(&current[end + close.len()..]) {
+                    return Err(false);
+                }
+                return Ok((text, index + 1));
+            }
+            text.push_str(&current);
+            index += 1;
+            match lines.get(index) {
+                Some(next) if !(stop_at_empty_line && next.is_empty()) => {
+                    text.push('\n');
+                    current = next.to_string();
+                }
+                _ => return Err(true),
+            }
+        }
+    }
+
+    /// Scans every block of `text` the way the parser does (openers in order, each kind with
+    /// its own memory), querying only the openers `keep` accepts, and compares each answer with
+    /// the naive scan's. Returns the lines each kind's scan looked at.
+    fn block_scans_agree(text: &str, keep: impl Fn(usize) -> bool) -> [usize; 2] {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut parser = Parser::new(&lines);
+        for (open, close, notes) in [("/*", "*/", false), ("[[", "]]", true)] {
+            let openers = (0..lines.len()).filter(|&i| lines[i].trim_start().starts_with(open));
+            for (_, first) in openers.enumerate().filter(|&(k, _)| keep(k)) {
+                assert_eq!(
+                    parser.block(first, open, close, notes),
+                    naive_block(&lines, first, open, close, notes),
+                    "{open} on line {first} of {text:?}"
+                );
+            }
+        }
+        [parser.boneyard_stop.scanned, parser.note_stop.scanned]
+    }
+
+    #[test]
+    fn block_scans_match_the_naive_scan() {
+        let cases = [
+            "/* a\n\nb */\n/* c\n/*\n*/ x\n/* d */\n/*\n\n*/",
+            "[[a\n  \nb]]\n[[c\n\n[[d\n \n]] e\n[[ f ]]\n[[\n]]",
+            "/*\n[[\n*/\n]]\n/* [[ */ ]]\n[[ /* ]] */",
+            "  /* indented\n\t[[ tabbed\n*/  \n]]\t",
+            "/*/\n*/",
+        ];
+        for text in cases {
+            block_scans_agree(text, |_| true);
+            block_scans_agree(text, |k| k % 2 == 1);
+        }
+    }
+
+    /// No line is looked at twice by a block scan over a whole parse, however many openers
+    /// never close: the work is linear in the text, where the naive scan did a rescan of the
+    /// rest of the script per opener (about n²/2 lines for n openers).
+    #[test]
+    fn block_scans_look_at_each_line_once() {
+        for (unit, tail) in [
+            ("/*\n\n", ""),
+            ("/*\n\n", "*/ x"),
+            ("/*\n\n", "*/"),
+            ("[[\n \n", ""),
+            ("[[\n \n", "]] x"),
+            ("[[ a\nb\n", "]]"),
+        ] {
+            let text = unit.repeat(1_000) + tail;
+            let lines = text.split('\n').count();
+            let [boneyard, notes] = block_scans_agree(&text, |_| true);
+            assert!(
+                boneyard <= lines && notes <= lines,
+                "{unit:?}{tail:?}: {boneyard}, {notes} of {lines}"
+            );
+            // The whole parse, too (it asks only from paragraph starts).
+            let lines_vec: Vec<&str> = text.split('\n').collect();
+            let mut parser = Parser::new(&lines_vec);
+            parser.body(0);
+            assert!(parser.boneyard_stop.scanned <= lines && parser.note_stop.scanned <= lines);
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn block_scans_match_the_naive_scan_on_any_text(
+                parts in proptest::collection::vec(
+                    prop_oneof![
+                        Just("/*"), Just("*/"), Just("[["), Just("]]"), Just(" "), Just("x"),
+                        Just("林"), Just("\n"), Just("\n"), Just("\n\n"),
+                    ],
+                    0..40,
+                ),
+                every in 1usize..4,
+            ) {
+                let text = parts.concat();
+                block_scans_agree(&text, |k| k % every == 0);
+                let lines = text.split('\n').count();
+                let [boneyard, notes] = block_scans_agree(&text, |_| true);
+                prop_assert!(boneyard <= lines && notes <= lines);
+            }
+        }
     }
 }

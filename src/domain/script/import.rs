@@ -30,6 +30,8 @@
 //! assert!(export_episode(&project, &episode).unwrap().contains("#1#"));
 //! ```
 
+use std::collections::{HashMap, HashSet};
+
 use crate::domain::i18n::Lang;
 use crate::domain::project::{scene_id, Character, IdGen, Project, Scene};
 use crate::domain::script::fountain::{self, Element, Script};
@@ -105,6 +107,17 @@ pub enum ImportError {
     NoEpisode,
     /// The text has no scene heading.
     NoScenes,
+    /// The text is larger than [`SCRIPT_CAP_BYTES`] (its UTF-8 size, in bytes): refused before
+    /// it is parsed, pasted or picked alike.
+    TooLarge {
+        /// The text's size in bytes.
+        bytes: usize,
+    },
+}
+
+/// Bytes in whole KiB, rounded (integers: the start-up module links no float formatting).
+fn kib(bytes: usize) -> usize {
+    bytes.saturating_add(512) / 1024
 }
 
 impl ImportError {
@@ -113,6 +126,7 @@ impl ImportError {
         match self {
             ImportError::NoEpisode => "no_episode",
             ImportError::NoScenes => "no_scenes",
+            ImportError::TooLarge { .. } => "too_large",
         }
     }
 
@@ -128,6 +142,15 @@ impl ImportError {
                     "The script has no scene heading, so nothing was imported. A scene heading starts with INT. or EXT. (with a blank line before and after), or force one with a leading “.”, e.g. “.LIVING ROOM - NIGHT”.",
                 )
                 .into(),
+            ImportError::TooLarge { bytes } => {
+                let (size, cap) = (kib(*bytes), kib(SCRIPT_CAP_BYTES as usize));
+                match lang {
+                    Lang::ZhCn => format!("剧本太大（{size} KB，上限 {cap} KB），未导入。"),
+                    Lang::En => format!(
+                        "The script is too large ({size} KB, limit {cap} KB) and was not imported."
+                    ),
+                }
+            }
         }
     }
 }
@@ -141,35 +164,85 @@ pub fn fountain_key(episode_number: u32, scene_id: &str) -> &str {
         .unwrap_or(scene_id)
 }
 
+/// A script read for import: checked against the cap and parsed once, with its scenes listed.
+/// Made by [`read_script`], used by [`import_parsed`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedScript {
+    script: Script,
+    drafts: Vec<fountain::SceneDraft>,
+    diagnostics: usize,
+}
+
+impl ParsedScript {
+    /// The scenes the import will make or update, in order (never empty).
+    pub fn scenes(&self) -> &[fountain::SceneDraft] {
+        &self.drafts
+    }
+}
+
+/// Reads a Fountain (or plain) script for [`import_parsed`]: text over [`SCRIPT_CAP_BYTES`] is
+/// refused unparsed ([`ImportError::TooLarge`]), and so is a script with no scene heading
+/// ([`ImportError::NoScenes`]).
+pub fn read_script(source: &str) -> Result<ParsedScript, ImportError> {
+    if source.len() as f64 > SCRIPT_CAP_BYTES {
+        return Err(ImportError::TooLarge {
+            bytes: source.len(),
+        });
+    }
+    let (script, diagnostics) = fountain::parse(source);
+    let drafts = fountain::scenes(&script);
+    if drafts.is_empty() {
+        return Err(ImportError::NoScenes);
+    }
+    Ok(ParsedScript {
+        script,
+        drafts,
+        diagnostics: diagnostics.len(),
+    })
+}
+
 /// Imports a Fountain (or plain) script into an episode, merging by scene id (see the module
-/// documentation). A header change: call it inside [`Project::edit`].
+/// documentation): [`read_script`] then [`import_parsed`]. A header change: call it inside
+/// [`Project::edit`].
 pub fn import_into_episode(
     project: &mut Project,
     episode_id: &str,
     source: &str,
     ids: &mut IdGen,
 ) -> Result<ImportReport, ImportError> {
-    let (script, diagnostics) = fountain::parse(source);
-    let drafts = fountain::scenes(&script);
-    if drafts.is_empty() {
-        return Err(ImportError::NoScenes);
-    }
+    import_parsed(project, episode_id, &read_script(source)?, ids)
+}
+
+/// Imports a script read by [`read_script`] into an episode (see [`import_into_episode`]). Its
+/// cost is linear in the script and the episode: scenes are matched by id through a map, and
+/// cue names against the cast through a set.
+pub fn import_parsed(
+    project: &mut Project,
+    episode_id: &str,
+    parsed: &ParsedScript,
+    ids: &mut IdGen,
+) -> Result<ImportReport, ImportError> {
+    let ParsedScript {
+        script,
+        drafts,
+        diagnostics,
+    } = parsed;
     let mut report = ImportReport {
-        diagnostics: diagnostics.len(),
+        diagnostics: *diagnostics,
         preamble_ignored: script.elements[..drafts[0].elements.start]
             .iter()
             .any(|e| !matches!(e, Element::PageBreak)),
         ..ImportReport::default()
     };
-    let known: Vec<String> = project
+    // Upper-cased names of the cast and of the names added so far.
+    let mut known: HashSet<String> = project
         .characters
         .iter()
         .map(|c| c.name.to_uppercase())
         .collect();
     let mut cast_names: Vec<String> = Vec::new();
     for name in drafts.iter().flat_map(|d| &d.characters) {
-        let upper = name.to_uppercase();
-        if !known.contains(&upper) && !cast_names.iter().any(|n| n.to_uppercase() == upper) {
+        if known.insert(name.to_uppercase()) {
             cast_names.push(name.clone());
         }
     }
@@ -179,15 +252,34 @@ pub fn import_into_episode(
         .find(|e| e.id == episode_id)
         .ok_or(ImportError::NoEpisode)?;
     let number = episode.number;
-    let mut old: Vec<Scene> = std::mem::take(&mut episode.scenes);
+    let mut old: Vec<Option<Scene>> = std::mem::take(&mut episode.scenes)
+        .into_iter()
+        .map(Some)
+        .collect();
+    // A draft takes the first old scene still there whose Fountain key or whole id is the
+    // draft's id. Per id, the old scenes' positions, last first (so the first is popped).
+    let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+    for (at, scene) in old.iter().enumerate().rev() {
+        let id = &scene.as_ref().expect("not taken yet").id;
+        let key = fountain_key(number, id);
+        by_id.entry(key.to_string()).or_default().push(at);
+        if key != id {
+            by_id.entry(id.clone()).or_default().push(at);
+        }
+    }
     let mut scenes = Vec::with_capacity(drafts.len() + old.len());
     for (index, draft) in drafts.iter().enumerate() {
-        let found = old
-            .iter()
-            .position(|s| fountain_key(number, &s.id) == draft.id || s.id == draft.id);
+        let found = by_id.get_mut(&draft.id).and_then(|positions| {
+            // A position already taken under the scene's other id is dropped here, once.
+            while let Some(at) = positions.pop() {
+                if let Some(scene) = old[at].take() {
+                    return Some(scene);
+                }
+            }
+            None
+        });
         match found {
-            Some(at) => {
-                let mut scene = old.remove(at);
+            Some(mut scene) => {
                 let before = (
                     scene.heading.clone(),
                     scene.synopsis.clone(),
@@ -226,6 +318,7 @@ pub fn import_into_episode(
             }
         }
     }
+    let old: Vec<Scene> = old.into_iter().flatten().collect();
     report.kept = old.iter().map(|s| s.id.clone()).collect();
     scenes.extend(old);
     episode.scenes = scenes;
@@ -495,5 +588,107 @@ mod tests {
             export_file_name(&project, &episode),
             "The CEO Returns-ep1.fountain"
         );
+    }
+
+    #[test]
+    fn pasted_text_is_capped_like_a_file() {
+        let (mut project, episode, mut ids) = setup();
+        let cap = SCRIPT_CAP_BYTES as usize;
+        let script = "INT. A #1#\n\nx\n\n";
+        // Exactly the cap is read…
+        let at_cap = script.to_string() + &" ".repeat(cap - script.len());
+        assert_eq!(at_cap.len(), cap);
+        assert_eq!(read_script(&at_cap).unwrap().scenes().len(), 1);
+        import_into_episode(&mut project, &episode, &at_cap, &mut ids).unwrap();
+        // …one byte more is refused before it is parsed, with the file picker's figures.
+        let over = at_cap + "x";
+        let err = read_script(&over).unwrap_err();
+        assert_eq!(err, ImportError::TooLarge { bytes: cap + 1 });
+        assert_eq!(err.kind(), "too_large");
+        assert_eq!(
+            err.message(Lang::ZhCn),
+            "剧本太大（2048 KB，上限 2048 KB），未导入。"
+        );
+        assert_eq!(
+            err.message(Lang::En),
+            "The script is too large (2048 KB, limit 2048 KB) and was not imported."
+        );
+        assert_eq!(
+            import_into_episode(&mut project, &episode, &over, &mut ids),
+            Err(err)
+        );
+        // UTF-8 bytes count, not characters.
+        let chinese = "INT. 客厅 #1#\n\n".to_string() + &"林".repeat(cap / 3);
+        assert!(matches!(
+            read_script(&chinese),
+            Err(ImportError::TooLarge { .. })
+        ));
+        assert_eq!(read_script("no heading here"), Err(ImportError::NoScenes));
+    }
+
+    #[test]
+    fn a_parsed_script_imports_like_its_text() {
+        let (mut project, episode, mut ids) = setup();
+        let mut copy = project.clone();
+        let mut copy_ids = IdGen::new("t");
+        let parsed = read_script(CEO).unwrap();
+        let report = import_parsed(&mut project, &episode, &parsed, &mut ids).unwrap();
+        let by_text = import_into_episode(&mut copy, &episode, CEO, &mut copy_ids).unwrap();
+        assert_eq!(report, by_text);
+        assert_eq!(project.episodes, copy.episodes);
+        assert_eq!(
+            import_parsed(&mut project, "nope", &parsed, &mut ids),
+            Err(ImportError::NoEpisode)
+        );
+    }
+
+    fn scene(id: &str) -> Scene {
+        Scene {
+            id: id.into(),
+            heading: format!("INT. {id}"),
+            synopsis: String::new(),
+            script_text: String::new(),
+            shots: Vec::new(),
+            takes: Vec::new(),
+            picked_take: None,
+        }
+    }
+
+    #[test]
+    fn a_draft_takes_the_first_old_scene_with_its_key_or_id() {
+        let (mut project, episode, mut ids) = setup();
+        project.episodes[0].scenes = ["x1", "e1-s7", "7", "e1-s9"].map(scene).to_vec();
+        let text = "INT. SEVEN #7#\n\nINT. X #x1#\n\nINT. NEW #new#\n\nINT. AGAIN #7#\n";
+        let report = import_into_episode(&mut project, &episode, text, &mut ids).unwrap();
+        let got: Vec<&str> = project.episodes[0]
+            .scenes
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        // `7` takes e1-s7 (key 7, first); `7-2` is nobody's; x1 is found by its whole id.
+        assert_eq!(got, ["e1-s7", "x1", "e1-snew", "e1-s7-2", "7", "e1-s9"]);
+        assert_eq!(report.kept, ["7", "e1-s9"]);
+        assert_eq!(report.updated, ["e1-s7", "x1"]);
+    }
+
+    #[test]
+    fn a_hostile_script_of_thousands_of_scenes_imports_twice() {
+        // 2 MiB of numbered scenes, each with a cue of its own: importing it again matches
+        // every scene by id (a map, not a search per scene) and adds no cast twice.
+        let (mut project, episode, mut ids) = setup();
+        let mut text = String::new();
+        let mut n = 0;
+        while text.len() < SCRIPT_CAP_BYTES as usize - 64 {
+            text.push_str(&format!("INT. A #{n}#\n\nC{n}\nx\n\n"));
+            n += 1;
+        }
+        let first = import_into_episode(&mut project, &episode, &text, &mut ids).unwrap();
+        assert_eq!((first.added.len(), first.new_characters.len()), (n, n));
+        let again = import_into_episode(&mut project, &episode, &text, &mut ids).unwrap();
+        assert_eq!(again.unchanged, n);
+        assert!(again.added.is_empty() && again.kept.is_empty());
+        assert!(again.new_characters.is_empty());
+        assert_eq!(project.episodes[0].scenes.len(), n);
+        assert_eq!(project.characters.len(), n);
     }
 }

@@ -1,9 +1,10 @@
 //! Script in, enhance, script out — for one episode of the open project.
 //!
-//! - **Script in**: paste text or pick a `.fountain` file (capped at [`SCRIPT_CAP_BYTES`]); its
-//!   scene headings become the episode's scenes, merged by scene id
-//!   ([`import_into_episode`]), so importing an edited script again updates the scenes and keeps
-//!   their shots. **Export** downloads the episode as Fountain with the ids as scene numbers.
+//! - **Script in**: paste text or pick a `.fountain` file (either capped at
+//!   [`SCRIPT_CAP_BYTES`], and parsed once: [`read_script`]); its scene headings become the
+//!   episode's scenes, merged by scene id ([`import_parsed`]), so importing an edited script
+//!   again updates the scenes and keeps their shots. **Export** downloads the episode as
+//!   Fountain with the ids as scene numbers.
 //! - **Enhance** a scene: the `narrative` route rewrites it, streamed in through the executor
 //!   ([`crate::web::exec::once`]: stored before it is sent, within the project's budget, in the
 //!   ledger once answered); the prompt starts with the character bible of the scene's cast as a
@@ -19,9 +20,8 @@ use crate::domain::cost::money::{format_count, Money};
 use crate::domain::i18n::Lang;
 use crate::domain::project::Project;
 use crate::domain::provider::routing::{Route, TaskType};
-use crate::domain::script::fountain;
 use crate::domain::script::import::{
-    export_episode, export_file_name, import_into_episode, ImportError, SCRIPT_CAP_BYTES,
+    export_episode, export_file_name, import_parsed, read_script, SCRIPT_CAP_BYTES,
 };
 use crate::domain::script::text_diff::{diff_words, stats, Change, Piece};
 use crate::domain::storyboard::character_bible::{cache_savings, scene_messages, CacheTally};
@@ -161,13 +161,18 @@ pub fn ScriptPanel(
     });
     let tally = RwSignal::new(CacheTally::default());
 
+    // Pasted or picked, the text is checked against the cap and parsed once, here; the import
+    // takes the parsed script.
     let import = move |source: String| {
         let lang = lang.get_untracked();
-        if fountain::scenes(&fountain::parse(&source).0).is_empty() {
-            let e = ImportError::NoScenes;
-            notice.set(Some((false, e.message(lang), e.kind())));
-            return;
-        }
+        let parsed = match read_script(&source) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                notice.set(Some((false, e.message(lang), e.kind())));
+                return;
+            }
+        };
+        drop(source);
         let episode =
             current_episode(model, chosen).or_else(|| model.edit(|p, ids| p.add_episode(ids, "")));
         let Some(episode) = episode else {
@@ -183,7 +188,7 @@ pub fn ScriptPanel(
             return;
         };
         chosen.set(Some(episode.clone()));
-        match model.edit(move |p, ids| import_into_episode(p, &episode, &source, ids)) {
+        match model.edit(move |p, ids| import_parsed(p, &episode, &parsed, ids)) {
             Some(Ok(report)) => notice.set(Some((true, report.summary(lang), "imported"))),
             Some(Err(e)) => notice.set(Some((false, e.message(lang), e.kind()))),
             None => notice.set(Some((
