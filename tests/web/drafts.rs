@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::support::sleep;
+use crate::support::{factory, raw_request, sleep};
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::project::file::{ImportError, MIGRATION_TAB};
 use duanju_studio::domain::project::merge::SavedNotice;
@@ -25,28 +25,6 @@ const V1_FIXTURE: &str = include_str!("../fixtures/idb_v1/project_v1.json");
 
 fn fresh_name(what: &str) -> String {
     format!("test-drafts-{what}-{}", tabs::new_tab_id())
-}
-
-fn factory() -> web_sys::IdbFactory {
-    web_sys::window().unwrap().indexed_db().unwrap().unwrap()
-}
-
-/// Resolves with the result of a raw IndexedDB request.
-async fn raw_request(req: &web_sys::IdbRequest) -> Result<JsValue, JsValue> {
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        let ok = req.clone();
-        let on_success = Closure::once_into_js(move |_: web_sys::Event| {
-            resolve
-                .call1(&JsValue::NULL, &ok.result().unwrap())
-                .unwrap();
-        });
-        let on_error = Closure::once_into_js(move |_: web_sys::Event| {
-            reject.call0(&JsValue::NULL).unwrap();
-        });
-        req.set_onsuccess(Some(on_success.unchecked_ref()));
-        req.set_onerror(Some(on_error.unchecked_ref()));
-    });
-    JsFuture::from(promise).await
 }
 
 /// Opens a database at `version` by hand, running `upgrade` if it is created or upgraded.

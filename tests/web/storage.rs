@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::support::{document, sleep};
+use crate::support::{document, factory, raw_request, sleep};
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::project::sample::sample_series;
 use duanju_studio::web::drafts::{
@@ -18,7 +18,6 @@ use duanju_studio::web::idb::{self, Db, StorageError, KV};
 use duanju_studio::web::tabs;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 fn fresh_name(what: &str) -> String {
@@ -27,8 +26,7 @@ fn fresh_name(what: &str) -> String {
 
 /// Opens a database at `version` by hand (with a `kv` store when it is created).
 async fn raw_open(name: &str, version: u32) -> web_sys::IdbDatabase {
-    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
-    let open = factory.open_with_u32(name, version).unwrap();
+    let open = factory().open_with_u32(name, version).unwrap();
     let upgrading = open.clone();
     let on_upgrade = Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
         let db: web_sys::IdbDatabase = upgrading.result().unwrap().unchecked_into();
@@ -37,20 +35,7 @@ async fn raw_open(name: &str, version: u32) -> web_sys::IdbDatabase {
         }
     });
     open.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
-    let promise = js_sys::Promise::new(&mut |resolve, reject| {
-        let ok = open.clone();
-        let on_success = Closure::once_into_js(move |_: web_sys::Event| {
-            resolve
-                .call1(&JsValue::NULL, &ok.result().unwrap())
-                .unwrap();
-        });
-        let on_error = Closure::once_into_js(move |_: web_sys::Event| {
-            reject.call0(&JsValue::NULL).unwrap();
-        });
-        open.set_onsuccess(Some(on_success.unchecked_ref()));
-        open.set_onerror(Some(on_error.unchecked_ref()));
-    });
-    JsFuture::from(promise).await.unwrap().unchecked_into()
+    raw_request(&open).await.unwrap().unchecked_into()
 }
 
 fn assert_newer_version_message(error: &StorageError) {
