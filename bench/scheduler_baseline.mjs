@@ -22,11 +22,19 @@ export const MAX_TOKENS = 16;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The headers of a call to the sandbox's control routes: its control token, from
+ * `SANDBOX_CONTROL_TOKEN` (exported by scripts/lib.sh `start_sandbox`). */
+export function controlHeaders(extra = {}) {
+  const token = process.env.SANDBOX_CONTROL_TOKEN;
+  if (!token) throw new Error('SANDBOX_CONTROL_TOKEN is not set: export the token the sandbox printed at start');
+  return { 'x-sandbox-control': token, ...extra };
+}
+
 /** `POST {root}/_sandbox/config`: replaces the sandbox's whole configuration. */
 export async function configureSandbox(sandboxRoot, config) {
   const r = await fetch(`${sandboxRoot}/_sandbox/config`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: controlHeaders({ 'content-type': 'application/json' }),
     body: JSON.stringify(config),
   });
   if (!r.ok) throw new Error(`sandbox config failed: ${r.status} ${await r.text()}`);
@@ -35,14 +43,14 @@ export async function configureSandbox(sandboxRoot, config) {
 
 /** `POST {root}/_sandbox/reset`: zeroes the stats and refills the rate-limit buckets. */
 export async function resetSandbox(sandboxRoot) {
-  const r = await fetch(`${sandboxRoot}/_sandbox/reset`, { method: 'POST' });
+  const r = await fetch(`${sandboxRoot}/_sandbox/reset`, { method: 'POST', headers: controlHeaders() });
   if (!r.ok) throw new Error(`sandbox reset failed: ${r.status}`);
   return r.json();
 }
 
 /** `GET {root}/_sandbox/stats`: requests, statuses, billed usage and duplicates. */
 export async function sandboxStats(sandboxRoot) {
-  const r = await fetch(`${sandboxRoot}/_sandbox/stats`);
+  const r = await fetch(`${sandboxRoot}/_sandbox/stats`, { headers: controlHeaders() });
   if (!r.ok) throw new Error(`sandbox stats failed: ${r.status}`);
   return r.json();
 }

@@ -2,6 +2,7 @@
 // streams into the Studio playground. A gap over ~50 ms is a visible stutter. The figure is the
 // median of three runs in one fresh profile; it is null if the run could not be made.
 import { addSandboxConnection, gotoStudio, startPrompt, finished } from '../tests/e2e/connection-steps.mjs';
+import { controlHeaders } from './scheduler_baseline.mjs';
 
 const RUNS = 3;
 const PROMPT = '[[sandbox:tokens=2000]] 写一集霸总短剧的完整剧本初稿。';
@@ -10,7 +11,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 
 async function configure(sandboxRoot, config) {
   const r = await fetch(`${sandboxRoot}/_sandbox/config`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config),
+    method: 'POST', headers: controlHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(config),
   });
   if (!r.ok) throw new Error(`sandbox config failed: ${r.status}`);
 }

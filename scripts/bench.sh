@@ -8,7 +8,8 @@ mkdir -p target/bench
 trunk build --release
 BENCH_SANDBOX_PORT=${BENCH_SANDBOX_PORT:-28787}
 BENCH_APP_PORT=${BENCH_APP_PORT:-28080}
-start_sandbox "$BENCH_SANDBOX_PORT"
+# Billed like a real provider; start_sandbox exports SANDBOX_CONTROL_TOKEN for bench/*.mjs.
+start_sandbox "$BENCH_SANDBOX_PORT" real
 start_app "$BENCH_APP_PORT"
 export APP_URL="http://127.0.0.1:$BENCH_APP_PORT"
 export SANDBOX_URL="http://127.0.0.1:$BENCH_SANDBOX_PORT/v1"

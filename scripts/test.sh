@@ -9,10 +9,14 @@ tier() { printf '\n\033[1;35m== %s ==\033[0m\n' "$*"; }
 tier "1/6 native: cargo test (domain, sandbox)"
 cargo test --workspace
 
-# The sandbox serves the browser tests (tier 2) and the end-to-end tests (tier 4).
+# The sandbox serves the browser tests (tier 2) and the end-to-end tests (tier 4). It bills like a
+# real provider (--billing real): from the start of generation, for what was generated.
+# start_sandbox exports SANDBOX_CONTROL_TOKEN (generated when unset) before tier 2, which compiles
+# it into the browser tests (tests/web/http.rs reads it with option_env!).
 E2E_SANDBOX_PORT=${E2E_SANDBOX_PORT:-18787}
 E2E_APP_PORT=${E2E_APP_PORT:-18080}
-start_sandbox "$E2E_SANDBOX_PORT"
+start_sandbox "$E2E_SANDBOX_PORT" real
+export SANDBOX_CONTROL_TOKEN
 export SANDBOX_URL="http://127.0.0.1:$E2E_SANDBOX_PORT/v1"
 
 tier "2/6 wasm-bindgen-test in headless Chromium"

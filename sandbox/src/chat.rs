@@ -1,24 +1,30 @@
 //! `POST /v1/chat/completions`: validation, faults, limits, replies and streams.
 
-use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::config::{Fault, FaultPlan};
+use crate::billing::BillRecord;
+use crate::config::{Fault, SandboxConfig};
 use crate::content::{self, Directives, JsonShape, ReplySpec, DEFAULT_REPLY_TOKENS};
 use crate::error::ApiError;
-use crate::limits::{Decision, LimitSnapshot};
+use crate::limits::{http_date, Decision, LimitSnapshot};
 use crate::models::{self, CONTEXT_WINDOW};
 use crate::rng::{fnv1a, hash_json};
 use crate::state::AppState;
-use crate::stats::TokenUsage;
+use crate::stats::{NoResponse, TokenUsage};
 use crate::tokens::{self, count_tokens, split_tokens};
 
 /// A system prompt needs at least this many tokens to be cached.
@@ -28,8 +34,8 @@ pub const DEFAULT_MAX_TOKENS_COST: u64 = 60;
 /// The `system_fingerprint` sent with every completion.
 const FINGERPRINT: &str = "fp_sandbox";
 
-/// Checks the `Authorization: Bearer KEY` header.
-pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Checks the `Authorization: Bearer KEY` header and returns the key.
+pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let provided = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -37,10 +43,10 @@ pub fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> 
             let (scheme, token) = value.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
-    match provided {
-        Some(token) if state.key_matches(token) => Ok(()),
-        _ => Err(ApiError::invalid_api_key()),
-    }
+    provided
+        .and_then(|token| state.key_matches(token))
+        .map(str::to_owned)
+        .ok_or_else(ApiError::invalid_api_key)
 }
 
 /// A validated chat request.
@@ -323,7 +329,18 @@ impl ChatRequest {
             None | Some(Value::Null) => false,
             Some(Value::Object(format)) => match format.get("type").and_then(Value::as_str) {
                 Some("text") => false,
-                Some("json_object") => true,
+                Some("json_object") => {
+                    // OpenAI refuses JSON mode unless the prompt asks for JSON.
+                    if !contents.iter().any(|text| text.to_lowercase().contains("json")) {
+                        return Err(ApiError::invalid_request(
+                            "'messages' must contain the word 'json' in some form, to use \
+                             'response_format' of type 'json_object'.",
+                            Some("messages"),
+                            None,
+                        ));
+                    }
+                    true
+                }
                 Some("json_schema") => {
                     let named = format
                         .get("json_schema")
@@ -399,19 +416,30 @@ impl ChatRequest {
         })
     }
 
-    /// Builds the reply settings from the prompt and its directives.
-    pub fn reply_spec(&self) -> Result<ReplySpec, ApiError> {
-        let all_text = self.contents.join("\n");
-        let directives = Directives::parse(&all_text)
-            .map_err(|message| ApiError::invalid_request(message, Some("messages"), None))?;
-        let last_user = self
-            .roles
+    /// The text of the last user message ("" when there is none).
+    fn last_user(&self) -> &str {
+        self.roles
             .iter()
             .zip(&self.contents)
             .rev()
             .find(|(role, _)| role.as_str() == "user")
             .map(|(_, content)| content.as_str())
-            .unwrap_or("");
+            .unwrap_or("")
+    }
+
+    /// The fault a `[[sandbox:fault=NAME]]` directive in the last user message
+    /// forces for this request. (Every directive is validated by
+    /// [`Self::reply_spec`].)
+    pub fn forced_fault(&self) -> Option<Fault> {
+        Directives::parse(self.last_user()).ok()?.fault
+    }
+
+    /// Builds the reply settings from the prompt and its directives.
+    pub fn reply_spec(&self) -> Result<ReplySpec, ApiError> {
+        let all_text = self.contents.join("\n");
+        let directives = Directives::parse(&all_text)
+            .map_err(|message| ApiError::invalid_request(message, Some("messages"), None))?;
+        let last_user = self.last_user();
         // A malformation directive implies a JSON reply, even without
         // `response_format`; so does a last user message that asks for JSON, as a
         // model that follows instructions would (a route whose provider has no JSON
@@ -529,9 +557,210 @@ struct Chunk<'a> {
     usage: Option<Option<WireUsage>>,
 }
 
+/// The body of a relay's `relay_error_200` answer.
+pub const RELAY_ERROR_BODY: &str = r#"{"error":{"message":"upstream error: connection refused","type":"upstream_error","code":"bad_gateway"}}"#;
+
+/// The in-stream error event of `stream_error_event`.
+const STREAM_ERROR_EVENT: &str = concat!(
+    r#"data: {"error":{"message":"The server had an error while processing your request. Sorry about that!","#,
+    r#""type":"server_error","param":null,"code":null}}"#,
+    "\n\n"
+);
+
+/// An nginx error page, as a gateway in front of a provider sends it.
+fn html_page(status: StatusCode) -> Response {
+    let title = match status {
+        StatusCode::GATEWAY_TIMEOUT => "504 Gateway Time-out".to_owned(),
+        other => format!(
+            "{} {}",
+            other.as_u16(),
+            other.canonical_reason().unwrap_or("")
+        ),
+    };
+    let page = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n\
+         <hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    (status, [(header::CONTENT_TYPE, "text/html")], page).into_response()
+}
+
+/// The error a scripted body ends with to abort its connection.
+fn aborted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "sandbox fault: connection aborted",
+    )
+}
+
+/// A response whose connection closes before any byte of it is sent.
+///
+/// Its body fails at once, before hyper has flushed the status line and the
+/// headers it buffered, and a body error makes hyper drop the connection. The
+/// [`NoResponse`] mark lets the statistics count it as no response.
+fn no_response() -> Response {
+    let body = Body::from_stream(futures_util::stream::iter([Err::<Bytes, _>(aborted())]));
+    let mut response = body.into_response();
+    response.extensions_mut().insert(NoResponse);
+    response
+}
+
+/// One piece of a scripted response body.
+enum Piece {
+    /// Bytes to send.
+    Data(Bytes),
+    /// Abort the connection.
+    Abort,
+}
+
+/// How a scripted body ends once its events are sent.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// Normally (for chunked bodies, with the terminating chunk).
+    Finish,
+    /// By aborting the connection.
+    Abort,
+    /// By sending nothing more for a while, then aborting the connection.
+    StallThenAbort(Duration),
+}
+
+/// A response body fed by a generator task through a channel.
+///
+/// Its first poll is always `Pending` (it wakes itself at once), so hyper
+/// flushes the status line and headers before any piece. An abort is also
+/// preceded by one `Pending`, so the bytes already written are flushed; then
+/// the body yields an error, and hyper closes the connection without the
+/// chunked terminator. The kernel closes the socket normally (a FIN, not a TCP
+/// RST): the client sees the connection end in the middle of the body.
+struct Outgoing {
+    rx: mpsc::UnboundedReceiver<Piece>,
+    bill: Arc<BillRecord>,
+    started: bool,
+    aborting: bool,
+    finished: bool,
+}
+
+impl Stream for Outgoing {
+    type Item = Result<Bytes, io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        if !this.started || this.aborting {
+            if this.aborting {
+                this.finished = true;
+                return Poll::Ready(Some(Err(aborted())));
+            }
+            this.started = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Piece::Data(bytes))) => Poll::Ready(Some(Ok(bytes))),
+            Poll::Ready(Some(Piece::Abort)) => {
+                this.aborting = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Poll::Ready(None) => {
+                this.finished = true;
+                this.bill.delivered();
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+/// Starts generating `events` (each with the completion tokens it carries)
+/// at one per `delay`, whether or not the client reads, and returns the body
+/// that sends them. Each event's tokens are billed as it is generated;
+/// generation stops when the body is dropped (the client left).
+fn generate(
+    events: Vec<(Bytes, u64)>,
+    ending: Ending,
+    delay: Duration,
+    bill: Arc<BillRecord>,
+) -> Body {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task_bill = Arc::clone(&bill);
+    tokio::spawn(async move {
+        run_generation(&tx, &task_bill, events, ending, delay).await;
+        // The bill goes first: the body sees its end only after this task
+        // let go of it, so a finished stream's bill is settled when it ends.
+        drop(task_bill);
+        drop(tx);
+    });
+    Body::from_stream(Outgoing {
+        rx,
+        bill,
+        started: false,
+        aborting: false,
+        finished: false,
+    })
+}
+
+async fn run_generation(
+    tx: &mpsc::UnboundedSender<Piece>,
+    bill: &BillRecord,
+    events: Vec<(Bytes, u64)>,
+    ending: Ending,
+    delay: Duration,
+) {
+    for (index, (event, tokens)) in events.into_iter().enumerate() {
+        if index > 0 && !delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = tx.closed() => return,
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        bill.generated(tokens);
+        if tx.send(Piece::Data(event)).is_err() {
+            return;
+        }
+    }
+    match ending {
+        Ending::Finish => {}
+        Ending::Abort => {
+            let _ = tx.send(Piece::Abort);
+        }
+        Ending::StallThenAbort(hang) => {
+            tokio::select! {
+                _ = tokio::time::sleep(hang) => {
+                    let _ = tx.send(Piece::Abort);
+                }
+                _ = tx.closed() => {}
+            }
+        }
+    }
+}
+
+/// Keeps the first half (rounded up) of `chunks`, after a keep-alive comment.
+fn first_half(mut chunks: Vec<(Bytes, u64)>) -> Vec<(Bytes, u64)> {
+    chunks.truncate(chunks.len().div_ceil(2));
+    chunks.insert(0, (Bytes::from_static(b": keep-alive\n\n"), 0));
+    chunks
+}
+
+/// The first half of a JSON body, cut at a character boundary.
+fn half_json(mut body: String) -> String {
+    let mut half = body.len() / 2;
+    while !body.is_char_boundary(half) {
+        half -= 1;
+    }
+    body.truncate(half);
+    body
+}
+
 /// Everything needed to answer once the request is admitted.
 struct Answer {
     state: AppState,
+    key: String,
+    config: SandboxConfig,
     request: ChatRequest,
     reply: content::Reply,
     usage: TokenUsage,
@@ -540,17 +769,9 @@ struct Answer {
     body_hash: u64,
     limits: LimitSnapshot,
     fault: Option<Fault>,
-    chunk_delay: Duration,
 }
 
 impl Answer {
-    fn bill(&self) {
-        self.state
-            .lock()
-            .stats
-            .bill(&self.request.model, &self.usage, self.body_hash);
-    }
-
     fn completion_json(&self) -> String {
         let completion = Completion {
             id: &self.id,
@@ -604,38 +825,60 @@ impl Answer {
         )
     }
 
-    /// The SSE events of the stream: keep-alive, role, one chunk per token,
-    /// the finish chunk, the usage chunk when asked for, and `[DONE]`.
-    fn stream_events(&self) -> Vec<Bytes> {
-        let keep_alive = Bytes::from_static(b": keep-alive\n\n");
-        let done = Bytes::from_static(b"data: [DONE]\n\n");
-        let role = self.delta_chunk(Some("assistant"), Some(""), None);
-        if self.fault == Some(Fault::MalformedJson) {
-            return vec![
-                keep_alive,
-                role,
-                Bytes::from_static(b"data: {broken\n\n"),
-                done,
-            ];
+    /// The SSE events of the stream, each with the completion tokens it
+    /// carries, and how the stream ends. A full stream is: keep-alive, role,
+    /// one chunk per token, the finish chunk, the usage chunk when asked for,
+    /// and `[DONE]`. The mid-stream faults keep the keep-alive and the first
+    /// half of the role, token and finish chunks.
+    fn stream_script(&self) -> (Vec<(Bytes, u64)>, Ending) {
+        let keep_alive = (Bytes::from_static(b": keep-alive\n\n"), 0);
+        let done = (Bytes::from_static(b"data: [DONE]\n\n"), 0);
+        let role = (self.delta_chunk(Some("assistant"), Some(""), None), 0);
+        match self.fault {
+            Some(Fault::MalformedJson) => {
+                // The reply was generated; its encoding broke.
+                let broken = (
+                    Bytes::from_static(b"data: {broken\n\n"),
+                    self.usage.completion_tokens,
+                );
+                return (vec![keep_alive, role, broken, done], Ending::Finish);
+            }
+            Some(Fault::BodyDropped) => return (Vec::new(), Ending::Abort),
+            _ => {}
         }
         let mut chunks = vec![role];
         for piece in split_tokens(&self.reply.content) {
-            chunks.push(self.delta_chunk(None, Some(piece), None));
+            chunks.push((
+                self.delta_chunk(None, Some(piece), None),
+                count_tokens(piece),
+            ));
         }
-        chunks.push(self.delta_chunk(None, None, Some(self.reply.finish_reason)));
-        if self.fault == Some(Fault::StreamCut) {
-            let keep = chunks.len().div_ceil(2);
-            chunks.truncate(keep);
-            chunks.insert(0, keep_alive);
-            return chunks;
+        chunks.push((
+            self.delta_chunk(None, None, Some(self.reply.finish_reason)),
+            0,
+        ));
+        match self.fault {
+            Some(Fault::StreamCut) => (first_half(chunks), Ending::Finish),
+            Some(Fault::ResetMidStream) => (first_half(chunks), Ending::Abort),
+            Some(Fault::StallMidStream) => (
+                first_half(chunks),
+                Ending::StallThenAbort(Duration::from_millis(self.config.hang_ms)),
+            ),
+            Some(Fault::StreamErrorEvent) => {
+                let mut chunks = first_half(chunks);
+                chunks.push((Bytes::from_static(STREAM_ERROR_EVENT.as_bytes()), 0));
+                (chunks, Ending::Finish)
+            }
+            _ => {
+                if self.request.include_usage {
+                    let usage = WireUsage::new(&self.usage, &self.request.model);
+                    chunks.push((self.chunk(Vec::new(), Some(usage)), 0));
+                }
+                chunks.insert(0, keep_alive);
+                chunks.push(done);
+                (chunks, Ending::Finish)
+            }
         }
-        if self.request.include_usage {
-            let usage = WireUsage::new(&self.usage, &self.request.model);
-            chunks.push(self.chunk(Vec::new(), Some(usage)));
-        }
-        chunks.insert(0, keep_alive);
-        chunks.push(done);
-        chunks
     }
 
     fn headers(&self, content_type: &'static str) -> HeaderMap {
@@ -650,46 +893,102 @@ impl Answer {
         headers
     }
 
-    fn into_response(self) -> Response {
+    /// The response of a fault that answers before generation, if the drawn
+    /// fault is one.
+    fn pre_generation_error(&self) -> Option<Response> {
+        let fault = self.fault.filter(|fault| fault.before_generation())?;
+        let error = match fault {
+            Fault::RateLimit => ApiError::rate_limited(1000),
+            Fault::InsufficientQuota => ApiError::insufficient_quota(),
+            Fault::Server500 => ApiError::server_error(),
+            Fault::Server503 => ApiError::overloaded(),
+            Fault::RetryAfterDate => {
+                ApiError::rate_limited_until(http_date(unix_now() + self.config.retry_after_date_s))
+            }
+            Fault::RequestTimeout => ApiError::request_timeout(),
+            Fault::TryAgainMessage => {
+                ApiError::rate_limited_try_again(&self.request.model, self.config.try_again_in_s)
+            }
+            // What a gateway or relay in front of the provider answers: none
+            // of the provider's headers.
+            Fault::BadGatewayHtml => return Some(html_page(StatusCode::BAD_GATEWAY)),
+            Fault::GatewayTimeoutHtml => return Some(html_page(StatusCode::GATEWAY_TIMEOUT)),
+            Fault::RelayError200 => {
+                let json = [(header::CONTENT_TYPE, "application/json")];
+                return Some((StatusCode::OK, json, RELAY_ERROR_BODY).into_response());
+            }
+            Fault::MalformedJson
+            | Fault::StreamCut
+            | Fault::TimeoutAfterGeneration
+            | Fault::BodyDropped
+            | Fault::ResetMidStream
+            | Fault::StallMidStream
+            | Fault::StreamErrorEvent => return None,
+        };
+        Some(error.with_limits(self.limits).into_response())
+    }
+
+    /// Opens the bill: generation starts now. A non-streamed reply is
+    /// generated whole whatever happens next, so all its tokens count at once.
+    fn open_bill(&self) -> Arc<BillRecord> {
+        let generated = if self.request.stream {
+            0
+        } else {
+            self.usage.completion_tokens
+        };
+        BillRecord::open(
+            &self.state,
+            &self.request.model,
+            &self.key,
+            self.usage,
+            self.body_hash,
+            self.fault.is_some(),
+            generated,
+        )
+    }
+
+    /// The response once generation started (never a pre-generation fault).
+    async fn respond(self, bill: Arc<BillRecord>) -> Response {
+        let hang = Duration::from_millis(self.config.hang_ms);
+        if self.fault == Some(Fault::TimeoutAfterGeneration) {
+            if self.request.stream {
+                bill.generated(self.usage.completion_tokens);
+            }
+            tokio::time::sleep(hang).await;
+            return no_response();
+        }
         if self.request.stream {
             let mut headers = self.headers("text/event-stream");
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            let events = self.stream_events();
-            let delay = self.chunk_delay;
-            // Only a stream that runs to its end is billed.
-            let billing = self.fault.is_none().then_some(self);
-            let stream = futures_util::stream::unfold(
-                (0usize, events, billing),
-                move |(index, events, billing)| async move {
-                    if index >= events.len() {
-                        if let Some(answer) = billing {
-                            answer.bill();
-                        }
-                        return None;
-                    }
-                    if index > 0 && !delay.is_zero() {
-                        tokio::time::sleep(delay).await;
-                    }
-                    let event = events[index].clone();
-                    Some((Ok::<Bytes, Infallible>(event), (index + 1, events, billing)))
-                },
-            );
-            (StatusCode::OK, headers, Body::from_stream(stream)).into_response()
-        } else {
-            let headers = self.headers("application/json");
-            let mut body = self.completion_json();
-            if self.fault.is_some() {
-                // Malformed JSON (and a cut stream, when not streaming): the
-                // body stops halfway through.
-                let mut half = body.len() / 2;
-                while !body.is_char_boundary(half) {
-                    half -= 1;
-                }
-                body.truncate(half);
-            } else {
-                self.bill();
+            let (events, ending) = self.stream_script();
+            let delay = Duration::from_millis(self.config.stream_chunk_delay_ms);
+            let body = generate(events, ending, delay, bill);
+            return (StatusCode::OK, headers, body).into_response();
+        }
+        let headers = self.headers("application/json");
+        let body = self.completion_json();
+        let scripted = |events: Vec<(Bytes, u64)>, ending| {
+            let body = generate(events, ending, Duration::ZERO, Arc::clone(&bill));
+            (StatusCode::OK, headers.clone(), body).into_response()
+        };
+        match self.fault {
+            // Malformed JSON (and a cut stream, when not streaming): the body
+            // stops halfway through.
+            Some(Fault::MalformedJson | Fault::StreamCut) => {
+                (StatusCode::OK, headers.clone(), half_json(body)).into_response()
             }
-            (StatusCode::OK, headers, body).into_response()
+            Some(Fault::ResetMidStream) => {
+                scripted(vec![(Bytes::from(half_json(body)), 0)], Ending::Abort)
+            }
+            Some(Fault::StallMidStream) => scripted(Vec::new(), Ending::StallThenAbort(hang)),
+            Some(Fault::BodyDropped) => scripted(Vec::new(), Ending::Abort),
+            Some(Fault::StreamErrorEvent) => ApiError::generation_error()
+                .with_limits(self.limits)
+                .into_response(),
+            _ => {
+                bill.delivered();
+                (StatusCode::OK, headers.clone(), body).into_response()
+            }
         }
     }
 }
@@ -702,42 +1001,42 @@ fn unix_now() -> u64 {
 }
 
 /// `POST /v1/chat/completions`.
+///
+/// The order of events: the key check, validation, the rate limiter and the
+/// fault draw (`admit`); then either a pre-generation fault, answered after
+/// the drawn latency and never billed, or the start of generation (the bill
+/// opens, see [`crate::billing`]), the latency, and the reply or its fault.
 pub async fn completions(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(error) = authorize(&state, &headers) {
-        return error.into_response();
+    let key = match authorize(&state, &headers) {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
+    };
+    let (answer, delay_ms) = match admit(&state, &key, &body) {
+        Ok(admitted) => admitted,
+        Err(error) => return error.into_response(),
+    };
+    let delay = Duration::from_millis(delay_ms);
+    if let Some(response) = answer.pre_generation_error() {
+        tokio::time::sleep(delay).await;
+        return response;
     }
-    match admit(&state, &body) {
-        Ok((answer, plan, config_delay)) => {
-            if config_delay > 0 {
-                tokio::time::sleep(Duration::from_millis(config_delay)).await;
-            }
-            let error = match plan.fault {
-                Some(Fault::RateLimit) => Some(ApiError::rate_limited(1000)),
-                Some(Fault::InsufficientQuota) => Some(ApiError::insufficient_quota()),
-                Some(Fault::Server500) => Some(ApiError::server_error()),
-                Some(Fault::Server503) => Some(ApiError::overloaded()),
-                Some(Fault::MalformedJson) | Some(Fault::StreamCut) | None => None,
-            };
-            match error {
-                Some(error) => error.with_limits(answer.limits).into_response(),
-                None => answer.into_response(),
-            }
-        }
-        Err(error) => error.into_response(),
+    let bill = answer.open_bill();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
+    answer.respond(bill).await
 }
 
 /// Validates the request, applies the rate limits and draws the faults.
-/// Returns the prepared answer, the fault plan and the delay before the first
-/// byte.
-fn admit(state: &AppState, body: &Bytes) -> Result<(Answer, FaultPlan, u64), ApiError> {
+/// Returns the prepared answer and the delay before the first byte.
+fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), ApiError> {
     // Errors found before the limiter still report the buckets' state.
     let peek = |error: ApiError| {
-        let limits = state.lock().limiter.peek(state.key(), Instant::now());
+        let limits = state.lock().limiter.peek(key, Instant::now());
         error.with_limits(limits)
     };
     let request = ChatRequest::parse(body).map_err(peek)?;
@@ -760,15 +1059,13 @@ fn admit(state: &AppState, body: &Bytes) -> Result<(Answer, FaultPlan, u64), Api
         )));
     }
     let spec = request.reply_spec().map_err(peek)?;
+    let forced_fault = request.forced_fault();
     let prefix = request.cacheable_prefix();
     let token_cost = prompt_tokens + request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS_COST);
 
-    let (limits, plan, cached_tokens, counter, chunk_delay, delay) = {
+    let (limits, config, fault, cached_tokens, counter, delay) = {
         let mut shared = state.lock();
-        let limits = match shared
-            .limiter
-            .check(state.key(), token_cost, Instant::now())
-        {
+        let limits = match shared.limiter.check(key, token_cost, Instant::now()) {
             Decision::Allowed(limits) => limits,
             Decision::Limited {
                 retry_after_ms,
@@ -776,11 +1073,16 @@ fn admit(state: &AppState, body: &Bytes) -> Result<(Answer, FaultPlan, u64), Api
             } => return Err(ApiError::rate_limited(retry_after_ms).with_limits(snapshot)),
         };
         let config = shared.config.clone();
+        // The draw happens even when a directive forces the fault, so the
+        // requests after it see the same sequence.
         let plan = config.draw_faults(&mut shared.fault_rng);
+        let fault = forced_fault.or(plan.fault);
+        // A prompt that reached generation is in the prefix cache.
+        let generates = fault.is_none_or(|fault| !fault.before_generation());
         let cached_tokens = match prefix {
             Some((hash, tokens)) if shared.prefix_cache.contains(&hash) => tokens,
             Some((hash, _)) => {
-                if plan.fault.is_none() {
+                if generates {
                     shared.prefix_cache.insert(hash);
                 }
                 0
@@ -788,13 +1090,14 @@ fn admit(state: &AppState, body: &Bytes) -> Result<(Answer, FaultPlan, u64), Api
             None => 0,
         };
         shared.completions += 1;
+        let delay = plan.delay_ms(&config);
         (
             limits,
-            plan,
+            config,
+            fault,
             cached_tokens,
             shared.completions,
-            Duration::from_millis(config.stream_chunk_delay_ms),
-            plan.delay_ms(&config),
+            delay,
         )
     };
 
@@ -806,6 +1109,8 @@ fn admit(state: &AppState, body: &Bytes) -> Result<(Answer, FaultPlan, u64), Api
     };
     let answer = Answer {
         state: state.clone(),
+        key: key.to_owned(),
+        config,
         id: format!("chatcmpl-{:016x}{:08x}", request.seed, counter as u32),
         created: unix_now(),
         body_hash: fnv1a(body),
@@ -813,8 +1118,7 @@ fn admit(state: &AppState, body: &Bytes) -> Result<(Answer, FaultPlan, u64), Api
         reply,
         usage,
         limits,
-        fault: plan.fault,
-        chunk_delay,
+        fault,
     };
-    Ok((answer, plan, delay))
+    Ok((answer, delay))
 }

@@ -5,10 +5,28 @@
 //! is optional: a missing field takes its default, and posting a configuration
 //! replaces the whole previous one. Unknown fields are rejected so a typo does
 //! not silently leave a fault switched off.
+//!
+//! The billing mode (`--billing real|complete`) is not part of this
+//! configuration: it is fixed for the life of the process (see
+//! [`crate::billing`]).
+//!
+//! Faults fall in two groups. *Pre-generation* faults (the 429s, 5xx pages,
+//! 408, a relay's 200 error) answer before any token is generated and are
+//! never billed. *Generation* faults (`malformed_json`, `stream_cut`,
+//! `timeout_after_generation`, `body_dropped`, `reset_mid_stream`,
+//! `stall_mid_stream`, `stream_error_event`) break the reply after generation
+//! started: in `real` billing mode they are billed for what was generated.
 
 use serde::{Deserialize, Serialize};
 
 use crate::rng::SplitMix64;
+
+/// Mixed into the seed of the generator that draws the fault kinds added
+/// after the first six, so adding them left the first six's sequences as
+/// they were.
+const EXTRA_FAULTS_SALT: u64 = 0x5a4e_6e65_7746_6175;
+/// How many kinds of [`FaultRates::kinds`] the first stream draws.
+const CLASSIC_KINDS: usize = 6;
 
 /// The whole sandbox configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,6 +46,19 @@ pub struct SandboxConfig {
     pub rpm: Option<u64>,
     /// Tokens per minute allowed per key, enforced per second; `None` is unlimited.
     pub tpm: Option<u64>,
+    /// How long `timeout_after_generation` holds the headers back and
+    /// `stall_mid_stream` stalls before the connection closes.
+    pub hang_ms: u64,
+    /// How far in the future the HTTP date of a `retry_after_date` 429's
+    /// `retry-after` header lies, in seconds.
+    pub retry_after_date_s: u64,
+    /// The `n` of a `try_again_message` 429's "Please try again in {n}s.".
+    pub try_again_in_s: u64,
+    /// Whether `Access-Control-Expose-Headers` lists the rate-limit headers
+    /// (`x-ratelimit-*`, `retry-after`, `retry-after-ms`). When false, none of
+    /// them is listed (the header is left out), so a browser cannot read them,
+    /// as with providers that do not expose them.
+    pub expose_rate_limit_headers: bool,
     /// Timing and failures of the video job APIs (see [`crate::video`]).
     pub video: VideoConfig,
 }
@@ -42,6 +73,10 @@ impl Default for SandboxConfig {
             slow_first_byte_ms: 3000,
             rpm: None,
             tpm: None,
+            hang_ms: 120_000,
+            retry_after_date_s: 2,
+            try_again_in_s: 20,
+            expose_rate_limit_headers: true,
             video: VideoConfig::default(),
         }
     }
@@ -115,6 +150,59 @@ pub struct FaultRates {
     pub stream_cut: f64,
     /// Hold the response headers back for `slow_first_byte_ms`.
     pub slow_first_byte: f64,
+    /// The reply is generated in full, but no response headers come for
+    /// `hang_ms`; then the connection closes without a response.
+    pub timeout_after_generation: f64,
+    /// 200 headers, then the connection is aborted before any body byte.
+    pub body_dropped: f64,
+    /// About half the body (SSE events or JSON), then the connection is aborted.
+    pub reset_mid_stream: f64,
+    /// About half the SSE events (no body for JSON), then nothing for
+    /// `hang_ms` while the connection stays open, then it closes unfinished.
+    pub stall_mid_stream: f64,
+    /// Some content chunks, then an in-stream `{"error":…}` event and the end
+    /// (no `[DONE]`); a 500 `server_error` after generation when not streaming.
+    pub stream_error_event: f64,
+    /// 502 with an nginx-style `text/html` page, before generation.
+    pub bad_gateway_html: f64,
+    /// 504 with an nginx-style `text/html` page, before generation.
+    pub gateway_timeout_html: f64,
+    /// A relay's HTTP 200 whose JSON body is an `upstream_error`, before generation.
+    pub relay_error_200: f64,
+    /// 429 `rate_limit_exceeded` whose `retry-after` is an HTTP date
+    /// `retry_after_date_s` seconds ahead, without `retry-after-ms`.
+    pub retry_after_date: f64,
+    /// 408 request timeout, before generation.
+    pub request_timeout: f64,
+    /// 429 without any retry header whose message says "Please try again in
+    /// {try_again_in_s}s.".
+    pub try_again_message: f64,
+}
+
+impl FaultRates {
+    /// Every error fault with its JSON name and probability, in draw order.
+    /// `slow_first_byte` is not an error fault and is not listed.
+    pub fn kinds(&self) -> [(Fault, f64); 17] {
+        [
+            (Fault::RateLimit, self.rate_limit),
+            (Fault::InsufficientQuota, self.insufficient_quota),
+            (Fault::Server500, self.server_500),
+            (Fault::Server503, self.server_503),
+            (Fault::MalformedJson, self.malformed_json),
+            (Fault::StreamCut, self.stream_cut),
+            (Fault::TimeoutAfterGeneration, self.timeout_after_generation),
+            (Fault::BodyDropped, self.body_dropped),
+            (Fault::ResetMidStream, self.reset_mid_stream),
+            (Fault::StallMidStream, self.stall_mid_stream),
+            (Fault::StreamErrorEvent, self.stream_error_event),
+            (Fault::BadGatewayHtml, self.bad_gateway_html),
+            (Fault::GatewayTimeoutHtml, self.gateway_timeout_html),
+            (Fault::RelayError200, self.relay_error_200),
+            (Fault::RetryAfterDate, self.retry_after_date),
+            (Fault::RequestTimeout, self.request_timeout),
+            (Fault::TryAgainMessage, self.try_again_message),
+        ]
+    }
 }
 
 /// A fault that replaces the normal response.
@@ -132,6 +220,100 @@ pub enum Fault {
     MalformedJson,
     /// A stream that ends halfway.
     StreamCut,
+    /// Generated, then no response at all.
+    TimeoutAfterGeneration,
+    /// Headers, then an aborted connection.
+    BodyDropped,
+    /// Half the body, then an aborted connection.
+    ResetMidStream,
+    /// Half the body, a stall, then a closed connection.
+    StallMidStream,
+    /// An error event inside the stream (a 500 when not streaming).
+    StreamErrorEvent,
+    /// 502 HTML page.
+    BadGatewayHtml,
+    /// 504 HTML page.
+    GatewayTimeoutHtml,
+    /// 200 with a relay's error body.
+    RelayError200,
+    /// 429 with an HTTP-date `retry-after`.
+    RetryAfterDate,
+    /// 408.
+    RequestTimeout,
+    /// 429 whose only retry hint is in its message.
+    TryAgainMessage,
+}
+
+impl Fault {
+    /// The JSON name of the fault (its field in [`FaultRates`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RateLimit => "rate_limit",
+            Self::InsufficientQuota => "insufficient_quota",
+            Self::Server500 => "server_500",
+            Self::Server503 => "server_503",
+            Self::MalformedJson => "malformed_json",
+            Self::StreamCut => "stream_cut",
+            Self::TimeoutAfterGeneration => "timeout_after_generation",
+            Self::BodyDropped => "body_dropped",
+            Self::ResetMidStream => "reset_mid_stream",
+            Self::StallMidStream => "stall_mid_stream",
+            Self::StreamErrorEvent => "stream_error_event",
+            Self::BadGatewayHtml => "bad_gateway_html",
+            Self::GatewayTimeoutHtml => "gateway_timeout_html",
+            Self::RelayError200 => "relay_error_200",
+            Self::RetryAfterDate => "retry_after_date",
+            Self::RequestTimeout => "request_timeout",
+            Self::TryAgainMessage => "try_again_message",
+        }
+    }
+
+    /// Every fault, in draw order.
+    pub fn all() -> [Fault; 17] {
+        FaultRates::default().kinds().map(|(kind, _)| kind)
+    }
+
+    /// Looks a fault up by its JSON name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// Whether the fault answers before any token is generated (so it is
+    /// never billed), as opposed to breaking a reply under way.
+    pub fn before_generation(self) -> bool {
+        matches!(
+            self,
+            Self::RateLimit
+                | Self::InsufficientQuota
+                | Self::Server500
+                | Self::Server503
+                | Self::BadGatewayHtml
+                | Self::GatewayTimeoutHtml
+                | Self::RelayError200
+                | Self::RetryAfterDate
+                | Self::RequestTimeout
+                | Self::TryAgainMessage
+        )
+    }
+}
+
+/// The fault generator: two SplitMix64 streams derived from `seed`. The first
+/// draws the latency, the first six fault kinds and `slow_first_byte`, exactly
+/// as before the later kinds existed; the second draws the later kinds.
+#[derive(Clone, Debug)]
+pub struct FaultRng {
+    classic: SplitMix64,
+    extra: SplitMix64,
+}
+
+impl FaultRng {
+    /// Creates the generator whose whole sequence is fixed by `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            classic: SplitMix64::new(seed),
+            extra: SplitMix64::new(seed ^ EXTRA_FAULTS_SALT),
+        }
+    }
 }
 
 /// What the fault generator decided for one chat request.
@@ -170,15 +352,12 @@ impl SandboxConfig {
         if self.latency_ms.min > self.latency_ms.max {
             return Err("latency_ms.min must not exceed latency_ms.max".into());
         }
-        let rates = [
-            ("rate_limit", self.faults.rate_limit),
-            ("insufficient_quota", self.faults.insufficient_quota),
-            ("server_500", self.faults.server_500),
-            ("server_503", self.faults.server_503),
-            ("malformed_json", self.faults.malformed_json),
-            ("stream_cut", self.faults.stream_cut),
-            ("slow_first_byte", self.faults.slow_first_byte),
-        ];
+        let rates = self
+            .faults
+            .kinds()
+            .map(|(kind, rate)| (kind.name(), rate))
+            .into_iter()
+            .chain([("slow_first_byte", self.faults.slow_first_byte)]);
         for (name, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("faults.{name} must be between 0.0 and 1.0"));
@@ -211,26 +390,29 @@ impl SandboxConfig {
     /// Every call takes the same number of values from `rng` (one for the
     /// latency, then one per fault kind in a fixed order), so the plan of the
     /// n-th request depends only on the seed and n. The first error fault whose
-    /// draw falls under its probability wins; `slow_first_byte` is drawn
-    /// independently and can combine with any outcome.
-    pub fn draw_faults(&self, rng: &mut SplitMix64) -> FaultPlan {
-        let latency_ms = rng.between(self.latency_ms.min, self.latency_ms.max);
-        let kinds = [
-            (Fault::RateLimit, self.faults.rate_limit),
-            (Fault::InsufficientQuota, self.faults.insufficient_quota),
-            (Fault::Server500, self.faults.server_500),
-            (Fault::Server503, self.faults.server_503),
-            (Fault::MalformedJson, self.faults.malformed_json),
-            (Fault::StreamCut, self.faults.stream_cut),
-        ];
+    /// draw falls under its probability wins (the order of
+    /// [`FaultRates::kinds`]); `slow_first_byte` is drawn independently and can
+    /// combine with any outcome. The kinds after `stream_cut` come from a
+    /// second stream, so a configuration that leaves them at 0 sees the same
+    /// sequence as before they were added.
+    pub fn draw_faults(&self, rng: &mut FaultRng) -> FaultPlan {
+        let latency_ms = rng
+            .classic
+            .between(self.latency_ms.min, self.latency_ms.max);
+        let kinds = self.faults.kinds();
+        let (classic, extra) = kinds.split_at(CLASSIC_KINDS);
         let mut fault = None;
-        for (kind, probability) in kinds {
-            let draw = rng.next_f64();
-            if fault.is_none() && draw < probability {
-                fault = Some(kind);
+        let mut draw = |kinds: &[(Fault, f64)], source: &mut SplitMix64| {
+            for &(kind, probability) in kinds {
+                let value = source.next_f64();
+                if fault.is_none() && value < probability {
+                    fault = Some(kind);
+                }
             }
-        }
-        let slow_first_byte = rng.next_f64() < self.faults.slow_first_byte;
+        };
+        draw(classic, &mut rng.classic);
+        let slow_first_byte = rng.classic.next_f64() < self.faults.slow_first_byte;
+        draw(extra, &mut rng.extra);
         FaultPlan {
             fault,
             slow_first_byte,
@@ -255,6 +437,10 @@ mod tests {
         assert_eq!(config.video.render_ms, 4000);
         assert_eq!(config.video.fail_every, None);
         assert_eq!(config.video.link_ttl_ms, 3_600_000);
+        assert_eq!(config.hang_ms, 120_000);
+        assert_eq!(config.retry_after_date_s, 2);
+        assert_eq!(config.try_again_in_s, 20);
+        assert!(config.expose_rate_limit_headers);
     }
 
     #[test]
@@ -296,7 +482,7 @@ mod tests {
         config.faults.server_503 = 0.5;
         config.latency_ms = LatencyRange { min: 10, max: 20 };
         let plans = |seed| {
-            let mut rng = SplitMix64::new(seed);
+            let mut rng = FaultRng::new(seed);
             (0..200)
                 .map(|_| config.draw_faults(&mut rng))
                 .collect::<Vec<_>>()
@@ -313,11 +499,71 @@ mod tests {
         assert!(first.iter().all(|p| !p.slow_first_byte));
 
         config.faults.rate_limit = 1.0;
-        let mut rng = SplitMix64::new(9);
+        let mut rng = FaultRng::new(9);
         assert_eq!(
             config.draw_faults(&mut rng).fault,
             Some(Fault::RateLimit),
             "earlier kinds win"
         );
+        config.faults.rate_limit = 0.0;
+        config.faults.server_503 = 0.0;
+        config.faults.try_again_message = 1.0;
+        config.faults.body_dropped = 1.0;
+        assert_eq!(config.draw_faults(&mut rng).fault, Some(Fault::BodyDropped));
+    }
+
+    #[test]
+    fn the_first_six_kinds_keep_their_sequences() {
+        // The draw as it was before the later kinds existed: one stream, the
+        // latency, six kinds, then slow_first_byte.
+        let mut config = SandboxConfig::default();
+        config.faults.server_500 = 0.3;
+        config.faults.stream_cut = 0.2;
+        config.faults.slow_first_byte = 0.5;
+        config.latency_ms = LatencyRange { min: 0, max: 50 };
+        let mut old = SplitMix64::new(4);
+        let mut new = FaultRng::new(4);
+        for _ in 0..100 {
+            let latency_ms = old.between(0, 50);
+            let rates = [0.0, 0.0, 0.3, 0.0, 0.0, 0.2];
+            let kinds = Fault::all();
+            let mut fault = None;
+            for (kind, rate) in kinds.iter().zip(rates) {
+                if old.next_f64() < rate && fault.is_none() {
+                    fault = Some(*kind);
+                }
+            }
+            let slow_first_byte = old.next_f64() < 0.5;
+            let expected = FaultPlan {
+                fault,
+                slow_first_byte,
+                latency_ms,
+            };
+            assert_eq!(config.draw_faults(&mut new), expected);
+        }
+    }
+
+    #[test]
+    fn fault_names_are_the_json_field_names() {
+        let json = serde_json::to_value(FaultRates::default()).unwrap();
+        let fields: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|name| *name != "slow_first_byte")
+            .collect();
+        assert_eq!(fields.len(), Fault::all().len());
+        for kind in Fault::all() {
+            assert!(fields.contains(&kind.name()), "{}", kind.name());
+            assert_eq!(Fault::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(Fault::from_name("slow_first_byte"), None);
+        let config = SandboxConfig::from_json(r#"{"faults":{"stall_mid_stream":0.5}}"#).unwrap();
+        assert_eq!(config.faults.stall_mid_stream, 0.5);
+        assert!(SandboxConfig::from_json(r#"{"faults":{"body_dropped":-0.1}}"#).is_err());
+        assert!(Fault::BadGatewayHtml.before_generation());
+        assert!(!Fault::BodyDropped.before_generation());
+        assert!(!Fault::MalformedJson.before_generation());
     }
 }

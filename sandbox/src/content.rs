@@ -6,9 +6,14 @@
 //! replies follow the shapes the studio asks for (storyboard shots, dialogue
 //! takes or plain text) and can be broken on purpose with a
 //! `[[sandbox:malformed=KIND]]` directive, to test client-side repair.
+//!
+//! A `[[sandbox:fault=NAME]]` directive (NAME: any error fault of
+//! [`crate::config::FaultRates`], e.g. `stall_mid_stream`) in the last user
+//! message forces that fault for that one request, whatever was drawn.
 
 use serde::Serialize;
 
+use crate::config::Fault;
 use crate::rng::SplitMix64;
 use crate::tokens::{count_tokens, truncate_tokens};
 
@@ -102,6 +107,8 @@ pub struct Directives {
     pub tokens: Option<u64>,
     /// `malformed=KIND`: the defect to inject.
     pub malformed: Option<Malformation>,
+    /// `fault=NAME`: the fault to force (applied from the last user message only).
+    pub fault: Option<Fault>,
 }
 
 impl Directives {
@@ -133,6 +140,16 @@ impl Directives {
                             )
                         })?;
                         directives.malformed = Some(kind);
+                    }
+                    "fault" => {
+                        let kind = Fault::from_name(value.trim()).ok_or_else(|| {
+                            let names: Vec<&str> = Fault::all().map(Fault::name).to_vec();
+                            format!(
+                                "Invalid sandbox directive: fault must be one of {}.",
+                                names.join(", ")
+                            )
+                        })?;
+                        directives.fault = Some(kind);
                     }
                     // For the video APIs: accepted (and checked) so a shot
                     // prompt carrying it can also go through chat.
@@ -732,6 +749,13 @@ mod tests {
         assert!(Directives::parse("[[sandbox:tokens=x]]").is_err());
         assert!(Directives::parse("[[sandbox:malformed=weird]]").is_err());
         assert!(Directives::parse("[[sandbox:colour=red]]").is_err());
+        assert_eq!(
+            Directives::parse("[[sandbox:fault=stall_mid_stream]]")
+                .unwrap()
+                .fault,
+            Some(Fault::StallMidStream)
+        );
+        assert!(Directives::parse("[[sandbox:fault=slow_first_byte]]").is_err());
         assert_eq!(
             Directives::parse("[[sandbox:video=fail]]").unwrap(),
             Directives::default()

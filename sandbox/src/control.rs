@@ -1,14 +1,44 @@
-//! The `/_sandbox/*` control routes. They need no key: they are for the
-//! developer and the tests, never for the app under test.
+//! The `/_sandbox/*` control routes. They are for the developer and the
+//! tests, never for the app under test: they need no API key but the control
+//! token, sent as `x-sandbox-control: TOKEN` ([`CONTROL_HEADER`]). The token
+//! is fixed at start (`--control-token`, `SANDBOX_CONTROL_TOKEN`, or a random
+//! one printed as `Sandbox control token: …`), so a web page the browser
+//! happens to visit cannot reconfigure or read the sandbox.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::config::SandboxConfig;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The request header that carries the control token.
+pub const CONTROL_HEADER: &str = "x-sandbox-control";
+
+/// Whether `path` is a control route (or would be: unknown `/_sandbox/`
+/// paths need the token too, so they reveal nothing).
+pub fn is_control_path(path: &str) -> bool {
+    path == "/_sandbox" || path.starts_with("/_sandbox/")
+}
+
+/// Middleware: a control path without the right [`CONTROL_HEADER`] is a 403
+/// ([`ApiError::control_forbidden`]). The token is compared in constant time
+/// and never echoed. CORS preflights are answered before this runs.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if is_control_path(request.uri().path()) {
+        let allowed = request
+            .headers()
+            .get(CONTROL_HEADER)
+            .is_some_and(|token| state.control_token_matches(token.as_bytes()));
+        if !allowed {
+            return ApiError::control_forbidden().into_response();
+        }
+    }
+    next.run(request).await
+}
 
 /// `GET /_sandbox/config`: the configuration in force.
 pub async fn get_config(State(state): State<AppState>) -> Json<SandboxConfig> {

@@ -10,6 +10,20 @@ use serde_json::json;
 
 use crate::limits::{retry_after_secs, LimitSnapshot};
 
+/// The message of a server error that happened during generation (the
+/// in-stream error event of `stream_error_event`, or its 500 when not streaming).
+pub const GENERATION_ERROR_MESSAGE: &str =
+    "The server had an error while processing your request. Sorry about that!";
+
+/// How a 429 tells the client when to retry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `retry-after` in whole seconds (rounded up) and `retry-after-ms`.
+    Millis(u64),
+    /// `retry-after` as an HTTP date (IMF-fixdate), and no `retry-after-ms`.
+    Date(String),
+}
+
 /// An error response in the OpenAI format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
@@ -23,8 +37,8 @@ pub struct ApiError {
     pub param: Option<&'static str>,
     /// The machine readable `code`, if any.
     pub code: Option<&'static str>,
-    /// `retry-after` in milliseconds, for 429 rate limits.
-    pub retry_after_ms: Option<u64>,
+    /// The retry hint headers, for 429 rate limits.
+    pub retry_after: Option<RetryAfter>,
     /// Rate-limit headers to send with the error (boxed to keep errors small).
     pub limits: Box<LimitSnapshot>,
 }
@@ -44,7 +58,7 @@ impl ApiError {
             kind,
             param,
             code,
-            retry_after_ms: None,
+            retry_after: None,
             limits: Box::default(),
         }
     }
@@ -101,7 +115,7 @@ impl ApiError {
     /// 429 `rate_limit_exceeded`, retryable after `retry_after_ms`.
     pub fn rate_limited(retry_after_ms: u64) -> Self {
         Self {
-            retry_after_ms: Some(retry_after_ms),
+            retry_after: Some(RetryAfter::Millis(retry_after_ms)),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Rate limit reached for requests",
@@ -109,6 +123,28 @@ impl ApiError {
                 None,
                 Some("rate_limit_exceeded"),
             )
+        }
+    }
+
+    /// 429 `rate_limit_exceeded` whose `retry-after` is the HTTP date `date`.
+    pub fn rate_limited_until(date: String) -> Self {
+        Self {
+            retry_after: Some(RetryAfter::Date(date)),
+            ..Self::rate_limited(0)
+        }
+    }
+
+    /// 429 `rate_limit_exceeded` with no retry header, only OpenAI's message
+    /// "Please try again in {seconds}s.".
+    pub fn rate_limited_try_again(model: &str, seconds: u64) -> Self {
+        Self {
+            message: format!(
+                "Rate limit reached for {model} in organization org-sandbox on requests per min \
+                 (RPM): Limit 60, Used 60, Requested 1. Please try again in {seconds}s. Visit \
+                 https://platform.openai.com/account/rate-limits to learn more."
+            ),
+            retry_after: None,
+            ..Self::rate_limited(0)
         }
     }
 
@@ -131,6 +167,38 @@ impl ApiError {
             "server_error",
             None,
             None,
+        )
+    }
+
+    /// 500 `server_error` after generation ([`GENERATION_ERROR_MESSAGE`]).
+    pub fn generation_error() -> Self {
+        Self {
+            message: GENERATION_ERROR_MESSAGE.to_owned(),
+            ..Self::server_error()
+        }
+    }
+
+    /// 408 request timeout.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request timed out.",
+            "server_error",
+            None,
+            Some("request_timeout"),
+        )
+    }
+
+    /// 403 for a control route called without the right `x-sandbox-control`
+    /// token. The message never contains the token sent or expected.
+    pub fn control_forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "The /_sandbox/ control routes need the header `x-sandbox-control` with the control \
+             token the sandbox printed at start (`Sandbox control token: …`).",
+            "invalid_request_error",
+            None,
+            Some("invalid_control_token"),
         )
     }
 
@@ -190,14 +258,23 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut headers = HeaderMap::new();
         self.limits.apply(&mut headers);
-        if let Some(ms) = self.retry_after_ms {
-            let secs = retry_after_secs(ms).to_string();
-            headers.insert("retry-after", HeaderValue::from_str(&secs).expect("digits"));
-            let ms = ms.to_string();
-            headers.insert(
-                "retry-after-ms",
-                HeaderValue::from_str(&ms).expect("digits"),
-            );
+        match &self.retry_after {
+            Some(RetryAfter::Millis(ms)) => {
+                let secs = retry_after_secs(*ms).to_string();
+                headers.insert("retry-after", HeaderValue::from_str(&secs).expect("digits"));
+                let ms = ms.to_string();
+                headers.insert(
+                    "retry-after-ms",
+                    HeaderValue::from_str(&ms).expect("digits"),
+                );
+            }
+            Some(RetryAfter::Date(date)) => {
+                headers.insert(
+                    "retry-after",
+                    HeaderValue::from_str(date).expect("ASCII date"),
+                );
+            }
+            None => {}
         }
         (self.status, headers, axum::Json(self.body())).into_response()
     }

@@ -16,10 +16,21 @@
 //!   `GET /v1/video/generate/{id}`), need the key too; the seeds' file links
 //!   `GET /v1/video/files/{id}.mp4` do not (see [`video`]);
 //! * `GET|POST /_sandbox/config`, `GET /_sandbox/stats` and
-//!   `POST /_sandbox/reset` control the sandbox and need no key.
+//!   `POST /_sandbox/reset` control the sandbox; they need no key but the
+//!   control token in `x-sandbox-control` (see [`control`]), else 403.
+//!
+//! Billing is `complete` (only whole, fault-free replies) or `real` (from the
+//! start of generation, for what was generated, like a provider): see
+//! [`billing`]. Faults are listed in [`config::FaultRates`].
+//!
+//! CORS: any origin; the request headers `authorization`, `content-type` and
+//! `x-sandbox-control`; `Access-Control-Expose-Headers` lists
+//! [`EXPOSED_HEADERS`] unless the configuration sets
+//! `expose_rate_limit_headers` to false.
 
 #![warn(missing_docs)]
 
+pub mod billing;
 pub mod chat;
 pub mod config;
 pub mod content;
@@ -35,17 +46,19 @@ pub mod video;
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, HeaderName, Method};
-use axum::middleware;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::cors::{Any, CorsLayer};
 
+pub use billing::BillingMode;
 pub use config::{FaultRates, LatencyRange, SandboxConfig, VideoConfig};
+pub use control::CONTROL_HEADER;
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, ServerSettings};
 pub use stats::Stats;
 
 /// The key accepted when neither `--key` nor `SANDBOX_KEY` gives one.
@@ -54,7 +67,8 @@ pub const DEFAULT_KEY: &str = "sk-sandbox-0123456789abcdef0123456789abcdef";
 /// The largest request body accepted (large enough for a full context window).
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// Response headers a browser may read: the rate-limit headers and retry hints.
+/// Response headers a browser may read, unless `expose_rate_limit_headers` is
+/// false: the rate-limit headers and retry hints.
 pub const EXPOSED_HEADERS: [&str; 8] = [
     "x-ratelimit-limit-requests",
     "x-ratelimit-remaining-requests",
@@ -89,20 +103,51 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), stats::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            control::guard,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            expose_headers,
+        ))
         .layer(cors())
         .with_state(state)
 }
 
-/// CORS for any origin. Preflights are answered here, before authentication
-/// and statistics.
+/// CORS for any origin. Preflights are answered here, before the control
+/// token, authentication and statistics. The exposed headers are set by
+/// [`expose_headers`], from the configuration in force.
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static(CONTROL_HEADER),
+        ])
         .max_age(Duration::from_secs(600))
 }
+
+/// Middleware: `Access-Control-Expose-Headers` lists [`EXPOSED_HEADERS`]
+/// when `expose_rate_limit_headers` is true, and is left out when it is false
+/// (real providers vary; a browser then reads none of them).
+async fn expose_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if state.lock().config.expose_rate_limit_headers {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS_VALUE),
+        );
+    }
+    response
+}
+
+/// [`EXPOSED_HEADERS`] as one header value.
+const EXPOSED_HEADERS_VALUE: &str = "x-ratelimit-limit-requests,x-ratelimit-remaining-requests,\
+x-ratelimit-reset-requests,x-ratelimit-limit-tokens,x-ratelimit-remaining-tokens,\
+x-ratelimit-reset-tokens,retry-after,retry-after-ms";
 
 async fn not_found(request: Request) -> Response {
     ApiError::invalid_url(request.method().as_str(), request.uri().path()).into_response()
@@ -110,4 +155,14 @@ async fn not_found(request: Request) -> Response {
 
 async fn method_not_allowed(request: Request) -> Response {
     ApiError::invalid_method(request.method().as_str(), request.uri().path()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposed_header_value_lists_every_exposed_header() {
+        assert_eq!(EXPOSED_HEADERS_VALUE, EXPOSED_HEADERS.join(","));
+    }
 }

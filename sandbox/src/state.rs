@@ -1,13 +1,73 @@
 //! The server's shared state.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::config::SandboxConfig;
+use crate::billing::BillingMode;
+use crate::config::{FaultRng, SandboxConfig};
 use crate::limits::RateLimiter;
 use crate::rng::SplitMix64;
 use crate::stats::Stats;
 use crate::video::VideoJobs;
+
+/// What is fixed for the life of a server: its keys, its control token and
+/// its billing mode.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// The API keys accepted (at least one).
+    pub keys: Vec<String>,
+    /// The token the `/_sandbox/*` control routes require in the
+    /// `x-sandbox-control` header.
+    pub control_token: String,
+    /// How chat requests are billed.
+    pub billing: BillingMode,
+}
+
+impl ServerSettings {
+    /// One key, a random control token ([`random_token`]) and `complete` billing.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self {
+            keys: vec![key.into()],
+            control_token: random_token(),
+            billing: BillingMode::Complete,
+        }
+    }
+}
+
+/// A fresh random token of 32 hexadecimal digits. The randomness comes from
+/// the standard library's per-process random hash keys (seeded by the
+/// operating system), mixed with the time and the process id.
+pub fn random_token() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut words = [0u64; 2];
+    for (index, word) in words.iter_mut().enumerate() {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(now);
+        hasher.write_u32(std::process::id());
+        hasher.write_usize(index);
+        // One more round of mixing, so the two words share no structure.
+        *word = SplitMix64::new(hasher.finish()).next_u64();
+    }
+    format!("{:016x}{:016x}", words[0], words[1])
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub(crate) fn constant_time_eq(expected: &[u8], provided: &[u8]) -> bool {
+    if expected.len() != provided.len() {
+        return false;
+    }
+    expected
+        .iter()
+        .zip(provided)
+        .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+        == 0
+}
 
 /// A cheap, cloneable handle on the sandbox's state.
 #[derive(Clone)]
@@ -16,8 +76,8 @@ pub struct AppState {
 }
 
 struct Inner {
-    /// The only API key accepted.
-    key: String,
+    /// Keys, control token and billing mode.
+    settings: ServerSettings,
     /// Everything that changes while serving.
     shared: Mutex<Shared>,
 }
@@ -27,7 +87,7 @@ pub(crate) struct Shared {
     /// The fault and limit configuration in force.
     pub config: SandboxConfig,
     /// The fault generator, seeded from `config.seed`.
-    pub fault_rng: SplitMix64,
+    pub fault_rng: FaultRng,
     /// Request and token buckets.
     pub limiter: RateLimiter,
     /// Traffic and billing statistics.
@@ -38,28 +98,43 @@ pub(crate) struct Shared {
     pub completions: u64,
     /// Video jobs of both API shapes.
     pub videos: VideoJobs,
+    /// Counts the resets: a bill opened before a reset does not write into
+    /// the statistics after it.
+    pub epoch: u64,
 }
 
 impl Shared {
     fn new(config: SandboxConfig) -> Self {
         Self {
-            fault_rng: SplitMix64::new(config.seed),
+            fault_rng: FaultRng::new(config.seed),
             limiter: RateLimiter::new(config.rpm, config.tpm),
             config,
             stats: Stats::default(),
             prefix_cache: HashSet::new(),
             completions: 0,
             videos: VideoJobs::default(),
+            epoch: 0,
         }
     }
 }
 
 impl AppState {
-    /// Creates the state for a server accepting `key`, with `config` in force.
+    /// Creates the state for a server accepting `key`, with `config` in force,
+    /// `complete` billing and a random control token ([`Self::control_token`]).
     pub fn new(key: impl Into<String>, config: SandboxConfig) -> Self {
+        Self::with_settings(ServerSettings::new(key), config)
+    }
+
+    /// Creates the state for a server with these settings and `config` in force.
+    ///
+    /// # Panics
+    ///
+    /// When `settings.keys` is empty.
+    pub fn with_settings(settings: ServerSettings, config: SandboxConfig) -> Self {
+        assert!(!settings.keys.is_empty(), "the sandbox needs a key");
         Self {
             inner: Arc::new(Inner {
-                key: key.into(),
+                settings,
                 shared: Mutex::new(Shared::new(config)),
             }),
         }
@@ -74,24 +149,32 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The accepted API key.
-    pub(crate) fn key(&self) -> &str {
-        &self.inner.key
+    /// Returns the accepted key equal to `provided`, if any. Every key is
+    /// compared, each in time that does not depend on where the first
+    /// difference is.
+    pub(crate) fn key_matches(&self, provided: &str) -> Option<&str> {
+        let mut found = None;
+        for key in &self.inner.settings.keys {
+            if constant_time_eq(key.as_bytes(), provided.as_bytes()) && found.is_none() {
+                found = Some(key.as_str());
+            }
+        }
+        found
     }
 
-    /// Returns true when `provided` is the accepted key. The comparison takes
-    /// the same time wherever the first difference is.
-    pub(crate) fn key_matches(&self, provided: &str) -> bool {
-        let expected = self.inner.key.as_bytes();
-        let provided = provided.as_bytes();
-        if expected.len() != provided.len() {
-            return false;
-        }
-        expected
-            .iter()
-            .zip(provided)
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
+    /// Returns true when `provided` is the control token (compared like a key).
+    pub(crate) fn control_token_matches(&self, provided: &[u8]) -> bool {
+        constant_time_eq(self.inner.settings.control_token.as_bytes(), provided)
+    }
+
+    /// The token the control routes require in `x-sandbox-control`.
+    pub fn control_token(&self) -> &str {
+        &self.inner.settings.control_token
+    }
+
+    /// The billing mode, fixed for the life of the server.
+    pub fn billing(&self) -> BillingMode {
+        self.inner.settings.billing
     }
 
     /// The configuration in force.
@@ -103,7 +186,7 @@ impl AppState {
     /// rate-limit buckets start full under the new limits.
     pub fn set_config(&self, config: SandboxConfig) {
         let mut shared = self.lock();
-        shared.fault_rng = SplitMix64::new(config.seed);
+        shared.fault_rng = FaultRng::new(config.seed);
         shared.limiter = RateLimiter::new(config.rpm, config.tpm);
         shared.config = config;
     }
@@ -112,16 +195,52 @@ impl AppState {
     pub fn stats(&self) -> Stats {
         let shared = self.lock();
         let mut stats = shared.stats.clone();
+        stats.billing = self.billing();
         stats.video = shared.videos.stats(tokio::time::Instant::now());
         stats
     }
 
     /// Zeroes the statistics and empties the prefix cache, the rate-limit
     /// buckets and the video jobs. The configuration stays, and the fault generator restarts
-    /// from its seed so a run after a reset sees the same fault sequence.
+    /// from its seed so a run after a reset sees the same fault sequence. Replies still
+    /// being generated bill nothing more.
     pub fn reset(&self) {
         let mut shared = self.lock();
         let config = shared.config.clone();
+        let epoch = shared.epoch + 1;
         *shared = Shared::new(config);
+        shared.epoch = epoch;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_tokens_are_32_hex_digits_and_differ() {
+        let a = random_token();
+        let b = random_token();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn keys_and_tokens_are_matched_exactly() {
+        let settings = ServerSettings {
+            keys: vec!["sk-one".into(), "sk-two".into()],
+            control_token: "secret".into(),
+            billing: BillingMode::Real,
+        };
+        let state = AppState::with_settings(settings, SandboxConfig::default());
+        assert_eq!(state.key_matches("sk-two"), Some("sk-two"));
+        assert_eq!(state.key_matches("sk-tw"), None);
+        assert_eq!(state.key_matches(""), None);
+        assert!(state.control_token_matches(b"secret"));
+        assert!(!state.control_token_matches(b"secreT"));
+        assert!(!state.control_token_matches(b"secret "));
+        assert_eq!(state.billing(), BillingMode::Real);
+        assert_eq!(state.stats().billing, BillingMode::Real);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Only traffic to the provider API is counted: the `/_sandbox/*` control
 //! routes and CORS preflights are left out, so a benchmark sees exactly what
-//! the client sent.
+//! the client sent. What `billed` counts depends on the billing mode (see
+//! [`crate::billing`]), reported as `billing`.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -12,7 +13,14 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
+use crate::billing::BillingMode;
 use crate::state::AppState;
+
+/// A response extension marking a response that is never sent: the
+/// connection closes before its headers (`timeout_after_generation`). Its
+/// request is counted under the status `"none"`.
+#[derive(Clone, Copy, Debug)]
+pub struct NoResponse;
 
 /// Token usage of one generation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -32,11 +40,14 @@ impl TokenUsage {
     }
 }
 
-/// Billed totals, overall or for one model.
+/// Billed totals, overall, for one model or for one key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UsageTotals {
     /// Billed generations.
     pub requests: u64,
+    /// Billed generations whose reply was not delivered complete (a fault
+    /// broke it, or the client left); always 0 in `complete` billing mode.
+    pub incomplete: u64,
     /// Billed prompt tokens.
     pub prompt_tokens: u64,
     /// Billed completion tokens.
@@ -55,9 +66,14 @@ impl UsageTotals {
         self.cached_tokens += usage.cached_tokens;
         self.total_tokens += usage.total_tokens();
     }
+
+    fn add_completion(&mut self, tokens: u64) {
+        self.completion_tokens += tokens;
+        self.total_tokens += tokens;
+    }
 }
 
-/// Billed usage: the totals plus a breakdown per model.
+/// Billed usage: the totals plus a breakdown per model and per key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Billed {
     /// The totals over all models.
@@ -65,6 +81,20 @@ pub struct Billed {
     pub totals: UsageTotals,
     /// The totals per model.
     pub by_model: BTreeMap<String, UsageTotals>,
+    /// The totals per API key, keyed by the redacted key
+    /// ([`crate::billing::redact_key`], e.g. `sk-…cdef`), never the key itself.
+    pub by_key: BTreeMap<String, UsageTotals>,
+}
+
+impl Billed {
+    /// The three totals one bill updates: overall, its model's, its key's.
+    fn each(&mut self, model: &str, key: &str) -> [&mut UsageTotals; 3] {
+        [
+            &mut self.totals,
+            self.by_model.entry(model.to_owned()).or_default(),
+            self.by_key.entry(key.to_owned()).or_default(),
+        ]
+    }
 }
 
 /// Counts of video jobs, overall or for one API shape.
@@ -123,11 +153,14 @@ pub struct VideoStats {
 /// Everything `GET /_sandbox/stats` reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
+    /// The billing mode of the process (`"complete"` or `"real"`).
+    pub billing: BillingMode,
     /// Requests per `"METHOD /path"`.
     pub requests: BTreeMap<String, u64>,
-    /// Responses per status code.
+    /// Responses per status code (`"none"` for a connection closed before
+    /// any response, see [`NoResponse`]).
     pub status: BTreeMap<String, u64>,
-    /// Successful generations.
+    /// Billed generations (which ones depends on `billing`).
     pub billed: Billed,
     /// Billed chat requests whose exact body had already been billed.
     pub duplicates: u64,
@@ -140,23 +173,35 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Counts one request and its response status.
-    pub fn record_request(&mut self, method: &Method, path: &str, status: u16) {
+    /// Counts one request and its response status (`None`: no response).
+    pub fn record_request(&mut self, method: &Method, path: &str, status: Option<u16>) {
         *self.requests.entry(format!("{method} {path}")).or_default() += 1;
-        *self.status.entry(status.to_string()).or_default() += 1;
+        let status = status.map_or_else(|| "none".to_owned(), |s| s.to_string());
+        *self.status.entry(status).or_default() += 1;
     }
 
-    /// Bills one successful generation of `model`, whose request body hashed
-    /// to `body_hash`.
-    pub fn bill(&mut self, model: &str, usage: &TokenUsage, body_hash: u64) {
-        self.billed.totals.add(usage);
-        self.billed
-            .by_model
-            .entry(model.to_owned())
-            .or_default()
-            .add(usage);
+    /// Bills one generation of `model` for key `key` (redacted), whose request
+    /// body hashed to `body_hash`.
+    pub fn bill(&mut self, model: &str, key: &str, usage: &TokenUsage, body_hash: u64) {
+        for totals in self.billed.each(model, key) {
+            totals.add(usage);
+        }
         if !self.billed_bodies.insert(body_hash) {
             self.duplicates += 1;
+        }
+    }
+
+    /// Adds `tokens` completion tokens to a request already billed.
+    pub fn bill_completion(&mut self, model: &str, key: &str, tokens: u64) {
+        for totals in self.billed.each(model, key) {
+            totals.add_completion(tokens);
+        }
+    }
+
+    /// Counts a billed request whose reply was not delivered complete.
+    pub fn bill_incomplete(&mut self, model: &str, key: &str) {
+        for totals in self.billed.each(model, key) {
+            totals.incomplete += 1;
         }
     }
 }
@@ -167,10 +212,11 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     if method != Method::OPTIONS && !path.starts_with("/_sandbox/") {
-        state
-            .lock()
-            .stats
-            .record_request(&method, &path, response.status().as_u16());
+        let status = match response.extensions().get::<NoResponse>() {
+            Some(_) => None,
+            None => Some(response.status().as_u16()),
+        };
+        state.lock().stats.record_request(&method, &path, status);
     }
     response
 }
@@ -187,11 +233,17 @@ mod tests {
             completion_tokens: 5,
             cached_tokens: 2,
         };
-        stats.bill("gpt-4.1", &usage, 1);
-        stats.bill("gpt-4.1", &usage, 1);
-        stats.bill("deepseek-v3.2", &usage, 2);
+        stats.bill("gpt-4.1", "sk-…aaaa", &usage, 1);
+        stats.bill("gpt-4.1", "sk-…bbbb", &usage, 1);
+        stats.bill("deepseek-v3.2", "sk-…aaaa", &usage, 2);
+        stats.bill_completion("deepseek-v3.2", "sk-…aaaa", 3);
+        stats.bill_incomplete("deepseek-v3.2", "sk-…aaaa");
         assert_eq!(stats.billed.totals.requests, 3);
-        assert_eq!(stats.billed.totals.total_tokens, 45);
+        assert_eq!(stats.billed.totals.total_tokens, 48);
+        assert_eq!(stats.billed.totals.incomplete, 1);
+        assert_eq!(stats.billed.by_key["sk-…aaaa"].requests, 2);
+        assert_eq!(stats.billed.by_key["sk-…aaaa"].completion_tokens, 13);
+        assert_eq!(stats.billed.by_key["sk-…bbbb"].incomplete, 0);
         assert_eq!(stats.billed.totals.cached_tokens, 6);
         assert_eq!(stats.billed.by_model["gpt-4.1"].requests, 2);
         assert_eq!(stats.duplicates, 1);
@@ -199,8 +251,11 @@ mod tests {
         assert_eq!(json["billed"]["prompt_tokens"], 30);
         assert_eq!(
             json["billed"]["by_model"]["deepseek-v3.2"]["total_tokens"],
-            15
+            18
         );
+        assert_eq!(json["billed"]["incomplete"], 1);
+        assert_eq!(json["billed"]["by_key"]["sk-…bbbb"]["requests"], 1);
+        assert_eq!(json["billing"], "complete");
         assert!(json.get("billed_bodies").is_none());
     }
 }

@@ -10,7 +10,7 @@ use sandbox::tokens::count_tokens;
 use serde_json::{json, Value};
 
 mod common;
-use common::{app_with, send, Reply, KEY, WRONG_KEY};
+use common::{app_with, send, with_control, Reply, KEY, WRONG_KEY};
 
 /// A server with no stream pacing, so tests run fast.
 fn server() -> Router {
@@ -22,7 +22,7 @@ fn server_with(config: Value) -> Router {
 }
 
 fn get(path: &str, key: Option<&str>) -> Request<Body> {
-    let mut builder = Request::get(path);
+    let mut builder = with_control(Request::get(path), path);
     if let Some(key) = key {
         builder = builder.header("authorization", format!("Bearer {key}"));
     }
@@ -30,7 +30,8 @@ fn get(path: &str, key: Option<&str>) -> Request<Body> {
 }
 
 fn post_raw(path: &str, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
-    let mut builder = Request::post(path).header("content-type", "application/json");
+    let mut builder =
+        with_control(Request::post(path), path).header("content-type", "application/json");
     if let Some(key) = key {
         builder = builder.header("authorization", format!("Bearer {key}"));
     }

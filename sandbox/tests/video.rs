@@ -10,7 +10,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 mod common;
-use common::{app_with, send, Reply, KEY, WRONG_KEY};
+use common::{app_with, send, with_control, Reply, KEY, WRONG_KEY};
 const HOST: &str = "sandbox.test:8787";
 
 /// Long enough that a 10 ms poll sees every phase even on a busy machine.
@@ -27,7 +27,7 @@ fn server() -> Router {
 }
 
 fn get(path: &str, key: Option<&str>) -> Request<Body> {
-    let mut builder = Request::get(path).header("host", HOST);
+    let mut builder = with_control(Request::get(path), path).header("host", HOST);
     if let Some(key) = key {
         builder = builder.header("authorization", format!("Bearer {key}"));
     }
@@ -35,7 +35,7 @@ fn get(path: &str, key: Option<&str>) -> Request<Body> {
 }
 
 fn post_raw(path: &str, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
-    let mut builder = Request::post(path)
+    let mut builder = with_control(Request::post(path), path)
         .header("content-type", "application/json")
         .header("host", HOST);
     if let Some(key) = key {

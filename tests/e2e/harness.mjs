@@ -9,6 +9,15 @@ export const SANDBOX_URL = process.env.SANDBOX_URL ?? 'http://127.0.0.1:18787/v1
 export const SANDBOX_KEY = process.env.SANDBOX_KEY ?? 'sk-sandbox-0123456789abcdef0123456789abcdef';
 export const SANDBOX_ROOT = SANDBOX_URL.replace(/\/v1$/, '');
 
+/** The headers of a call to the sandbox's control routes (`/_sandbox/*`): the control token the
+ * sandbox was started with, from `SANDBOX_CONTROL_TOKEN` (scripts/lib.sh `start_sandbox` exports
+ * it). */
+export function controlHeaders(extra = {}) {
+  const token = process.env.SANDBOX_CONTROL_TOKEN;
+  if (!token) throw new Error('SANDBOX_CONTROL_TOKEN is not set: export the token the sandbox printed at start');
+  return { 'x-sandbox-control': token, ...extra };
+}
+
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -38,20 +47,21 @@ export async function open(context, path = '/') {
 
 /** The sandbox's request counters. */
 export async function sandboxStats() {
-  const r = await fetch(`${SANDBOX_ROOT}/_sandbox/stats`);
+  const r = await fetch(`${SANDBOX_ROOT}/_sandbox/stats`, { headers: controlHeaders() });
+  if (!r.ok) throw new Error(`sandbox stats failed: ${r.status}`);
   return r.json();
 }
 
 export async function sandboxConfig(config) {
   const r = await fetch(`${SANDBOX_ROOT}/_sandbox/config`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config),
+    method: 'POST', headers: controlHeaders({ 'content-type': 'application/json' }), body: JSON.stringify(config),
   });
   if (!r.ok) throw new Error(`sandbox config failed: ${r.status}`);
   return r.json();
 }
 
 export async function sandboxReset() {
-  await fetch(`${SANDBOX_ROOT}/_sandbox/reset`, { method: 'POST' });
+  await fetch(`${SANDBOX_ROOT}/_sandbox/reset`, { method: 'POST', headers: controlHeaders() });
   await sandboxConfig({});
 }
 
