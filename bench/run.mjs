@@ -79,6 +79,23 @@ try {
   results.scheduler = null;
 }
 
+// Faults (issue 17): the fault matrix of tests/e2e/faults.test.mjs against the billing-real
+// sandbox: per fault, requests billed, answers applied, outcomes shown unknown, duplicates.
+try {
+  const { FAULTS, runFault } = await import('../tests/e2e/fault-matrix.mjs');
+  results.faults = {};
+  for (const fault of FAULTS) {
+    const row = await runFault(browser, fault);
+    results.faults[fault.name] = {
+      billed: row.billed, applied: row.applied, unknown: row.unknown, duplicates: row.duplicates,
+      failed: row.failed, billed_tokens: row.billed_tokens, ledger_tokens: row.ledger_tokens,
+    };
+  }
+} catch (e) {
+  console.error(`fault matrix unavailable: ${e.message}`);
+  results.faults = null;
+}
+
 await browser.close();
 mkdirSync('target/bench', { recursive: true });
 writeFileSync('target/bench/results.json', JSON.stringify(results, null, 2) + '\n');

@@ -14,9 +14,14 @@
 //! - A `fetch` that fails without any response is either a server that cannot be reached or a
 //!   CORS refusal; key-less probes tell them apart when the server lets them (see
 //!   `server_answers`).
-//! - A failure after part of a stream arrived (a cut, a cancel, a timeout) still reports what
-//!   arrived, with usage estimated and flagged, in [`CallError::partial`], so the ledger can
-//!   record what was probably billed.
+//! - A failure after part of a stream arrived (a cut, a cancel, a timeout, a reset, an
+//!   in-stream error) still reports what arrived, with usage estimated and flagged, in
+//!   [`CallError::partial`]. A connection that drops after the headers is
+//!   [`ApiError::ReplyLost`], never "unreachable": the provider had begun, and may have billed,
+//!   the reply ([`ApiError::may_be_billed`] says which failures those are).
+//! - Bodies are read with byte caps: a whole reply up to 8 MiB, a stream up to 32 MiB, one
+//!   stream line up to 1 MiB ([`crate::domain::provider::sse::MAX_LINE_BYTES`]), an error body
+//!   up to its first 64 KiB.
 //!
 //! Architecture invariant: the key goes only into the `Authorization` header of a request to the
 //! connection's own base URL (checked with [`may_send_key`]); requests carry exactly
@@ -57,6 +62,12 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
 pub const TEST_TIMEOUT_MS: u32 = 20_000;
 /// The time limit of the reachability probe, in milliseconds.
 const PROBE_TIMEOUT_MS: u32 = 5_000;
+/// The largest whole reply read, in bytes (a long reply is well under 1 MiB).
+const REPLY_BYTE_CAP: usize = 8 * 1024 * 1024;
+/// The largest streamed reply read, in bytes (events carry JSON around every token).
+const STREAM_BYTE_CAP: usize = 32 * 1024 * 1024;
+/// The most of an error body read, in bytes: only a short excerpt of it is ever shown.
+const ERROR_BODY_CAP: usize = 64 * 1024;
 
 /// The response headers read for [`RateLimitHeaders`] (visible only when the server exposes
 /// them to the page with `Access-Control-Expose-Headers`).
@@ -359,8 +370,9 @@ impl<'a> Call<'a> {
         let status = response.status();
         let rate_limits = rate_limits_of(&response.headers());
         if !response.ok() {
-            let body = match read_text(&response).await {
-                Ok(body) => body,
+            let body = match read_body(&response, ERROR_BODY_CAP).await {
+                // A longer error body is cut: only its beginning can be shown anyway.
+                Ok((body, _)) => body,
                 Err(_) if self.abort.aborted() => {
                     return Err(self.fail(self.abort.error(), Some(status), &rate_limits, None))
                 }
@@ -395,14 +407,24 @@ impl<'a> Call<'a> {
         rate_limits: RateLimitHeaders,
         on_delta: Option<&mut dyn FnMut(&str)>,
     ) -> Result<CallOutcome, CallError> {
-        let body = match read_text(response).await {
-            Ok(body) => body,
+        let body = match read_body(response, REPLY_BYTE_CAP).await {
+            Ok((_, true)) => {
+                let error = ApiError::malformed(format!(
+                    "a reply larger than {} MiB",
+                    REPLY_BYTE_CAP >> 20
+                ));
+                return Err(self.fail(error, Some(status), &rate_limits, None));
+            }
+            Ok((body, false)) => body,
             Err(_) if self.abort.aborted() => {
                 return Err(self.fail(self.abort.error(), Some(status), &rate_limits, None))
             }
-            // The connection dropped after the headers: the server was reached, then lost.
+            // The connection dropped after the headers: the provider had begun, and may have
+            // finished and billed, the reply.
             Err(_) => {
-                let error = ApiError::network(false);
+                let error = ApiError::ReplyLost {
+                    partial: Box::default(),
+                };
                 return Err(self.fail(error, Some(status), &rate_limits, None));
             }
         };
@@ -434,6 +456,7 @@ impl<'a> Call<'a> {
         let mut decoder = SseDecoder::for_request(self.request);
         let mut first_token_ms = None;
         let mut interrupted = None;
+        let mut received = 0usize;
         if let Some(body) = response.body() {
             let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
             // `stream: true` keeps a character split across two chunks for the next call.
@@ -454,9 +477,22 @@ impl<'a> Call<'a> {
                         interrupted = Some(self.abort.error());
                         break;
                     }
-                    // The connection dropped: the decoder reports a cut unless the reply ended.
-                    Err(_) => break,
+                    // The connection dropped (a reset) after the reply began.
+                    Err(_) => {
+                        interrupted = Some(ApiError::ReplyLost {
+                            partial: Box::default(),
+                        });
+                        break;
+                    }
                 };
+                received += piece.as_ref().map_or(0, |bytes| bytes.length() as usize);
+                if received > STREAM_BYTE_CAP {
+                    let detail =
+                        format!("a streamed reply larger than {} MiB", STREAM_BYTE_CAP >> 20);
+                    interrupted = Some(ApiError::malformed(detail));
+                    cancel_reading(&reader);
+                    break;
+                }
                 let ended = piece.is_none();
                 let decoded = match piece {
                     Some(bytes) => {
@@ -484,12 +520,7 @@ impl<'a> Call<'a> {
                 }
                 if decoder.is_finished() {
                     // `[DONE]` or an error arrived: stop reading and let the connection go.
-                    // Awaiting the cancel (rather than dropping its promise) keeps a refusal
-                    // from surfacing as an unhandled rejection.
-                    let cancelled = JsFuture::from(reader.cancel());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let _ = cancelled.await;
-                    });
+                    cancel_reading(&reader);
                     break;
                 }
             }
@@ -506,17 +537,22 @@ impl<'a> Call<'a> {
                 &self.request.model,
                 self.request.estimated_prompt_tokens(),
             );
+            let error = match error {
+                ApiError::ReplyLost { .. } => ApiError::ReplyLost {
+                    partial: Box::new(partial.clone()),
+                },
+                other => other,
+            };
             let partial = Some(outcome(partial));
             return Err(self.fail(error, Some(status), &rate_limits, partial));
         }
         match decoder.finish() {
             Ok(completion) => Ok(outcome(completion)),
-            Err(ApiError::StreamCut { partial }) => {
-                let kept = Some(outcome((*partial).clone()));
-                let error = ApiError::StreamCut { partial };
+            // A cut or an in-stream error: what arrived is kept with the failure.
+            Err(error) => {
+                let kept = error.partial().cloned().map(outcome);
                 Err(self.fail(error, Some(status), &rate_limits, kept))
             }
-            Err(error) => Err(self.fail(error, Some(status), &rate_limits, None)),
         }
     }
 }
@@ -661,10 +697,36 @@ fn rate_limits_of(headers: &Headers) -> RateLimitHeaders {
     RateLimitHeaders::parse(found, js_sys::Date::now() as u64)
 }
 
-/// The whole body as text.
-async fn read_text(response: &Response) -> Result<String, JsValue> {
-    let text = JsFuture::from(response.text()?).await?;
-    Ok(text.as_string().unwrap_or_default())
+/// The body as text, at most `cap` bytes of it: `(text, true)` when it was longer (the rest
+/// is not read). Fails when the connection drops before the end.
+async fn read_body(response: &Response, cap: usize) -> Result<(String, bool), JsValue> {
+    let Some(body) = response.body() else {
+        return Ok((String::new(), false));
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let result = JsFuture::from(reader.read()).await?;
+        let Some(piece) = read_result(&result) else {
+            return Ok((String::from_utf8_lossy(&bytes).into_owned(), false));
+        };
+        let room = cap - bytes.len();
+        if piece.length() as usize > room {
+            bytes.extend(piece.subarray(0, room as u32).to_vec());
+            cancel_reading(&reader);
+            return Ok((String::from_utf8_lossy(&bytes).into_owned(), true));
+        }
+        bytes.extend(piece.to_vec());
+    }
+}
+
+/// Stops reading a body and lets the connection go. Awaiting the cancel (rather than dropping
+/// its promise) keeps a refusal from surfacing as an unhandled rejection.
+fn cancel_reading(reader: &ReadableStreamDefaultReader) {
+    let cancelled = JsFuture::from(reader.cancel());
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = cancelled.await;
+    });
 }
 
 /// The bytes of a `reader.read()` result, or `None` when the stream is done.

@@ -1,7 +1,7 @@
 // The Studio playground and ledger against the sandbox, in one browser profile: a streamed reply
 // grows on screen; cancel stops it and leaves the panel usable; every error kind the sandbox can
-// inject shows its message and the next run succeeds; and the ledger's billed totals equal what
-// the sandbox reports it billed.
+// inject shows its message and the next run succeeds; and the ledger is never below what the
+// sandbox (billing like a real provider) reports it billed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -102,7 +102,8 @@ const FAULTS = [
   ['rate_limit', 'rate_limited', /限流（429）/, true],
   ['insufficient_quota', 'insufficient_quota', /余额或额度不足/, false],
   ['server_500', 'server_error', /服务商内部错误（500）/, true],
-  ['malformed_json', 'malformed', /无法识别/, false],
+  // A broken event inside the stream: the reply had begun, so its outcome is unknown.
+  ['malformed_json', 'stream_error', /回复进行到一半时服务商报错/, true],
   ['stream_cut', 'stream_cut', /输出在中途断开/, true],
 ];
 
@@ -135,19 +136,23 @@ for (const [fault, kind, message, retryable] of FAULTS) {
   });
 }
 
-test('the ledger totals equal the usage the sandbox billed', async () => {
+test('the ledger is never below what the sandbox billed', async () => {
   const entries = await storedLedger(page);
   const billed = (await sandboxStats()).billed;
-  const reported = entries.filter((e) => e.outcome === 'ok' && !e.estimated);
-  const sum = (key) => reported.reduce((total, e) => total + e[key], 0);
-  assert.equal(reported.length, billed.requests, 'one billed request per successful call');
-  assert.equal(sum('prompt_tokens'), billed.prompt_tokens);
-  assert.equal(sum('completion_tokens'), billed.completion_tokens);
-  assert.equal(sum('prompt_tokens') + sum('completion_tokens'), billed.total_tokens);
-  // Failed calls are recorded too, and estimates are flagged.
-  assert.ok(entries.some((e) => e.outcome === 'cancelled' && e.estimated));
-  assert.ok(entries.some((e) => e.outcome === 'stream_cut' && e.estimated));
-  assert.ok(entries.some((e) => e.outcome === 'rate_limited' && e.total_tokens === 0));
+  // The sandbox bills like a real provider: a cancelled, cut or broken reply was billed for what
+  // it generated. The ledger has every complete call at its billed usage and every call of
+  // unknown outcome at its worst case.
+  const complete = entries.filter((e) => e.outcome === 'ok' && !e.estimated);
+  const unknown = entries.filter((e) => e.worst_case);
+  assert.equal(complete.length + unknown.length, billed.requests,
+    'each billed request is a complete call or one of unknown outcome');
+  const tokens = (list) => list.reduce((total, e) => total + e.prompt_tokens + e.completion_tokens, 0);
+  assert.ok(tokens(entries) >= billed.total_tokens, `ledger ${tokens(entries)} ≥ billed ${billed.total_tokens}`);
+  assert.ok(tokens(complete) <= billed.total_tokens);
+  // Failed calls are recorded too; unknown outcomes are flagged worst case (and estimated).
+  assert.ok(entries.some((e) => e.outcome === 'cancelled' && e.worst_case && e.estimated));
+  assert.ok(entries.some((e) => e.outcome === 'stream_cut' && e.worst_case));
+  assert.ok(entries.some((e) => e.outcome === 'rate_limited' && e.total_tokens === 0 && !e.worst_case));
 
   // The page shows the same figures.
   const all = entries.reduce((total, e) => total + e.total_tokens, 0);

@@ -319,3 +319,224 @@ async fn two_batches_of_one_project_share_its_budget_through_their_project_limit
     }
     db.close();
 }
+
+/// A transport whose every answer is `error` after the reply had begun (a timeout, a lost
+/// connection…), counting its sends.
+fn failing(
+    error: duanju_studio::domain::provider::api_error::ApiError,
+    calls: Rc<Cell<u32>>,
+) -> Transport {
+    use duanju_studio::web::http::CallError;
+    Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
+        calls.set(calls.get() + 1);
+        let error = error.clone();
+        Box::pin(async move {
+            Err(CallError {
+                error,
+                status: Some(200),
+                latency_ms: 5.0,
+                rate_limits: Default::default(),
+                partial: None,
+            })
+        }) as SendFuture
+    })
+}
+
+async fn ledger_of(db: &Db) -> Vec<LedgerEntry> {
+    db.all::<LedgerEntry>(LEDGER).await.unwrap().0
+}
+
+#[wasm_bindgen_test]
+async fn an_attempt_that_may_be_billed_waits_for_consent_and_is_recorded_at_its_worst_case() {
+    use duanju_studio::domain::batch::quote::Pricing;
+    use duanju_studio::domain::cost::pricing::PriceSet;
+    use duanju_studio::domain::cost::profile::Profile;
+    use duanju_studio::domain::provider::api_error::ApiError;
+
+    let name = format!("test-batch-unknown-{}", tabs::new_tab_id());
+    let db = Db::open_named(&name).await.unwrap();
+    for (id, error) in [
+        ("b-timeout", ApiError::Timeout),
+        (
+            "b-lost",
+            ApiError::ReplyLost {
+                partial: Box::default(),
+            },
+        ),
+    ] {
+        let calls = Rc::new(Cell::new(0));
+        let batch_items = items(2);
+        let plain: Vec<BatchItem> = batch_items.iter().map(|(i, _)| i.clone()).collect();
+        let mut config = BatchConfig::with_limits(Limits::rpm(6000));
+        config.pricing = Some(Pricing::for_items(
+            &PriceSet::list(),
+            &Profile::defaults()[0],
+            &plain,
+        ));
+        let worst = config
+            .pricing
+            .as_ref()
+            .unwrap()
+            .worst_case(&plain[0], "deepseek-v3.2");
+        let transport = failing(error, calls.clone());
+        let exec = Executor::create(db.clone(), id, meta(), batch_items, config, transport)
+            .await
+            .unwrap();
+        let before = ledger_of(&db).await.len();
+        exec.connect(connection(), ApiKey::new(SANDBOX_KEY));
+        assert!(exec.run().await);
+        wait_until(|| exec.with_batch(|b| b.counts().unknown) == 2).await;
+        sleep(300).await;
+        assert_eq!(
+            calls.get(),
+            2,
+            "{id}: sent once each, never retried by itself"
+        );
+        assert_eq!(exec.with_batch(|b| b.counts().unknown), 2);
+        wait_until(|| exec.snapshot().calls.iter().all(|c| c.len() == 1)).await;
+        sleep(100).await;
+        let entries = ledger_of(&db).await;
+        let added = &entries[before..];
+        assert_eq!(added.len(), 2, "{id}");
+        for entry in added {
+            assert!(entry.worst_case && entry.estimated, "{entry:?}");
+            // The whole prompt estimate and every max_tokens.
+            assert_eq!((entry.prompt_tokens, entry.completion_tokens), (10, 50));
+            assert_eq!(Some(entry.cost()), worst);
+        }
+        // Counted as spent (the ledger has them), once.
+        let spent = exec.with_batch(|b| b.spent());
+        assert_eq!(Some(spent.usd), worst.map(|w| w.usd + w.usd));
+        assert_eq!(exec.with_batch(|b| b.committed()), spent);
+        exec.close();
+    }
+    db.close();
+}
+
+/// Hides `navigator.locks` (as in a context without Web Locks) until the guard drops.
+struct NoWebLocks {
+    proto: js_sys::Object,
+    original: wasm_bindgen::JsValue,
+}
+
+impl NoWebLocks {
+    fn hide() -> NoWebLocks {
+        use wasm_bindgen::JsCast;
+        let navigator = web_sys::window().unwrap().navigator();
+        let proto: js_sys::Object = js_sys::Reflect::get_prototype_of(&navigator)
+            .unwrap()
+            .unchecked_into();
+        let original = js_sys::Object::get_own_property_descriptor(&proto, &"locks".into());
+        let descriptor = js_sys::Object::new();
+        let getter = js_sys::Function::new_no_args("return undefined;");
+        js_sys::Reflect::set(&descriptor, &"get".into(), &getter).unwrap();
+        js_sys::Reflect::set(&descriptor, &"configurable".into(), &true.into()).unwrap();
+        js_sys::Object::define_property(&proto, &"locks".into(), &descriptor);
+        assert!(js_sys::Reflect::get(&navigator, &"locks".into())
+            .unwrap()
+            .is_undefined());
+        NoWebLocks { proto, original }
+    }
+}
+
+impl Drop for NoWebLocks {
+    fn drop(&mut self) {
+        use wasm_bindgen::JsCast;
+        if let Some(original) = self.original.dyn_ref::<js_sys::Object>() {
+            js_sys::Object::define_property(&self.proto, &"locks".into(), original);
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn without_web_locks_an_indexeddb_lease_keeps_one_runner() {
+    use duanju_studio::web::exec::lock::LEASE_TTL_MS;
+    use duanju_studio::web::idb::KV;
+
+    let hidden = NoWebLocks::hide();
+    let name = format!("test-batch-lease-{}", tabs::new_tab_id());
+    let db = Db::open_named(&name).await.unwrap();
+    let first_calls = Rc::new(Cell::new(0));
+    let hanging: Transport = {
+        let calls = first_calls.clone();
+        Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
+            calls.set(calls.get() + 1);
+            Box::pin(std::future::pending()) as SendFuture
+        })
+    };
+    let config = BatchConfig::with_limits(Limits::rpm(6000));
+    let first = Executor::create(db.clone(), "b-lease", meta(), items(3), config, hanging)
+        .await
+        .unwrap();
+    first.connect(connection(), ApiKey::new(SANDBOX_KEY));
+    assert!(first.run().await, "the lease is free");
+    wait_until(|| first_calls.get() == 3).await;
+    let lease: serde_json::Value = db
+        .get(KV, "lease:duanju-batch:b-lease")
+        .await
+        .unwrap()
+        .expect("the lease is stored");
+    assert!(lease["expires_ms"].as_f64().unwrap() > tabs::now_ms());
+
+    // Another tab finds the lease held: it does not run the batch.
+    let later_calls = Rc::new(Cell::new(0));
+    let answering: Transport = {
+        let calls = later_calls.clone();
+        Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
+            calls.set(calls.get() + 1);
+            let prompt = prompt_of(req);
+            Box::pin(async move { Ok(answer(&prompt)) }) as SendFuture
+        })
+    };
+    let blocked = Executor::open(db.clone(), "b-lease", answering.clone())
+        .await
+        .unwrap();
+    assert!(blocked.is_none(), "a second runner took a held lease");
+
+    // The first tab is killed: what it leaves behind is a lease that expires on its own.
+    first.close();
+    sleep(100).await;
+    let expired = serde_json::json!({ "owner": "tab-killed", "expires_ms": tabs::now_ms() - 1.0 });
+    db.put(KV, "lease:duanju-batch:b-lease", &expired)
+        .await
+        .unwrap();
+    let second = Executor::open(db.clone(), "b-lease", answering.clone())
+        .await
+        .unwrap()
+        .expect("an expired lease is taken over");
+    assert_eq!(second.with_batch(|b| b.counts().unknown), 3);
+    second.connect(connection(), ApiKey::new(SANDBOX_KEY));
+    assert!(second.run().await);
+    sleep(300).await;
+    assert_eq!(later_calls.get(), 0, "unknown items were not resent");
+    // The three attempts in flight when the tab died are in the ledger at their worst case.
+    let entries = ledger_of(&db).await;
+    assert_eq!(entries.iter().filter(|e| e.worst_case).count(), 3);
+    // A lease whose expiry lies far ahead was written before the clock jumped back: it does
+    // not hold the batch forever. A live one does.
+    second.close();
+    sleep(100).await;
+    let far = serde_json::json!({ "owner": "tab-x", "expires_ms": tabs::now_ms() + 100.0 * LEASE_TTL_MS });
+    db.put(KV, "lease:duanju-batch:b-lease", &far)
+        .await
+        .unwrap();
+    let third = Executor::open(db.clone(), "b-lease", answering.clone())
+        .await
+        .unwrap();
+    assert!(
+        third.is_some(),
+        "a lease from before a clock jump is not held forever"
+    );
+    let live = serde_json::json!({ "owner": "tab-y", "expires_ms": tabs::now_ms() + LEASE_TTL_MS });
+    third.unwrap().close();
+    sleep(100).await;
+    db.put(KV, "lease:duanju-batch:b-lease", &live)
+        .await
+        .unwrap();
+    assert!(Executor::open(db.clone(), "b-lease", answering)
+        .await
+        .unwrap()
+        .is_none());
+    drop(hidden);
+    db.close();
+}

@@ -24,10 +24,23 @@ fn window() -> web_sys::Window {
     web_sys::window().unwrap()
 }
 
-/// Calls a sandbox control route and returns its JSON answer.
+/// Calls a sandbox control route and returns its JSON answer. The control routes need the
+/// sandbox's control token in `x-sandbox-control`: it is compiled in from
+/// `SANDBOX_CONTROL_TOKEN` (scripts/test.sh exports it before this tier).
 async fn control(method: &str, path: &str, body: Option<&str>) -> Value {
+    // Not `env!`: the rest of the browser tests build without it. (Not `.expect()` either:
+    // clippy's option_env_unwrap would ask for `env!`.)
+    let Some(token) = option_env!("SANDBOX_CONTROL_TOKEN") else {
+        panic!(
+            "SANDBOX_CONTROL_TOKEN was not set when the browser tests were compiled: export the \
+             token the sandbox printed at start (`Sandbox control token: …`), or run scripts/test.sh"
+        );
+    };
+    let headers = web_sys::Headers::new().unwrap();
+    headers.set("x-sandbox-control", token).unwrap();
     let init = RequestInit::new();
     init.set_method(method);
+    init.set_headers(&headers);
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
@@ -241,8 +254,12 @@ async fn cut_stream_keeps_what_arrived_with_estimated_usage() {
         panic!("{error:?}");
     };
     assert_eq!(**inner, partial.completion);
-    // The sandbox bills only streams that run to their end.
-    assert_eq!(billed().await["requests"], 0);
+    // Billed like a real provider: for what it generated, though the reply never finished. So
+    // the failure may be billed and is never retried without consent.
+    assert!(error.error.may_be_billed());
+    let billed = billed().await;
+    assert_eq!(billed["requests"], 1);
+    assert_eq!(billed["incomplete"], 1);
     start("{}").await;
 }
 
@@ -364,4 +381,108 @@ async fn cors_refusal_is_told_from_unreachable() {
         "{stats}"
     );
     assert_eq!(stats["status"]["405"], 1, "{stats}");
+}
+
+/// Each fault of a provider or relay as the adapter reads it: whether the provider may have
+/// billed it (the sandbox, billing like a real provider, says whether it did), and what the
+/// failure carries.
+#[wasm_bindgen_test]
+async fn every_fault_is_told_apart_by_whether_it_may_have_been_billed() {
+    // (fault, streamed, expected kind, billed by the sandbox)
+    let cases = [
+        ("body_dropped", false, "reply_lost", 1),
+        ("body_dropped", true, "reply_lost", 1),
+        ("reset_mid_stream", true, "reply_lost", 1),
+        ("stream_error_event", true, "stream_error", 1),
+        ("malformed_json", false, "malformed", 1),
+        ("bad_gateway_html", true, "server_error", 0),
+        ("gateway_timeout_html", true, "server_error", 0),
+        ("relay_error_200", true, "server_error", 0),
+        ("request_timeout", true, "request_timeout", 0),
+        ("retry_after_date", true, "rate_limited", 0),
+        ("try_again_message", true, "rate_limited", 0),
+    ];
+    for (fault, streamed, kind, charged) in cases {
+        start(&format!(
+            r#"{{"faults":{{"{fault}":1.0}},"stream_chunk_delay_ms":1,"retry_after_date_s":3,"try_again_in_s":20}}"#
+        ))
+        .await;
+        let request = scene("写一场雨夜天台的戏。[[sandbox:tokens=40]]");
+        let error = if streamed {
+            stream(&request, CallOptions::default())
+                .await
+                .0
+                .unwrap_err()
+        } else {
+            chat(&sandbox(), &key(), &request, CallOptions::default())
+                .await
+                .unwrap_err()
+        };
+        assert_kind(&error, kind);
+        assert_eq!(
+            error.error.may_be_billed(),
+            charged == 1,
+            "{fault}: {error:?}"
+        );
+        assert_eq!(billed().await["requests"], charged, "{fault}");
+        match fault {
+            "stream_error_event" => {
+                let partial = error.partial.as_ref().expect("what arrived is kept");
+                assert!(!partial.completion.content.is_empty(), "{fault}");
+            }
+            "retry_after_date" => {
+                // An HTTP date three seconds ahead (whole seconds: 2 to 3 s from now).
+                let wait = error
+                    .error
+                    .retry_after_ms()
+                    .or(error.rate_limits.retry_delay_ms());
+                assert!(matches!(wait, Some(1_000..=3_000)), "{fault}: {wait:?}");
+            }
+            "try_again_message" => {
+                assert_eq!(error.error.retry_after_ms(), Some(20_000), "{fault}");
+            }
+            _ => {}
+        }
+    }
+    start("{}").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stall_mid_stream_ends_on_the_idle_timer_with_what_arrived() {
+    start(r#"{"faults":{"stall_mid_stream":1.0},"hang_ms":5000,"stream_chunk_delay_ms":1}"#).await;
+    let opts = CallOptions {
+        timeout_ms: 600,
+        cancel: None,
+    };
+    let request = scene("写一场雨夜天台的戏。[[sandbox:tokens=40]]");
+    let (result, deltas) = stream(&request, opts).await;
+    let error = result.unwrap_err();
+    assert_kind(&error, "timeout");
+    assert!(error.error.may_be_billed());
+    let partial = error.partial.expect("the reply had begun");
+    assert_eq!(partial.completion.content, deltas.concat());
+    assert!(!deltas.is_empty());
+    assert!(error.latency_ms < 4_000.0, "{}", error.latency_ms);
+    let billed = billed().await;
+    assert_eq!(billed["requests"], 1);
+    assert!(billed["completion_tokens"].as_u64().unwrap() > 0);
+    start("{}").await;
+}
+
+#[wasm_bindgen_test]
+async fn hidden_rate_limit_headers_leave_the_limits_unknown() {
+    start(r#"{"expose_rate_limit_headers":false,"rpm":6000}"#).await;
+    let outcome = chat(&sandbox(), &key(), &scene("x"), CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(outcome.rate_limits, Default::default());
+    start(r#"{"rpm":6000}"#).await;
+    let outcome = chat(&sandbox(), &key(), &scene("x"), CallOptions::default())
+        .await
+        .unwrap();
+    assert_ne!(
+        outcome.rate_limits,
+        Default::default(),
+        "exposed by default"
+    );
 }

@@ -140,6 +140,17 @@ impl Batch {
         let _ = self.on_result(item_id, now_ms, outcome);
         let _ = self.observe_headers(item_id, &headers, now_ms);
         let done = matches!(self.items[index].state, ItemState::Done { .. });
+        // An attempt of unknown outcome is recorded at its worst case: the provider may have
+        // generated the whole reply and billed it.
+        let unknown = matches!(
+            self.items[index].state,
+            ItemState::OutcomeUnknown { recorded: true, .. }
+        );
+        let usage = if unknown {
+            Some(self.worst_case_usage(index, model))
+        } else {
+            usage
+        };
         let note: Vec<String> = self
             .events_since(before)
             .iter()
@@ -155,6 +166,7 @@ impl Batch {
             error: error.as_ref(),
             note: note.as_deref(),
             project: context.project,
+            worst_case: unknown,
             ..CallSummary::new(sent_ms, context.connection, model, context.task)
         };
         let entry = self.price(&call);
@@ -172,6 +184,51 @@ impl Batch {
             entry,
             sample,
         })
+    }
+
+    /// Records at their worst case the attempts whose outcome became unknown without an answer
+    /// (the tab closed with them in flight, see [`Batch::recover_after_crash`]): one ledger
+    /// entry each, flagged [`LedgerEntry::worst_case`], and the item counts it as spent from
+    /// then on. Returns the items' positions and entries, for the executor to store.
+    pub fn record_unknowns(&mut self, context: CallContext<'_>) -> Vec<(usize, LedgerEntry)> {
+        let mut recorded = Vec::new();
+        for index in 0..self.items.len() {
+            let ItemState::OutcomeUnknown {
+                since_ms,
+                recorded: false,
+                attempt,
+            } = self.items[index].state
+            else {
+                continue;
+            };
+            let model = self.items[index].model.clone();
+            let usage = self.worst_case_usage(index, &model);
+            let error = ApiError::Cancelled;
+            let note = "outcome unknown: the tab closed while the request was in flight";
+            let call = CallSummary {
+                usage: Some(&usage),
+                error: Some(&error),
+                note: Some(note),
+                project: context.project,
+                worst_case: true,
+                ..CallSummary::new(since_ms, context.connection, &model, context.task)
+            };
+            let entry = self.price(&call);
+            self.items[index].state = ItemState::OutcomeUnknown {
+                since_ms,
+                attempt,
+                recorded: true,
+            };
+            recorded.push((index, entry));
+        }
+        recorded
+    }
+
+    /// The worst case of one send of item `index` on `model`: its whole prompt estimate and
+    /// every `max_tokens`, flagged estimated.
+    fn worst_case_usage(&self, index: usize, model: &str) -> Usage {
+        let item = &self.items[index];
+        Usage::estimated(item.input_estimate_for(model), item.max_output_tokens)
     }
 
     /// Prices a call with the batch's price snapshot (the catalog as it was when the batch was

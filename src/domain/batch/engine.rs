@@ -774,9 +774,12 @@ impl Batch {
                 },
                 _,
             ) => (*attempt, *started_ms),
-            (ItemState::OutcomeUnknown { attempt, since_ms }, Outcome::Ok { .. }) => {
-                (*attempt, *since_ms)
-            }
+            (
+                ItemState::OutcomeUnknown {
+                    attempt, since_ms, ..
+                },
+                Outcome::Ok { .. },
+            ) => (*attempt, *since_ms),
             (state, _) => {
                 return Err(BatchError::WrongState {
                     item_id: item_id.to_string(),
@@ -832,7 +835,7 @@ impl Batch {
         retry_after_ms: Option<u64>,
     ) {
         let retry = self.config.retry;
-        let class = classify(&error, &retry);
+        let class = classify(&error);
         self.items[index].last_error = Some(error.clone());
         match class {
             FailureClass::RateLimited {
@@ -907,30 +910,15 @@ impl Batch {
                         failed(error, None)
                     };
             }
-            FailureClass::Billed => {
-                let billed = self.billed_cost_of(index, &error);
-                self.items[index].state = failed(error, billed);
-            }
             FailureClass::Unknown => {
+                // The answer came back, so its ledger entry records it at its worst case.
                 self.items[index].state = ItemState::OutcomeUnknown {
                     since_ms: now_ms,
                     attempt,
+                    recorded: true,
                 };
             }
             FailureClass::Permanent => self.items[index].state = failed(error, None),
-        }
-    }
-
-    /// What a billed failure cost: a cut stream's (estimated) usage, else the worst case.
-    fn billed_cost_of(&self, index: usize, error: &ApiError) -> Option<Cost> {
-        let pricing = self.config.pricing.as_ref()?;
-        let item = &self.items[index];
-        match error {
-            ApiError::StreamCut { partial } => {
-                let usage = partial.usage_or_estimate(&item.model, item.estimated_input_tokens);
-                Some(pricing.usage_cost(&item.model, &usage))
-            }
-            _ => pricing.worst_case(item, &item.model),
         }
     }
 
@@ -1060,6 +1048,7 @@ impl Batch {
                 item.state = ItemState::OutcomeUnknown {
                     since_ms: now_ms,
                     attempt,
+                    recorded: false,
                 };
                 ids.push(item.id.clone());
             }
@@ -1079,7 +1068,11 @@ impl Batch {
     pub fn resend_unknown<S: AsRef<str>>(&mut self, item_ids: &[S]) -> Result<usize, BatchError> {
         let indices = self.unknown_indices(item_ids)?;
         for &index in &indices {
-            self.items[index].state = ItemState::Queued;
+            // The attempt given up on stays spent at its worst case, as its ledger entry says.
+            let spent = self.unknown_worst_case(index);
+            let item = &mut self.items[index];
+            item.unknown_spent = item.unknown_spent + spent;
+            item.state = ItemState::Queued;
         }
         self.reopen_if_finished(indices.len());
         Ok(indices.len())
@@ -1116,12 +1109,25 @@ impl Batch {
     /// The user decided an unknown-outcome item failed.
     pub fn mark_unknown_failed(&mut self, item_id: &str) -> Result<(), BatchError> {
         let index = self.unknown_indices(&[item_id])?[0];
+        let billed = self.unknown_worst_case(index);
         self.items[index].state = ItemState::Failed {
             failure: ItemFailure::MarkedFailed,
-            billed: None,
+            billed: (billed != Cost::ZERO).then_some(billed),
         };
         self.settle();
         Ok(())
+    }
+
+    /// The worst case of item `index`'s unknown-outcome attempt when its ledger entry records
+    /// it (else zero: nothing recorded it, and it is no longer at risk once resent).
+    fn unknown_worst_case(&self, index: usize) -> Cost {
+        let item = &self.items[index];
+        match (&item.state, &self.config.pricing) {
+            (ItemState::OutcomeUnknown { recorded: true, .. }, Some(pricing)) => {
+                pricing.worst_case(item, &item.model).unwrap_or(Cost::ZERO)
+            }
+            _ => Cost::ZERO,
+        }
     }
 
     fn unknown_indices<S: AsRef<str>>(&self, item_ids: &[S]) -> Result<Vec<usize>, BatchError> {
@@ -1173,22 +1179,30 @@ impl Batch {
         counts
     }
 
-    /// Spent so far: answered items and billed failures.
+    /// Spent so far, as the ledger records it: answered items, billed failures, and every
+    /// attempt of unknown outcome whose answer came back, at its worst case.
     pub fn spent(&self) -> Cost {
         self.items
             .iter()
-            .map(|item| match &item.state {
-                ItemState::Done { cost, .. } => *cost,
-                ItemState::Failed {
-                    billed: Some(cost), ..
-                } => *cost,
-                _ => Cost::ZERO,
+            .enumerate()
+            .map(|(index, item)| {
+                let now = match &item.state {
+                    ItemState::Done { cost, .. } => *cost,
+                    ItemState::Failed {
+                        billed: Some(cost), ..
+                    } => *cost,
+                    ItemState::OutcomeUnknown { recorded: true, .. } => {
+                        self.unknown_worst_case(index)
+                    }
+                    _ => Cost::ZERO,
+                };
+                now + item.unknown_spent
             })
             .sum()
     }
 
     /// What the budget counts as used: spent, plus the worst case of every request in flight
-    /// or of unknown outcome (either may have been billed).
+    /// or of unknown outcome that nothing recorded yet (either may have been billed).
     pub fn committed(&self) -> Cost {
         let Some(pricing) = &self.config.pricing else {
             return self.spent();
@@ -1199,7 +1213,11 @@ impl Batch {
             .filter(|item| {
                 matches!(
                     item.state,
-                    ItemState::Running { .. } | ItemState::OutcomeUnknown { .. }
+                    ItemState::Running { .. }
+                        | ItemState::OutcomeUnknown {
+                            recorded: false,
+                            ..
+                        }
                 )
             })
             .filter_map(|item| pricing.worst_case(item, &item.model))
@@ -1208,7 +1226,7 @@ impl Batch {
     }
 
     /// What the batch has at risk in `currency`: the worst case of its requests in flight or of
-    /// unknown outcome (sent, not billed yet).
+    /// unknown outcome not yet in the ledger (sent, not recorded yet).
     pub fn at_risk(&self, currency: Currency) -> Money {
         self.committed().in_currency(currency) - self.spent().in_currency(currency)
     }

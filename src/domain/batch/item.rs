@@ -111,13 +111,20 @@ pub enum ItemState {
         #[serde(with = "stored::option_cost")]
         billed: Option<Cost>,
     },
-    /// Was in flight when the tab closed (or the request was aborted): it may or may not have
-    /// been generated and billed. Never resent without the user's consent.
+    /// It may or may not have been generated and billed: it was in flight when the tab closed,
+    /// or its attempt ended after the provider may have begun (a timeout, a connection lost
+    /// after the headers, a cut or stalled stream, an unreadable reply, our own abort; see
+    /// [`ApiError::may_be_billed`]). Never resent without the user's consent.
     OutcomeUnknown {
         /// Since when the outcome has been unknown (Unix ms).
         since_ms: f64,
         /// The attempt that was in flight.
         attempt: u32,
+        /// True when the attempt's answer came back and its ledger entry records it at its
+        /// worst case (so it counts as spent); false when the tab closed with it in flight
+        /// (nothing recorded it: it counts as at risk).
+        #[serde(default)]
+        recorded: bool,
     },
 }
 
@@ -186,6 +193,11 @@ pub struct BatchItem {
     /// The last error met, shown in the item's row even after a successful retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<ApiError>,
+    /// The worst case of this item's earlier attempts whose outcome stayed unknown (resent with
+    /// the user's consent, or marked failed): the ledger records each at that cost, so the
+    /// batch counts it as spent.
+    #[serde(default, with = "stored::cost")]
+    pub unknown_spent: Cost,
 }
 
 impl BatchItem {
@@ -213,6 +225,7 @@ impl BatchItem {
             rate_limited: 0,
             tried_models: Vec::new(),
             last_error: None,
+            unknown_spent: Cost::ZERO,
         }
     }
 

@@ -149,15 +149,14 @@ pub fn plan_request(request: ChatRequest, input: RunInput<'_>) -> RunPlan {
     }
 }
 
-/// A single call is sent once: not retried after a failure, not after a rate limit, not after
-/// a timeout.
+/// A single call is sent once: not retried after a failure, nor after a rate limit (a timeout
+/// is never retried by anyone: its outcome is unknown).
 const SINGLE_CALL_RETRY: RetryConfig = RetryConfig {
     max_attempts: 1,
     base_ms: 1_000,
     cap_ms: 30_000,
     retry_after_cap_ms: 60_000,
     max_rate_limited: 0,
-    retry_timeouts: false,
 };
 
 #[cfg(test)]

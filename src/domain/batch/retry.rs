@@ -7,15 +7,10 @@
 //! | 429 rate limit | [`FailureClass::RateLimited`]: the whole lane pauses and slows down; the item waits and is sent again (not counted as an attempt, but capped by [`RetryConfig::max_rate_limited`]) |
 //! | 429 `insufficient_quota`, 402 | [`FailureClass::Stop`]: the batch stops and tells the user; the item goes back to the queue (nothing was billed) |
 //! | 401 / invalid key | [`FailureClass::Stop`] too: every other item would fail the same way |
-//! | 5xx (but 501, 505), timeout, server unreachable | [`FailureClass::Transient`]: retried with backoff up to [`RetryConfig::max_attempts`] attempts per model; counts toward falling back |
+//! | 5xx (but 501, 505) and 408 before any byte of a reply, server unreachable, a relay's error in place of a reply | [`FailureClass::Transient`]: nothing was generated, so it is retried with backoff up to [`RetryConfig::max_attempts`] attempts per model; counts toward falling back |
 //! | model not found | [`FailureClass::ModelUnavailable`]: the next fallback model at once, else failed |
-//! | stream cut, malformed 200 | [`FailureClass::Billed`]: the provider generated (and billed) a reply, so the item fails with what it cost and is not retried automatically: a retry would pay again |
-//! | cancelled (aborted by us) | [`FailureClass::Unknown`]: the request may have reached the provider; outcome unknown, never resent without consent |
+//! | our timeout (before or during the reply), the connection lost after the headers, a stream cut, stalled or carrying an error, an unreadable 200, a request we aborted | [`FailureClass::Unknown`]: the provider may have generated and billed a reply ([`ApiError::may_be_billed`]), so the item's outcome is unknown and it is never resent without the user's consent: a retry could pay twice |
 //! | any other 4xx, CORS refusal, context too long | [`FailureClass::Permanent`]: the item fails without retrying |
-//!
-//! A timeout is retried by default, as the issue asks, but note the caveat in
-//! [`crate::domain::provider::api_error::ApiError::can_retry`]: the provider may have finished (and billed)
-//! the timed-out request. [`RetryConfig::retry_timeouts`] turns that off.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +34,6 @@ pub struct RetryConfig {
     pub retry_after_cap_ms: u64,
     /// Rate-limit 429s one item may meet before it fails. Default 8.
     pub max_rate_limited: u32,
-    /// Whether a timeout is retried (it may already have been billed). Default true.
-    pub retry_timeouts: bool,
 }
 
 impl Default for RetryConfig {
@@ -51,7 +44,6 @@ impl Default for RetryConfig {
             cap_ms: 30_000,
             retry_after_cap_ms: 60_000,
             max_rate_limited: 8,
-            retry_timeouts: true,
         }
     }
 }
@@ -85,16 +77,17 @@ pub enum FailureClass {
     Transient,
     /// The model cannot serve this request: fall back now, or fail.
     ModelUnavailable,
-    /// A reply was generated and billed but is unusable: fail without retrying.
-    Billed,
-    /// The request may or may not have reached the provider.
+    /// The provider may have generated (and billed) a reply: wait for the user's word.
     Unknown,
     /// Fail the item without retrying.
     Permanent,
 }
 
-/// Classifies a failed request under `config`.
-pub fn classify(error: &ApiError, config: &RetryConfig) -> FailureClass {
+/// Classifies a failed request.
+pub fn classify(error: &ApiError) -> FailureClass {
+    if error.may_be_billed() {
+        return FailureClass::Unknown;
+    }
     match error {
         ApiError::RateLimited { retry_after_ms } => FailureClass::RateLimited {
             retry_after_ms: *retry_after_ms,
@@ -105,11 +98,14 @@ pub fn classify(error: &ApiError, config: &RetryConfig) -> FailureClass {
         ApiError::Network {
             failure: NetworkFailure::Unreachable,
         } => FailureClass::Transient,
-        ApiError::Timeout if config.retry_timeouts => FailureClass::Transient,
-        ApiError::Timeout => FailureClass::Permanent,
+        ApiError::RequestTimeout => FailureClass::Transient,
         ApiError::ModelNotFound => FailureClass::ModelUnavailable,
-        ApiError::StreamCut { .. } | ApiError::Malformed { .. } => FailureClass::Billed,
-        ApiError::Cancelled => FailureClass::Unknown,
+        ApiError::Timeout
+        | ApiError::Cancelled
+        | ApiError::Malformed { .. }
+        | ApiError::StreamCut { .. }
+        | ApiError::ReplyLost { .. }
+        | ApiError::StreamError { .. } => FailureClass::Unknown,
         ApiError::ServerError { .. }
         | ApiError::Network { .. }
         | ApiError::ContextTooLong
@@ -167,11 +163,7 @@ mod tests {
     }
 
     fn check(error: ApiError, expect: FailureClass) {
-        assert_eq!(
-            classify(&error, &RetryConfig::default()),
-            expect,
-            "{error:?}"
-        );
+        assert_eq!(classify(&error), expect, "{error:?}");
     }
 
     #[test]
@@ -206,15 +198,32 @@ mod tests {
         );
         check(ApiError::network(false), FailureClass::Transient);
         check(ApiError::network(true), FailureClass::Permanent);
-        check(ApiError::Timeout, FailureClass::Transient);
+        check(ApiError::Timeout, FailureClass::Unknown);
+        check(ApiError::RequestTimeout, FailureClass::Transient);
+        check(
+            ApiError::ReplyLost {
+                partial: Box::new(Completion::default()),
+            },
+            FailureClass::Unknown,
+        );
+        // An in-stream rate limit after the reply began is not a free 429: it may be billed.
+        check(
+            ApiError::StreamError {
+                cause: Box::new(ApiError::RateLimited {
+                    retry_after_ms: None,
+                }),
+                partial: Box::new(Completion::default()),
+            },
+            FailureClass::Unknown,
+        );
         check(ApiError::ModelNotFound, FailureClass::ModelUnavailable);
         check(
             ApiError::StreamCut {
                 partial: Box::new(Completion::default()),
             },
-            FailureClass::Billed,
+            FailureClass::Unknown,
         );
-        check(ApiError::malformed("cut JSON"), FailureClass::Billed);
+        check(ApiError::malformed("cut JSON"), FailureClass::Unknown);
         check(ApiError::Cancelled, FailureClass::Unknown);
         check(ApiError::ContextTooLong, FailureClass::Permanent);
         check(
@@ -223,14 +232,6 @@ mod tests {
                 message: String::new(),
             },
             FailureClass::Permanent,
-        );
-        let no_timeouts = RetryConfig {
-            retry_timeouts: false,
-            ..RetryConfig::default()
-        };
-        assert_eq!(
-            classify(&ApiError::Timeout, &no_timeouts),
-            FailureClass::Permanent
         );
     }
 

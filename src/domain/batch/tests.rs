@@ -4,10 +4,11 @@
 use super::*;
 use crate::domain::cost::money::{Currency, Money};
 use crate::domain::cost::pricing::PriceSet;
-use crate::domain::cost::profile::Profile;
+use crate::domain::cost::profile::{Cost, Profile};
 use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::ApiError;
 use crate::domain::provider::chat::{Completion, Usage};
+use crate::domain::provider::connection::{Connection, Preset};
 
 fn items(n: usize, model: &str) -> Vec<BatchItem> {
     (0..n)
@@ -283,7 +284,7 @@ fn retry_after_is_honoured_for_server_errors_and_capped() {
 }
 
 #[test]
-fn other_client_errors_fail_at_once_and_cut_streams_are_not_retried() {
+fn other_client_errors_fail_at_once_and_cut_streams_wait_for_consent_at_their_worst_case() {
     let mut all = items(2, "deepseek-v3.2");
     all[1].max_output_tokens = 100;
     let config = priced(unlimited(), &all);
@@ -314,14 +315,59 @@ fn other_client_errors_fail_at_once_and_cut_streams_are_not_retried() {
             ),
         )
         .unwrap();
-    let ItemState::Failed { failure, billed } = state(&batch, "i1") else {
-        panic!()
-    };
-    assert_eq!(failure.kind(), "stream_cut");
-    // 1,000 × $0.28 + 50 × $0.42 per MTok = $0.000301, counted as spent.
-    assert_eq!(billed.unwrap().usd.units(), 301_000_000_000_000);
-    assert_eq!(batch.spent().usd.units(), 301_000_000_000_000);
+    // The provider may have generated all of it: unknown, never resent by itself.
+    assert!(matches!(
+        state(&batch, "i1"),
+        ItemState::OutcomeUnknown { recorded: true, .. }
+    ));
+    assert!(batch.next_actions(1_000_000.0).is_empty());
+    // Counted at its worst case, 1,000 × $0.28 + 100 × $0.42 per MTok = $0.000322, as spent
+    // (its ledger entry records it), and not a second time as at risk.
+    let worst = 322_000_000_000_000;
+    assert_eq!(batch.spent().usd.units(), worst);
+    assert_eq!(batch.committed().usd.units(), worst);
     assert_eq!(batch.status, BatchStatus::Finished);
+    // Resent with consent: the first attempt stays spent while the second is at risk.
+    assert_eq!(batch.resend_unknown(&["i1"]).unwrap(), 1);
+    assert_eq!(batch.next_actions(2_000_000.0).len(), 1);
+    assert_eq!(batch.spent().usd.units(), worst);
+    assert_eq!(batch.committed().usd.units(), 2 * worst);
+    batch
+        .on_result("i1", 2_000_010.0, Outcome::err(ApiError::Timeout, 10.0))
+        .unwrap();
+    // Given up: both attempts stay spent.
+    batch.mark_unknown_failed("i1").unwrap();
+    assert_eq!(batch.spent().usd.units(), 2 * worst);
+    assert_eq!(batch.committed().usd.units(), 2 * worst);
+}
+
+#[test]
+fn requests_in_flight_at_a_crash_count_at_risk_until_recorded() {
+    let all = items(1, "deepseek-v3.2");
+    let config = priced(unlimited(), &all);
+    let mut batch = Batch::new("b", all, config, 1).unwrap();
+    batch.next_actions(0.0);
+    let worst = batch.committed();
+    assert_eq!(batch.recover_after_crash(5.0), ["i0"]);
+    assert_eq!(batch.spent(), Cost::ZERO);
+    assert_eq!(batch.committed(), worst);
+    let connection = Connection::from_preset("c", Preset::LocalSandbox, "relay", Lang::En);
+    let context = CallContext {
+        connection: &connection,
+        task: "takes",
+        project: Some("p1"),
+    };
+    let recorded = batch.record_unknowns(context);
+    assert_eq!(recorded.len(), 1);
+    let (index, entry) = &recorded[0];
+    assert_eq!(*index, 0);
+    assert!(entry.worst_case && entry.estimated);
+    assert_eq!(entry.cost(), worst);
+    assert_eq!(entry.project.as_deref(), Some("p1"));
+    // Now spent (the ledger has it), not at risk; recording twice adds nothing.
+    assert_eq!(batch.spent(), worst);
+    assert_eq!(batch.committed(), worst);
+    assert!(batch.record_unknowns(context).is_empty());
 }
 
 #[test]
@@ -335,8 +381,9 @@ fn fallback_after_two_failures_logs_the_switch_and_its_cost() {
     let mut now = 0.0;
     for _ in 0..2 {
         assert_eq!(batch.next_actions(now).len(), 1);
+        let overloaded = ApiError::ServerError { status: 503 };
         batch
-            .on_result("take", now, Outcome::err(ApiError::Timeout, 10.0))
+            .on_result("take", now, Outcome::err(overloaded, 10.0))
             .unwrap();
         now = batch.next_wake_ms(now).unwrap_or(now);
     }

@@ -107,6 +107,11 @@ pub struct LedgerEntry {
     /// A remark such as "fallback from deepseek-v3.2 to gpt-4.1".
     #[serde(default)]
     pub note: Option<String>,
+    /// True when the call's outcome is unknown (a timeout, a reply lost or cut after the
+    /// provider began): its tokens and cost are the worst case (the whole prompt and every
+    /// `max_tokens`), so the spend shown is never below what the provider may have billed.
+    #[serde(default)]
+    pub worst_case: bool,
 }
 
 /// What the caller knows about one finished call, to be priced into a [`LedgerEntry`].
@@ -133,6 +138,8 @@ pub struct CallSummary<'a> {
     /// For a video job: the clip's seconds and resolution (priced per second or per clip at
     /// that resolution, instead of per token).
     pub clip: Option<(u32, Resolution)>,
+    /// True when `usage` is the worst case of a call of unknown outcome.
+    pub worst_case: bool,
 }
 
 impl<'a> CallSummary<'a> {
@@ -155,6 +162,7 @@ impl<'a> CallSummary<'a> {
             error: None,
             note: None,
             clip: None,
+            worst_case: false,
         }
     }
 }
@@ -224,6 +232,7 @@ impl LedgerEntry {
             price_set: prices.id.clone(),
             outcome: call.error.map_or(OUTCOME_OK, ApiError::kind).to_string(),
             note: call.note.map(str::to_string),
+            worst_case: call.worst_case,
         }
     }
 

@@ -90,6 +90,12 @@ pub struct Cost {
     pub cny: Money,
 }
 
+impl Default for Cost {
+    fn default() -> Cost {
+        Cost::ZERO
+    }
+}
+
 impl Cost {
     /// Nothing, in both currencies.
     pub const ZERO: Cost = Cost {

@@ -73,8 +73,11 @@ pub enum ApiError {
         /// Whether the server was unreachable or refused by CORS.
         failure: NetworkFailure,
     },
-    /// The request took too long (our timer, or a 408).
+    /// Our timer ran out after the request was sent (no answer in time, or a reply that stopped
+    /// arriving): the provider may have generated, and billed, a reply.
     Timeout,
+    /// The server gave up waiting for the request (408) before working on it.
+    RequestTimeout,
     /// The user or the app aborted the request.
     Cancelled,
     /// The response was not what an OpenAI-compatible API sends.
@@ -85,6 +88,20 @@ pub enum ApiError {
     /// A stream ended before `data: [DONE]`.
     StreamCut {
         /// What arrived before the cut, with usage estimated and flagged.
+        partial: Box<Completion>,
+    },
+    /// The connection dropped after the response headers (a reset, a body that never came):
+    /// the provider had started, and may have finished and billed, the reply.
+    ReplyLost {
+        /// What arrived before the connection dropped, with usage estimated and flagged.
+        partial: Box<Completion>,
+    },
+    /// The provider reported an error inside a reply it had begun (an in-stream
+    /// `data: {"error": …}` event): what was generated before it is billed.
+    StreamError {
+        /// The error the event carried.
+        cause: Box<ApiError>,
+        /// What arrived before the error, with usage estimated and flagged.
         partial: Box<Completion>,
     },
     /// Any other rejection (mostly 4xx).
@@ -132,16 +149,19 @@ impl ApiError {
                 failure: NetworkFailure::CorsBlocked,
             } => "cors_blocked",
             ApiError::Timeout => "timeout",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::Cancelled => "cancelled",
             ApiError::Malformed { .. } => "malformed",
             ApiError::StreamCut { .. } => "stream_cut",
+            ApiError::ReplyLost { .. } => "reply_lost",
+            ApiError::StreamError { .. } => "stream_error",
             ApiError::Other { .. } => "other",
         }
     }
 
     /// Whether sending the same request again may succeed. Note that no retry is free: there
     /// are no idempotency keys, so retrying after a timeout or a cut stream pays for a new
-    /// generation.
+    /// generation (see [`Self::may_be_billed`]).
     pub fn can_retry(&self) -> bool {
         match self {
             ApiError::RateLimited { .. }
@@ -149,7 +169,10 @@ impl ApiError {
                 failure: NetworkFailure::Unreachable,
             }
             | ApiError::Timeout
-            | ApiError::StreamCut { .. } => true,
+            | ApiError::RequestTimeout
+            | ApiError::StreamCut { .. }
+            | ApiError::ReplyLost { .. }
+            | ApiError::StreamError { .. } => true,
             // 501 and 505 say the server will never support the request.
             ApiError::ServerError { status } => !matches!(status, 501 | 505),
             ApiError::InvalidKey
@@ -162,6 +185,34 @@ impl ApiError {
             | ApiError::Cancelled
             | ApiError::Malformed { .. }
             | ApiError::Other { .. } => false,
+        }
+    }
+
+    /// Whether the provider may have generated, and billed, a reply before this failure: our
+    /// timer ran out after sending, the connection dropped after the headers, a stream stopped
+    /// or carried an error, a 200 body was unreadable, or we aborted the request ourselves.
+    /// Sending such a request again may pay twice, so it is never done without the user's word.
+    /// Every other failure happened before any generation (no response, a 4xx/5xx status, a
+    /// relay's error in place of a reply).
+    pub fn may_be_billed(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Timeout
+                | ApiError::Cancelled
+                | ApiError::Malformed { .. }
+                | ApiError::StreamCut { .. }
+                | ApiError::ReplyLost { .. }
+                | ApiError::StreamError { .. }
+        )
+    }
+
+    /// What arrived of the reply before this failure, when a reply had begun.
+    pub fn partial(&self) -> Option<&Completion> {
+        match self {
+            ApiError::StreamCut { partial }
+            | ApiError::ReplyLost { partial }
+            | ApiError::StreamError { partial, .. } => Some(partial),
+            _ => None,
         }
     }
 
@@ -183,6 +234,10 @@ impl ApiError {
             },
             ApiError::Malformed { detail } => ApiError::Malformed {
                 detail: redact(&detail, key),
+            },
+            ApiError::StreamError { cause, partial } => ApiError::StreamError {
+                cause: Box::new(cause.redacted(key)),
+                partial,
             },
             other => other,
         }
@@ -271,6 +326,39 @@ impl ApiError {
                      a reply; a retry is a new, billed request.",
                 )
                 .to_string(),
+            ApiError::RequestTimeout => lang
+                .pick(
+                    "服务器等待请求超时（408），尚未开始生成，可以放心重试。",
+                    "The server timed out waiting for the request (408) before working on it: it \
+                     is safe to retry.",
+                )
+                .to_string(),
+            ApiError::ReplyLost { partial } => {
+                let chars = partial.content.chars().count();
+                match lang {
+                    Lang::ZhCn => format!(
+                        "服务商开始回复后连接断开（已收到 {chars} 个字符）。它可能已生成完整回复并计费；重新发送会再次计费。"
+                    ),
+                    Lang::En => format!(
+                        "The connection dropped after the provider began replying ({chars} \
+                         characters received). It may have generated, and billed, the whole \
+                         reply; sending again is billed again."
+                    ),
+                }
+            }
+            ApiError::StreamError { cause, partial } => {
+                let chars = partial.content.chars().count();
+                let cause = cause.message(lang);
+                match lang {
+                    Lang::ZhCn => format!(
+                        "回复进行到一半时服务商报错（已收到 {chars} 个字符，已生成的部分会计费）：{cause}"
+                    ),
+                    Lang::En => format!(
+                        "The provider reported an error partway through the reply ({chars} \
+                         characters received; what was generated is billed): {cause}"
+                    ),
+                }
+            }
             ApiError::Cancelled => lang
                 .pick("请求已取消。", "The request was cancelled.")
                 .to_string(),
@@ -570,7 +658,7 @@ fn classify_upstream(status: u16, upstream: &Upstream, headers: &RateLimitHeader
         return ApiError::ModelNotFound;
     }
     if status == 408 {
-        return ApiError::Timeout;
+        return ApiError::RequestTimeout;
     }
     if (500..600).contains(&status) {
         return ApiError::ServerError { status };
@@ -582,6 +670,10 @@ fn classify_upstream(status: u16, upstream: &Upstream, headers: &RateLimitHeader
         "overloaded_error",
     ]) {
         return ApiError::ServerError { status: 500 };
+    }
+    // A relay whose upstream failed, reported in a 200 body in place of a reply.
+    if upstream.has_id(&["upstream_error", "bad_gateway"]) {
+        return ApiError::ServerError { status: 502 };
     }
     ApiError::Other {
         status,
@@ -730,7 +822,13 @@ mod tests {
             "server_error",
         );
         check(503, "", "server_error");
-        check(408, "", "timeout");
+        check(408, "", "request_timeout");
+        // A relay's error in a 200 body, in place of a reply: its upstream failed.
+        check(
+            200,
+            r#"{"error":{"message":"upstream error: connection refused","type":"upstream_error","code":"bad_gateway"}}"#,
+            "server_error",
+        );
         check(413, "Request Entity Too Large", "context_too_long");
         check(
             402,
@@ -858,7 +956,7 @@ mod tests {
 
     #[test]
     fn retry_verdicts() {
-        let cases: [(ApiError, &str, bool); 14] = [
+        let cases: [(ApiError, &str, bool); 17] = [
             (ApiError::InvalidKey, "invalid_key", false),
             (
                 ApiError::RateLimited {
@@ -875,6 +973,22 @@ mod tests {
             (ApiError::network(false), "unreachable", true),
             (ApiError::network(true), "cors_blocked", false),
             (ApiError::Timeout, "timeout", true),
+            (ApiError::RequestTimeout, "request_timeout", true),
+            (
+                ApiError::ReplyLost {
+                    partial: Box::default(),
+                },
+                "reply_lost",
+                true,
+            ),
+            (
+                ApiError::StreamError {
+                    cause: Box::new(ApiError::ServerError { status: 500 }),
+                    partial: Box::default(),
+                },
+                "stream_error",
+                true,
+            ),
             (ApiError::Cancelled, "cancelled", false),
             (ApiError::malformed("x"), "malformed", false),
             (
@@ -896,6 +1010,16 @@ mod tests {
         for (error, kind, retry) in cases {
             assert_eq!(error.kind(), kind);
             assert_eq!(error.can_retry(), retry, "{kind}");
+            // Only the failures after the request reached a generating provider may be billed.
+            let billable = [
+                "timeout",
+                "cancelled",
+                "malformed",
+                "stream_cut",
+                "reply_lost",
+                "stream_error",
+            ];
+            assert_eq!(error.may_be_billed(), billable.contains(&kind), "{kind}");
             let zh = error.message(Lang::ZhCn);
             let en = error.message(Lang::En);
             assert_ne!(zh, en, "{kind} needs two languages");

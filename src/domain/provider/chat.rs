@@ -46,6 +46,9 @@ pub enum Role {
     Other,
 }
 
+/// The line added to a `json_object` request whose messages never say "json".
+pub const JSON_OBJECT_REMINDER: &str = "Reply with a single JSON object.";
+
 /// One message of a conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
@@ -178,7 +181,19 @@ impl ChatRequest {
     }
 
     /// Sets the reply format.
+    /// For [`ResponseFormat::JsonObject`], a request whose messages never say "json" gets a
+    /// last system line that does: OpenAI (and DeepSeek) answer such a request with a 400
+    /// ("'messages' must contain the word 'json' in some form…"). A line at the end keeps the
+    /// cached prompt prefix intact.
     pub fn response_format(mut self, format: ResponseFormat) -> ChatRequest {
+        let says_json = self
+            .messages
+            .iter()
+            .any(|m| m.content.to_lowercase().contains("json"));
+        if format == ResponseFormat::JsonObject && !says_json {
+            self.messages
+                .push(ChatMessage::system(JSON_OBJECT_REMINDER));
+        }
         self.response_format = Some(format);
         self
     }
@@ -547,8 +562,10 @@ mod tests {
                 .max_tokens(1500)
                 .json_object()
                 .streaming(true),
+            // The messages never say "json": the reminder OpenAI requires is added last.
             json!({"model":"gemini-2.5-flash","messages":[
-                {"role":"system","content":"你是编剧"},{"role":"user","content":"写一场戏"}],
+                {"role":"system","content":"你是编剧"},{"role":"user","content":"写一场戏"},
+                {"role":"system","content":JSON_OBJECT_REMINDER}],
                 "temperature":0.3,"max_tokens":1500,"stream":true,
                 "stream_options":{"include_usage":true},
                 "response_format":{"type":"json_object"}}),
@@ -561,6 +578,11 @@ mod tests {
             json!({"model":"gpt-4.1","messages":[{"role":"user","content":"x"}],
                 "response_format":{"type":"json_schema","json_schema":{
                     "name":"shots","schema":{"type":"object"},"strict":true}}}),
+        );
+        check_request(
+            ChatRequest::new("gpt-4.1", vec![ChatMessage::user("Answer in JSON.")]).json_object(),
+            json!({"model":"gpt-4.1","messages":[{"role":"user","content":"Answer in JSON."}],
+                "response_format":{"type":"json_object"}}),
         );
         check_request(
             ChatRequest::new("gpt-4.1", vec![]).response_format(ResponseFormat::Text),

@@ -82,6 +82,10 @@ pub fn accumulate<'a>(events: impl IntoIterator<Item = &'a StreamEvent>) -> Comp
     completion
 }
 
+/// The longest line (and the longest event's data) accepted, in bytes: a real chunk is a few
+/// hundred bytes, so a longer one is a broken or hostile stream, not worth holding in memory.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
 /// The incremental decoder. Create one per request, feed it text, then call [`Self::finish`].
 #[derive(Clone, Debug)]
 pub struct SseDecoder {
@@ -160,25 +164,38 @@ impl SseDecoder {
             }
         }
         self.buffer = buffer[consumed..].to_string();
+        let pending = self.pending.as_ref().map_or(0, String::len);
+        if self.buffer.len() > MAX_LINE_BYTES || pending > MAX_LINE_BYTES {
+            self.buffer.clear();
+            self.pending = None;
+            let detail = format!("a stream line longer than {} MiB", MAX_LINE_BYTES >> 20);
+            self.fail(ApiError::malformed(detail), &mut events);
+        }
         events
     }
 
     /// Ends the stream. Returns the completion when it ended properly (`[DONE]`, or a
     /// `finish_reason` from a relay that omits `[DONE]`), with usage estimated and flagged when
-    /// none was sent; [`ApiError::StreamCut`] with what arrived when it was cut; or the error
-    /// the stream reported. A final line without a line ending is accepted when it is complete.
+    /// none was sent; [`ApiError::StreamCut`] with what arrived when it was cut; or
+    /// [`ApiError::StreamError`] with the error the stream reported (or the way it was broken)
+    /// and what arrived before it. A final line without a line ending is accepted when it is
+    /// complete.
     pub fn finish(mut self) -> Result<Completion, ApiError> {
         if !self.is_finished() && !self.buffer.is_empty() {
             let last = std::mem::take(&mut self.buffer);
             let mut ignored = Vec::new();
             self.line(last.trim_end_matches('\r'), true, &mut ignored);
         }
-        if let Some(error) = self.error {
-            return Err(error);
-        }
         let completion = self
             .completion
             .with_usage_or_estimate(&self.model, self.prompt_tokens);
+        if let Some(error) = self.error {
+            // The reply had begun: what was generated before the error is billed.
+            return Err(ApiError::StreamError {
+                cause: Box::new(error),
+                partial: Box::new(completion),
+            });
+        }
         if self.done || completion.finish_reason.is_some() {
             Ok(completion)
         } else {
@@ -433,7 +450,7 @@ mod tests {
                     retry_after_ms: None,
                 }),
             ],
-            Err("rate_limited"),
+            Err("stream_error"),
         );
         check(
             "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: <html>oops</html>\n\n",
@@ -443,20 +460,51 @@ mod tests {
                     "invalid JSON in stream (expected value at line 1 column 1)",
                 )),
             ],
-            Err("malformed"),
+            Err("stream_error"),
         );
         check(
             "data: {\"choices\":[\n\n",
             &[StreamEvent::Error(ApiError::malformed(
                 "incomplete JSON in stream",
             ))],
-            Err("malformed"),
+            Err("stream_error"),
         );
         check(
             "data: [1,2]\n\n",
             &[StreamEvent::Error(ApiError::malformed("not a JSON object"))],
-            Err("malformed"),
+            Err("stream_error"),
         );
+    }
+
+    #[test]
+    fn a_stream_error_keeps_its_cause_and_what_arrived() {
+        let (_, outcome) = decode(&[
+            "data: {\"choices\":[{\"delta\":{\"content\":\"雨夜\"}}]}\n\n",
+            "data: {\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}\n\n",
+        ]);
+        let Err(ApiError::StreamError { cause, partial }) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(cause.kind(), "server_error");
+        assert_eq!(partial.content, "雨夜");
+        assert!(partial.usage.as_ref().is_some_and(|u| u.estimated));
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_without_holding_it() {
+        let mut decoder = SseDecoder::new("gpt-4.1", 20);
+        let piece = "x".repeat(64 * 1024);
+        let mut events = decoder.push("data: ");
+        for _ in 0..=(MAX_LINE_BYTES / piece.len()) {
+            events.extend(decoder.push(&piece));
+        }
+        assert!(decoder.is_finished());
+        assert!(decoder.buffer.is_empty());
+        assert!(
+            matches!(&events[..], [StreamEvent::Error(ApiError::Malformed { detail })] if detail.contains("1 MiB")),
+            "{events:?}"
+        );
+        assert_eq!(decoder.finish().map_err(|e| e.kind()), Err("stream_error"));
     }
 
     #[test]

@@ -269,7 +269,7 @@ fn EntryRow(
         "ds-ledger-outcome ds-ledger-outcome--failed"
     };
     view! {
-        <tr data-testid="ledger-entry" data-outcome=entry.outcome.clone() data-estimated=entry.estimated.to_string()>
+        <tr data-testid="ledger-entry" data-outcome=entry.outcome.clone() data-estimated=entry.estimated.to_string() data-worst-case=entry.worst_case.to_string()>
             <td class="ds-mono">{timestamp_utc(entry.at_ms)}</td>
             <td>{entry.connection_name.clone()}</td>
             <td class="ds-mono">{entry.model.clone()}</td>
@@ -277,8 +277,13 @@ fn EntryRow(
             <td><span class=outcome_class>{entry.outcome.clone()}</span></td>
             <td>
                 {tokens}
-                <Show when=move || entry.estimated>
+                <Show when=move || entry.estimated && !entry.worst_case>
                     " "<span class="ds-tag">{t("估算", "estimate")}</span>
+                </Show>
+                <Show when=move || entry.worst_case>
+                    " "<span class="ds-tag" title=t("结果未知：按最坏情况计", "outcome unknown: counted at its worst case")>
+                        {t("最坏情况", "worst case")}
+                    </span>
                 </Show>
             </td>
             <td>{millis(entry.latency_ms)}</td>

@@ -90,6 +90,17 @@ impl RunProblem {
         let RunProblem::Api(error) = self else {
             return None;
         };
+        if error.may_be_billed() {
+            return Some(
+                lang.pick(
+                    "结果未知：服务商可能已经生成并计费了这次回复，所以没有自动重发；账本按最坏情况（整段提示词加满 max_tokens）记下了它。再点「运行」会发出一次新的、同样计费的请求。",
+                    "Outcome unknown: the provider may have generated and billed this reply, so it \
+                     was not sent again; the ledger counts it at its worst case (the whole prompt \
+                     and every max_tokens). Pressing Run sends a new request, billed again.",
+                )
+                .into(),
+            );
+        }
         if !error.can_retry() {
             return None;
         }
@@ -318,9 +329,10 @@ pub fn Playground() -> impl IntoView {
                 let problem = problem.clone();
                 move || problem.message(lang.get())
             };
+            let unknown = matches!(&problem, RunProblem::Api(error) if error.may_be_billed());
             let hint = move || problem.retry_hint(lang.get());
             view! {
-                <div class="ds-alert ds-alert--error" role="alert" data-testid="play-error" data-kind=kind>
+                <div class="ds-alert ds-alert--error" role="alert" data-testid="play-error" data-kind=kind data-outcome-unknown=unknown.to_string()>
                     <p class="ds-play-error__message">{message}</p>
                     {move || hint().map(|hint| view! {
                         <p class="ds-play-error__hint" data-testid="play-retry-hint">{hint}</p>

@@ -17,8 +17,9 @@
 //! created, so the stored state never goes backwards.
 //!
 //! Only one tab runs a batch: [`Executor::run`] takes the Web Lock `duanju-batch:{id}` with
-//! `ifAvailable` (through `js_sys::Reflect`, as web-sys's `LockManager` is unstable) and keeps it
-//! until [`Executor::close`] or the page goes away. The running tab posts a [`BatchPulse`] on the
+//! `ifAvailable` (through `js_sys::Reflect`, as web-sys's `LockManager` is unstable), or without
+//! Web Locks an IndexedDB lease with a heartbeat (see [`super::lock`]), and keeps it until
+//! [`Executor::close`] or the page goes away. The running tab posts a [`BatchPulse`] on the
 //! [`BATCH_CHANNEL`] after every change; the other tabs show it.
 //!
 //! Every call is written to the ledger (`ledger` store), priced with the batch's price snapshot;
@@ -39,9 +40,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 
 use crate::domain::batch::{
     Action, Answer, Batch, BatchConfig, BatchError, BatchItem, BatchStatus, CallContext, Failure,
@@ -55,6 +54,8 @@ use crate::web::http::{self, CallError, CallOptions, CallOutcome};
 use crate::web::idb::{Db, StorageError, BATCHES, BATCH_ITEMS, LEDGER};
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use crate::web::timer::Timer;
+
+use super::lock::{try_lock, HeldLock};
 
 /// What the executor needs besides the engine's state to run a batch again after a reload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -160,12 +161,15 @@ pub type SendFuture = Pin<Box<dyn Future<Output = Result<CallOutcome, CallError>
 /// How requests are sent: [`http_transport`] in the app, a fake in tests.
 pub type Transport = Rc<dyn Fn(&Connection, &ApiKey, &ChatRequest) -> SendFuture>;
 
-/// Sends each request with [`http::chat`] (whole replies, the default time limit).
+/// Sends each request with [`http::chat_stream`]: the time limit is then the longest wait for
+/// the response and for each next piece, so a stall mid-reply ends the call (its outcome
+/// unknown) and a cut reply keeps what arrived and its usage.
 pub fn http_transport() -> Transport {
     Rc::new(|conn: &Connection, key: &ApiKey, req: &ChatRequest| {
         let (conn, key, req) = (conn.clone(), key.clone(), req.clone());
-        Box::pin(async move { http::chat(&conn, &key, &req, CallOptions::default()).await })
-            as SendFuture
+        Box::pin(async move {
+            http::chat_stream(&conn, &key, &req, CallOptions::default(), |_| {}).await
+        }) as SendFuture
     })
 }
 
@@ -295,54 +299,6 @@ pub async fn delete(db: &Db, batch_id: &str) -> Result<(), StorageError> {
     tx.commit().await
 }
 
-/// A held Web Lock, released when dropped.
-struct HeldLock {
-    release: Option<js_sys::Function>,
-}
-
-impl Drop for HeldLock {
-    fn drop(&mut self) {
-        if let Some(release) = self.release.take() {
-            let _ = release.call0(&JsValue::NULL);
-        }
-    }
-}
-
-/// Takes the Web Lock `name` if no other tab holds it. Without the Web Locks API (old
-/// browsers, insecure origins) every tab may run: `Some` with nothing held.
-async fn try_lock(name: &str) -> Option<HeldLock> {
-    let navigator = web_sys::window()?.navigator();
-    let locks = js_sys::Reflect::get(&navigator, &"locks".into()).ok()?;
-    if locks.is_undefined() || locks.is_null() {
-        return Some(HeldLock { release: None });
-    }
-    let request: js_sys::Function = js_sys::Reflect::get(&locks, &"request".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let mut release = None;
-    let hold = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
-    let mut granted = None;
-    let answer = js_sys::Promise::new(&mut |resolve, _| granted = Some(resolve));
-    let granted = granted?;
-    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-        let ok = !lock.is_null() && !lock.is_undefined();
-        let _ = granted.call1(&JsValue::NULL, &JsValue::from_bool(ok));
-        if ok {
-            hold.into()
-        } else {
-            JsValue::UNDEFINED
-        }
-    });
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE).ok()?;
-    request
-        .call3(&locks, &name.into(), &options, &callback)
-        .ok()?;
-    let ok = JsFuture::from(answer).await.ok()?.as_bool() == Some(true);
-    ok.then_some(HeldLock { release })
-}
-
 struct State {
     batch: Batch,
     requests: Vec<ChatRequest>,
@@ -450,11 +406,19 @@ impl Executor {
         batch_id: &str,
         transport: Transport,
     ) -> Result<Option<Executor>, StorageError> {
-        let Some(lock) = try_lock(&lock_name(batch_id)).await else {
+        let renewed = Rc::new(RefCell::new(None::<Weak<Inner>>));
+        let pump_renewed = renewed.clone();
+        let on_renewed = move || {
+            if let Some(inner) = pump_renewed.borrow().as_ref().and_then(Weak::upgrade) {
+                Executor { inner }.pump();
+            }
+        };
+        let Some(lock) = try_lock(&db, &lock_name(batch_id), on_renewed).await else {
             return Ok(None);
         };
         let executor = Executor::load(db, batch_id, transport).await?;
         if let Some(executor) = &executor {
+            *renewed.borrow_mut() = Some(Rc::downgrade(&executor.inner));
             *executor.inner.lock.borrow_mut() = Some(lock);
         }
         Ok(executor)
@@ -540,7 +504,14 @@ impl Executor {
     /// false when another tab holds the lock: then this executor sends nothing.
     pub async fn run(&self) -> bool {
         if self.inner.lock.borrow().is_none() {
-            let Some(lock) = try_lock(&lock_name(&self.id())).await else {
+            let weak = Rc::downgrade(&self.inner);
+            let on_renewed = move || {
+                if let Some(inner) = weak.upgrade() {
+                    Executor { inner }.pump();
+                }
+            };
+            let Some(lock) = try_lock(&self.inner.db, &lock_name(&self.id()), on_renewed).await
+            else {
                 return false;
             };
             *self.inner.lock.borrow_mut() = Some(lock);
@@ -705,12 +676,21 @@ impl Executor {
     /// Sends what the engine allows now, after storing those items as running, and sets the
     /// timer for the next moment something may be sent.
     fn pump(&self) {
-        if self.inner.closed.get() || self.inner.lock.borrow().is_none() {
+        // Without a usable lock nothing is sent: a lease near its expiry waits for its renewal
+        // (which pumps again), so no other tab can have taken the batch meanwhile.
+        let usable = self
+            .inner
+            .lock
+            .borrow()
+            .as_ref()
+            .is_some_and(HeldLock::usable);
+        if self.inner.closed.get() || !usable {
             return;
         }
         let Some((connection, key)) = self.inner.link.borrow().clone() else {
             return;
         };
+        self.record_unknowns(&connection);
         let now = tabs::now_ms();
         let limit = self.inner.project_limit.borrow().clone();
         let project_remaining = limit.and_then(|limit| limit(self));
@@ -754,6 +734,50 @@ impl Executor {
             }
             for action in actions {
                 this.send(action, &connection, &key);
+            }
+        });
+    }
+
+    /// Writes to the ledger, at their worst case, the attempts whose outcome became unknown
+    /// when a tab closed with them in flight ([`Batch::record_unknowns`]): from then on they
+    /// count as spent, in this batch and in the project.
+    fn record_unknowns(&self, connection: &Connection) {
+        let recorded = {
+            let mut state = self.inner.state.borrow_mut();
+            let state = &mut *state;
+            let context = CallContext {
+                connection,
+                task: &self.inner.meta.task,
+                project: self.inner.meta.project.as_deref(),
+            };
+            let recorded = state.batch.record_unknowns(context);
+            if recorded.is_empty() {
+                return;
+            }
+            for (index, entry) in &recorded {
+                state.calls[*index].push(entry.clone());
+            }
+            recorded
+        };
+        let changed: Vec<usize> = recorded.iter().map(|(index, _)| *index).collect();
+        let saved = self.save(&changed);
+        let this = self.clone();
+        spawn_local(async move {
+            let mut result = match saved {
+                Ok(commit) => commit.await,
+                Err(e) => Err(e),
+            };
+            for (_, entry) in &recorded {
+                result = result.and(this.inner.db.append(LEDGER, entry).await.map(|_| ()));
+            }
+            if let Err(e) = result {
+                this.storage_failed(e);
+            }
+            let listeners = this.inner.ledger_listeners.borrow().clone();
+            for (_, entry) in &recorded {
+                for listener in &listeners {
+                    listener(entry);
+                }
             }
         });
     }

@@ -15,14 +15,20 @@
 //! 4. **the answer**: [`Batch::on_answer`](crate::domain::batch::Batch::on_answer) (pure) says
 //!    what it means — outcome, usage, reply kept, the priced ledger entry and its note, the
 //!    calibration sample; the executor stores the item and appends the entry to the ledger;
-//! 5. **outcome unknown**: after a reload, an item that was in flight becomes "outcome unknown"
-//!    and is sent again only with the user's consent;
-//! 6. **one runner across tabs**: a Web Lock per batch; other tabs watch its pulses.
+//! 5. **outcome unknown**: an attempt the provider may have generated and billed — in flight
+//!    when the tab closed, or ended by a timeout, a connection lost after the headers, a cut,
+//!    stalled or broken stream, an unreadable reply — is never resent without the user's
+//!    consent, and counts at its worst case in the budget and the ledger (flagged
+//!    `worst_case`); automatic retries stay only where nothing was generated (no response, 429,
+//!    5xx or 408 before any byte of a reply);
+//! 6. **one runner across tabs**: a Web Lock per batch, or an IndexedDB lease with a heartbeat
+//!    where the browser has no Web Locks ([`lock`]); other tabs watch its pulses.
 //!
 //! | module | what |
 //! |---|---|
 //! | [`batch`] | [`Executor`]: storage, lock, pump, send, answer, timers |
 //! | [`jobs`] | the job kinds: video clips submitted, polled, downloaded and stored, [`jobs::CONCURRENCY`] at a time |
+//! | [`lock`] | one runner per batch across tabs: the Web Lock, or the IndexedDB lease without it |
 //! | [`once`] | one interactive call (streamed or whole) as a one-item batch, with its own transport |
 //!
 //! A test (`tests/domain_purity.rs`) fails if a module under `src/ui` or `src/web` outside
@@ -30,6 +36,7 @@
 
 pub mod batch;
 pub mod jobs;
+pub mod lock;
 pub mod once;
 
 pub use batch::{
