@@ -14,6 +14,13 @@
 // they show "Reload to update" and switch only when the user says so ("apply-update"). A page
 // that is open keeps the version it started with.
 //
+// The shell in use is never touched by a download. A staged shell counts only once its list is
+// written, after every file of it; a download that fails midway (a 500, the network gone, the
+// worker stopped) leaves a staging cache without a list, which is never applied and is dropped.
+// Applying copies the staged files into the shell, its pages last, then the list, and only then
+// removes what the old version alone needed: whatever stops the copy, the old pages and every
+// file they name are still there, so the old version keeps working, offline too.
+//
 // Only same-origin GET requests are ever answered or cached. Cross-origin requests (the model
 // API, video downloads) and every other method pass through untouched.
 'use strict';
@@ -144,7 +151,9 @@ function checkForUpdate() {
       }
       await broadcast({ type: 'update-ready' });
     } catch {
-      // Offline or a failed download: try again at the next navigation.
+      // Offline or a failed download: the shell in use is untouched; a partial staging cache
+      // (no list) is dropped, and the next navigation tries again.
+      if (!(await listOf(STAGED).catch(() => null))) await caches.delete(STAGED).catch(() => false);
     } finally {
       checking = null;
     }
@@ -152,15 +161,37 @@ function checkForUpdate() {
   return checking;
 }
 
-/** Makes the staged shell the current one. */
+const isPage = (path) => path.endsWith('/index.html');
+
+/**
+ * Makes the staged shell the current one, if it is complete (its list, written last, is there):
+ * the new files are added to the shell, its pages replaced after them, the list written, and
+ * only then are the files of the old version that the new one does not name removed. Until the
+ * pages are replaced the old ones are served with every file they name; after, the new ones
+ * are. Returns whether a shell was applied.
+ */
 async function applyUpdate() {
+  if (checking) await checking; // A download in progress writes the staging cache.
+  const paths = await listOf(STAGED);
+  if (!paths) return false;
   const staged = await caches.open(STAGED);
-  const keys = await staged.keys();
-  if (!keys.length) return;
-  await caches.delete(SHELL);
+  const files = new Map();
+  for (const path of paths) {
+    const response = await staged.match(path);
+    if (!response) return false; // Not the shell its list names: never applied.
+    files.set(path, response);
+  }
   const shell = await caches.open(SHELL);
-  for (const request of keys) await shell.put(request, await staged.match(request));
+  for (const path of paths.filter((p) => !isPage(p))) await shell.put(path, files.get(path));
+  for (const path of paths.filter(isPage)) await shell.put(path, files.get(path));
+  await shell.put(LIST, new Response(JSON.stringify(paths), { headers: { 'content-type': 'application/json' } }));
+  const kept = new Set(paths);
+  for (const request of await shell.keys()) {
+    const path = new URL(request.url).pathname;
+    if (!kept.has(path) && (SHELL_ASSET.test(path) || isPage(path))) await shell.delete(request);
+  }
   await caches.delete(STAGED);
+  return true;
 }
 
 self.addEventListener('message', (event) => {
@@ -172,7 +203,11 @@ self.addEventListener('message', (event) => {
     })());
   } else if (type === 'apply-update') {
     event.waitUntil((async () => {
-      await applyUpdate();
+      try {
+        await applyUpdate();
+      } catch {
+        // Storage full or the like: the old shell is whole (see above); the page reloads into it.
+      }
       event.source?.postMessage({ type: 'update-applied' });
     })());
   } else if (type === 'skip-waiting') {

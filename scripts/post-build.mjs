@@ -16,6 +16,10 @@
 // 2. Every build: the SHA-256 of each inline <script> goes into the Content-Security-Policy, in
 //    place of the INLINE_SCRIPT_HASHES placeholder, so the policy allows exactly the boot script
 //    Trunk generated and nothing else.
+// 3. Release builds only: the dev-only `connect-src` source `ws://127.0.0.1:*` (Trunk's
+//    live-reload socket under `trunk serve`) is taken out of the policy, and the build fails if
+//    any ws:/wss: source is left. The http loopback sources stay (ARCHITECTURE.md, "A strict
+//    CSP": local models and the local sandbox preset).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,6 +169,25 @@ function cspHashes() {
   console.log(`post-build: ${hashes.length} inline script hash(es) written`);
 }
 
-if (process.env.TRUNK_PROFILE === 'release') split();
+/** Release builds: the CSP's connect-src without the dev server's live-reload socket. */
+function releaseConnectSources() {
+  const policy = /(http-equiv="Content-Security-Policy"\s+content=")([^"]*)(")/;
+  const csp = html.match(policy)?.[2];
+  if (!csp) fail('index.html has no Content-Security-Policy');
+  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean).map((directive) => {
+    const [name, ...sources] = directive.split(/\s+/);
+    if (name !== 'connect-src') return directive;
+    return [name, ...sources.filter((source) => source !== 'ws://127.0.0.1:*')].join(' ');
+  });
+  const released = directives.join('; ');
+  if (/(?:^|\s)wss?:/.test(released)) fail(`a WebSocket source is left in the release CSP: ${released}`);
+  html = html.replace(policy, (_, head, __, tail) => `${head}${released}${tail}`);
+  console.log('post-build: release CSP without the live-reload connect-src source');
+}
+
+if (process.env.TRUNK_PROFILE === 'release') {
+  split();
+  releaseConnectSources();
+}
 cspHashes();
 writeFileSync(indexFile, html);

@@ -38,3 +38,6 @@ mod timer;
 
 #[path = "web/storage.rs"]
 mod storage;
+
+#[path = "web/video.rs"]
+mod video;

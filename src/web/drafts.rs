@@ -54,9 +54,9 @@ use crate::domain::project::file::{
 };
 use crate::domain::project::merge::{merge_projects, SavedNotice};
 use crate::domain::project::{
-    before_import_name, before_restore_name, duplicate_name, purge_expired, sort_recent,
-    validate_name, Episode, IdGen, NameError, Project, ProjectMeta, Snapshot, SnapshotMeta,
-    PROJECT_SCHEMA_VERSION,
+    before_import_name, before_restore_name, duplicate_name, purge_expired, settled_deletion_ms,
+    sort_recent, validate_name, Episode, IdGen, NameError, Project, ProjectMeta, Snapshot,
+    SnapshotMeta, PROJECT_SCHEMA_VERSION,
 };
 use crate::web::idb::{
     self, Db, StorageError, Tx, EPISODES, KV, PROJECTS, PROJECT_META, SNAPSHOTS,
@@ -765,12 +765,32 @@ impl Drafts {
     }
 
     /// Deletes for good the projects whose 30 days in the trash are over; returns their ids.
+    /// A project deleted "in the future" (the clock was set back since) is kept, and its
+    /// deletion time stored as now, so its 30 days count from today
+    /// ([`crate::domain::project::settled_deletion_ms`]).
     pub async fn purge_expired(&self) -> Result<Vec<String>, DraftError> {
         let mut list = self.metas().await?;
-        let expired: Vec<String> = purge_expired(&mut list, tabs::now_ms())
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
+        let now = tabs::now_ms();
+        let sweep = purge_expired(&mut list, now);
+        let tab = self.inner.tab_id.clone();
+        for meta in &sweep.clock_settled {
+            let settled = self
+                .update(&meta.id, |p| {
+                    if let Some(deleted) = p.deleted_ms {
+                        p.edit(now, &tab, |p| {
+                            p.deleted_ms = Some(settled_deletion_ms(deleted, now))
+                        });
+                    }
+                    Ok(())
+                })
+                .await;
+            match settled {
+                // A list entry whose project is gone has nothing to settle.
+                Ok(_) | Err(DraftError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let expired: Vec<String> = sweep.expired.into_iter().map(|m| m.id).collect();
         if !expired.is_empty() {
             self.purge_all(&expired).await?;
         }

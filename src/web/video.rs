@@ -5,17 +5,23 @@
 //! Like the chat adapter, requests go only to the connection's base URL with `Authorization`
 //! and `Content-Type`, never follow redirects and never send cookies; a `video_url` outside the
 //! base URL (a CDN link) is fetched without the key. Error text is redacted before it is kept.
+//! A clip is read chunk by chunk under [`CLIP_DOWNLOAD_CAP_BYTES`] ([`DownloadMeter`]): a
+//! larger one fails with [`VideoError::TooLarge`] and nothing of it is kept.
 
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, Headers, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
+    Blob, BlobPropertyBag, Headers, ReadableStreamDefaultReader, RequestCredentials, RequestInit,
+    RequestMode, RequestRedirect, Response,
 };
 
 use crate::domain::i18n::Lang;
-use crate::domain::media::video_job::{parse_job, JobReadError, JobState, VideoShape};
+use crate::domain::media::video_job::{
+    parse_job, ClipTooLarge, DownloadMeter, JobReadError, JobState, VideoShape,
+    CLIP_DOWNLOAD_CAP_BYTES,
+};
 use crate::domain::provider::api_error::{classify, redact, ApiError};
 use crate::domain::provider::connection::{
     endpoint, headers_for, may_send_key, validate_base_url, ApiKey, Connection,
@@ -34,6 +40,8 @@ pub enum VideoError {
     Read(JobReadError),
     /// A completed job without a clip link.
     NoClip,
+    /// The clip is larger than the download cap: stopped, nothing kept.
+    TooLarge(ClipTooLarge),
 }
 
 impl VideoError {
@@ -43,6 +51,7 @@ impl VideoError {
             VideoError::Api(error) => error.kind(),
             VideoError::Read(_) => "malformed_job",
             VideoError::NoClip => "no_clip",
+            VideoError::TooLarge(_) => "clip_too_large",
         }
     }
 
@@ -57,6 +66,7 @@ impl VideoError {
                     "The job completed but the API gave no link to the clip.",
                 )
                 .into(),
+            VideoError::TooLarge(error) => error.message(lang),
         }
     }
 
@@ -180,7 +190,7 @@ pub async fn status(
     job_of(response, key).await
 }
 
-/// Downloads a completed job's clip.
+/// Downloads a completed job's clip, at most [`CLIP_DOWNLOAD_CAP_BYTES`].
 pub async fn download(
     conn: &Connection,
     key: &ApiKey,
@@ -188,21 +198,85 @@ pub async fn download(
     job: &JobState,
     cancel: Option<&CancelHandle>,
 ) -> Result<Blob, VideoError> {
+    download_capped(conn, key, shape, job, cancel, CLIP_DOWNLOAD_CAP_BYTES).await
+}
+
+/// Downloads a completed job's clip, refusing one larger than `cap_bytes`: the declared size
+/// (`Content-Length`) is checked before reading, then every chunk is counted and the download
+/// is cancelled as soon as the total passes the cap. The chunks stay in JavaScript memory
+/// until they become the Blob (the wasm memory, which never shrinks, holds none of them).
+pub async fn download_capped(
+    conn: &Connection,
+    key: &ApiKey,
+    shape: VideoShape,
+    job: &JobState,
+    cancel: Option<&CancelHandle>,
+    cap_bytes: u64,
+) -> Result<Blob, VideoError> {
     let url = match (shape.content_path(&job.id), &job.video_url) {
         (Some(path), _) => endpoint(&conn.base_url, &path),
         (None, Some(url)) => url.clone(),
         (None, None) => return Err(VideoError::NoClip),
     };
     let response = send(conn, key, "GET", &url, None, cancel).await?;
-    let blob = JsFuture::from(
-        response
-            .blob()
-            .map_err(|_| VideoError::Api(ApiError::network(false)))?,
-    )
-    .await
-    .map_err(|_| VideoError::Api(ApiError::network(false)))?;
-    blob.dyn_into::<Blob>()
+    let network = || VideoError::Api(ApiError::network(false));
+    let interrupted = || {
+        if cancel.is_some_and(CancelHandle::is_cancelled) {
+            VideoError::Api(ApiError::Cancelled)
+        } else {
+            network()
+        }
+    };
+    let headers = response.headers();
+    let mut meter = DownloadMeter::new(cap_bytes);
+    let Some(body) = response.body() else {
+        return Err(VideoError::Api(ApiError::malformed("no clip in the reply")));
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    if let Err(too_large) = meter.declared(headers.get("content-length").ok().flatten().as_deref())
+    {
+        // Let the connection go without reading the body.
+        let _ = JsFuture::from(reader.cancel()).await;
+        return Err(VideoError::TooLarge(too_large));
+    }
+    let chunks = js_sys::Array::new();
+    loop {
+        let result = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| interrupted())?;
+        let Some(chunk) = chunk_of(&result) else {
+            break;
+        };
+        if let Err(too_large) = meter.add(u64::from(chunk.length())) {
+            let _ = JsFuture::from(reader.cancel()).await;
+            return Err(VideoError::TooLarge(too_large));
+        }
+        chunks.push(&chunk);
+    }
+    let options = BlobPropertyBag::new();
+    if let Some(kind) = headers.get("content-type").ok().flatten() {
+        options.set_type(&kind);
+    }
+    // `new Blob(parts, options)` takes any sequence of parts: web-sys's `str_sequence` binding
+    // is that same call, already used by `files.rs`, and a second binding would add its shim
+    // to the start-up JS.
+    Blob::new_with_str_sequence_and_options(&chunks, &options)
         .map_err(|_| VideoError::Api(ApiError::malformed("not a file")))
+}
+
+/// The bytes of one `ReadableStreamDefaultReader.read()` result, `None` once the body ended.
+fn chunk_of(result: &JsValue) -> Option<js_sys::Uint8Array> {
+    let done = js_sys::Reflect::get(result, &"done".into())
+        .ok()
+        .and_then(|done| done.as_bool())
+        .unwrap_or(true);
+    if done {
+        return None;
+    }
+    js_sys::Reflect::get(result, &"value".into())
+        .ok()?
+        .dyn_into()
+        .ok()
 }
 
 /// Keeps a clip in the `clips` store under `clip_ref` (provider links expire).

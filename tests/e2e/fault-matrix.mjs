@@ -12,7 +12,7 @@ import { newContext, open, sandboxConfig, sandboxReset, sandboxStats, SANDBOX_UR
 import { addSandboxConnection, gotoStudio, startPrompt, finished, storedLedger } from './connection-steps.mjs';
 
 /** The share of requests a fault hits in the batch (the playground call always meets it). */
-const RATE = 0.3;
+const RATE = 0.2;
 
 /** What every row starts from: fast streams, long hangs (longer than the app's time limits, so
  * the app's own timer ends them), short rate-limit waits. */
@@ -97,6 +97,9 @@ export async function runFault(browser, fault, { consent = false } = {}) {
       unknown: await count(page, 'unknown'),
       failed: await count(page, 'failed'),
     };
+    // What a failed item says (none should fail: reported to make a failure readable).
+    const failures = await page.$$eval('[data-testid="batch-item"][data-state="failed"]',
+      (rows) => rows.map((r) => `${r.dataset.itemId} (${r.dataset.sends} sends): ${r.innerText}`));
     const afterBatch = await sandboxStats();
 
     // The playground call.
@@ -116,6 +119,7 @@ export async function runFault(browser, fault, { consent = false } = {}) {
       applied: batch.done + (failedCall ? 0 : 1),
       unknown: batch.unknown + (unknownCall ? 1 : 0),
       failed: batch.failed,
+      failures,
       duplicates: stats.duplicates,
       batch_billed: afterBatch.billed.requests,
       batch_applied: batch.done,

@@ -36,7 +36,7 @@ for (const fault of FAULTS) {
     assert.equal(row.billed, row.applied + row.unknown, 'every billed request was applied or shown as unknown');
     assert.equal(row.batch_billed, row.batch_applied + row.batch_unknown, 'the batch alone');
     assert.equal(row.duplicates, 0, 'nothing was billed twice without consent');
-    assert.equal(row.failed, 0, 'nothing was lost');
+    assert.equal(row.failed, 0, `nothing was lost: ${row.failures.join('; ')}`);
     assert.equal(row.batch_applied + row.batch_unknown, 20);
     assert.ok(row.ledger_tokens >= row.billed_tokens,
       `the ledger (${row.ledger_tokens} tokens) is never below the bill (${row.billed_tokens})`);

@@ -77,7 +77,11 @@ test('the Content-Security-Policy is strict and the app runs under it', async ()
   assert.match(csp, /object-src 'none'/);
   assert.match(csp, /base-uri 'none'/);
   assert.match(csp, /connect-src[^;]*https:/);
+  // The loopback sources stay in release (local models, the local sandbox preset); the dev
+  // server's live-reload socket does not (scripts/post-build.mjs).
   assert.match(csp, /connect-src[^;]*http:\/\/127\.0\.0\.1:\*/);
+  assert.match(csp, /connect-src[^;]*http:\/\/localhost:\*/);
+  assert.doesNotMatch(csp, /(?:^|\s)wss?:/, 'no WebSocket source in the release build');
 
   const ctx = await newContext(browser);
   const page = await ctx.newPage();

@@ -433,6 +433,36 @@ async fn a_blocked_upgrade_is_reported() {
 }
 
 #[wasm_bindgen_test]
+async fn a_project_trashed_in_the_future_is_kept_and_counts_from_now() {
+    let drafts = Drafts::open_named(&fresh_name("trash-clock"))
+        .await
+        .unwrap();
+    let project = drafts.create("时钟回拨的剧").await.unwrap();
+    // Deleted while the clock was a year ahead; the clock has been set right since.
+    let year_ms = 365.0 * 86_400_000.0;
+    let mut ahead = project.clone();
+    ahead.edit(tabs::now_ms(), drafts.tab_id(), |p| {
+        p.deleted_ms = Some(tabs::now_ms() + year_ms)
+    });
+    drafts.save(&ahead).await.unwrap();
+    let before = tabs::now_ms();
+    assert_eq!(drafts.purge_expired().await.unwrap(), Vec::<String>::new());
+    // Still in the trash, restorable, and its 30 days now count from today, stored so.
+    let trash = drafts.list_trash().await.unwrap();
+    assert_eq!(trash.len(), 1);
+    let deleted = trash[0].deleted_ms.unwrap();
+    assert!(deleted >= before && deleted <= tabs::now_ms(), "{deleted}");
+    let stored = drafts.load(&project.id).await.unwrap();
+    assert_eq!(stored.deleted_ms, Some(deleted));
+    assert_eq!(
+        trash[0].purge_at_ms(),
+        Some(deleted + TRASH_RETENTION_MS),
+        "purged 30 days from now, not in a year and 30 days"
+    );
+    assert_eq!(drafts.restore(&project.id).await.unwrap().deleted_ms, None);
+}
+
+#[wasm_bindgen_test]
 async fn trash_restore_and_purge() {
     let drafts = Drafts::open_named(&fresh_name("trash")).await.unwrap();
     let kept = drafts.create("留下的剧").await.unwrap();

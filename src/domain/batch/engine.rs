@@ -720,9 +720,10 @@ impl Batch {
         let running = self.running_per_lane();
         let committed = self.committed();
         let mut seen = vec![false; self.lanes.len()];
+        let horizon = self.longest_wait_ms();
         for item in &self.items {
             if let ItemState::Waiting { until_ms, .. } = item.state {
-                earliest(until_ms);
+                earliest(until_ms.min(now_ms + horizon));
             }
         }
         for (index, item) in self.items.iter().enumerate() {
@@ -1390,13 +1391,28 @@ impl Batch {
     }
 
     fn wake_waiting(&mut self, now_ms: f64) {
+        let horizon = self.longest_wait_ms();
         for item in &mut self.items {
-            if let ItemState::Waiting { until_ms, .. } = item.state {
+            if let ItemState::Waiting { until_ms, attempt } = item.state {
                 if until_ms <= now_ms {
                     item.state = ItemState::Queued;
+                } else if until_ms > now_ms + horizon {
+                    // Set before the clock went back: no wait is that long.
+                    item.state = ItemState::Waiting {
+                        until_ms: now_ms + horizon,
+                        attempt,
+                    };
                 }
             }
         }
+    }
+
+    /// The longest an item may legitimately wait: twice the longest backoff, `retry-after` or
+    /// rate window. A wait that ends later was set before the wall clock went back, and is cut
+    /// to this.
+    fn longest_wait_ms(&self) -> f64 {
+        let retry = &self.config.retry;
+        2.0 * (retry.cap_ms.max(retry.retry_after_cap_ms) as f64).max(MINUTE_MS)
     }
 
     fn requeue_waiting(&mut self) {

@@ -33,8 +33,22 @@
 //! tightens the limits to what the provider states; the limiter works without them.
 //!
 //! Every time is a Unix time in milliseconds supplied by the caller: nothing here reads a clock.
+//!
+//! **A clock that goes back.** The caller's clock is the wall clock (`Date.now()`), which the
+//! user or the system may set back. The lane keeps its own time, which never goes back: the
+//! latest time it was read or changed at. Every instant it keeps is measured in that time: the
+//! sends and the last slowdown lie before it, the pause and the pacing's theoretical arrival
+//! times at most their legitimate lead after it (a pause at most its capped `retry-after` or
+//! backoff, a pacing debt at most what the last requests cost). When the caller's time reads
+//! more than [`CLOCK_JUMP_TOLERANCE_MS`] earlier than the lane's, the clock went back by that
+//! much: the lane counts on from its own time (reading it learns the jump), and its next
+//! change moves every kept instant back by the jump, into the caller's time. Each wait thus
+//! keeps the length it had when the jump was seen: a lane paused for 30 s waits at most 30 s
+//! after the clock went back by an hour, never the hour. A clock that jumps forward only
+//! shortens waits.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +58,10 @@ use crate::domain::provider::ratelimit::RateLimitHeaders;
 pub const MINUTE_MS: f64 = 60_000.0;
 /// One second in milliseconds.
 pub const SECOND_MS: f64 = 1_000.0;
+/// A clock read this much earlier than the lane's latest time counts as the clock going back
+/// (see the module docs); smaller differences are ignored, since they lengthen a wait by less
+/// than this.
+pub const CLOCK_JUMP_TOLERANCE_MS: f64 = 1_000.0;
 
 /// The limits of one lane (a connection and a model). `None` means "not limited".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +171,14 @@ pub struct LaneLimiter {
     token_tat_ms: f64,
     /// Requests sent in the last minute, oldest first.
     log: VecDeque<SendRecord>,
+    /// The latest time the lane was read or changed at, in its own time (0 before any): what
+    /// tells that the clock went back (see "A clock that goes back" in the module docs).
+    #[serde(default)]
+    clock_ms: ClockCell,
+    /// How far the clock went back since the lane last changed (0 almost always): added to
+    /// the caller's time to read the kept instants, and settled by the next change.
+    #[serde(default)]
+    behind_ms: ClockCell,
 }
 
 impl LaneLimiter {
@@ -170,7 +196,53 @@ impl LaneLimiter {
             request_tat_ms: 0.0,
             token_tat_ms: 0.0,
             log: VecDeque::new(),
+            clock_ms: ClockCell::default(),
+            behind_ms: ClockCell::default(),
         }
+    }
+
+    /// `now_ms` in the lane's own time, which never goes back: the caller's time plus how far
+    /// the clock has gone back since the lane last changed. Reading the lane learns a jump
+    /// (hence the [`ClockCell`]s: [`Self::ready_at`] takes `&self`), so every later reading counts on
+    /// from the moment the jump was first seen and a wait ends after its length.
+    fn lane_time(&self, now_ms: f64) -> f64 {
+        if !now_ms.is_finite() {
+            return now_ms;
+        }
+        let time = now_ms + self.behind_ms.get();
+        let clock = self.clock_ms.get();
+        if clock - time > CLOCK_JUMP_TOLERANCE_MS {
+            self.behind_ms.set(self.behind_ms.get() + (clock - time));
+            clock
+        } else {
+            self.clock_ms.set(clock.max(time));
+            time
+        }
+    }
+
+    /// Brings the lane into the caller's time before a change: after the clock went back,
+    /// every kept instant moves back by as much (kept on the JSON-safe grid), so waits keep
+    /// the length they had and the public fields read in the caller's time again. The unset
+    /// markers (0: never paused, never slowed) stay unset.
+    fn settle_clock(&mut self, now_ms: f64) {
+        self.lane_time(now_ms);
+        let back = self.behind_ms.replace(0.0);
+        if back == 0.0 {
+            return;
+        }
+        let shift = |t: f64| grid_up(t - back);
+        if self.paused_until_ms > 0.0 {
+            self.paused_until_ms = shift(self.paused_until_ms);
+        }
+        if self.throttled_at_ms > 0.0 {
+            self.throttled_at_ms = shift(self.throttled_at_ms);
+        }
+        self.request_tat_ms = shift(self.request_tat_ms);
+        self.token_tat_ms = shift(self.token_tat_ms);
+        for record in &mut self.log {
+            record.at_ms = shift(record.at_ms);
+        }
+        self.clock_ms.set(self.clock_ms.get() - back);
     }
 
     /// The most requests allowed in flight at once.
@@ -210,6 +282,12 @@ impl LaneLimiter {
     /// The earliest time a request charged `tokens` may be sent, given what was sent before;
     /// at or before `now_ms` means "now". Concurrency is the engine's business, not checked here.
     pub fn ready_at(&self, now_ms: f64, tokens: u64, config: &LimiterConfig) -> f64 {
+        let time = self.lane_time(now_ms);
+        self.ready_at_lane_time(time, tokens, config) - self.behind_ms.get()
+    }
+
+    /// [`Self::ready_at`] with `now_ms` in the lane's own time.
+    fn ready_at_lane_time(&self, now_ms: f64, tokens: u64, config: &LimiterConfig) -> f64 {
         let mut ready = self.paused_until_ms;
         let burst_ms = config.burst_ms.clamp(0.0, SECOND_MS);
         if let Some(rpm) = self.effective_rpm() {
@@ -287,6 +365,7 @@ impl LaneLimiter {
 
     /// Records a request sent at `now_ms` and charged `tokens`.
     pub fn record_send(&mut self, now_ms: f64, tokens: u64, config: &LimiterConfig) {
+        self.settle_clock(now_ms);
         if let Some(rpm) = self.effective_rpm() {
             let (interval, burst) = request_gcra(rpm, config);
             self.request_tat_ms = grid_up(self.request_tat(interval, burst).max(now_ms) + interval);
@@ -317,6 +396,7 @@ impl LaneLimiter {
 
     /// Requests sent in the `window_ms` before `now_ms`.
     pub fn sent_within(&self, now_ms: f64, window_ms: f64) -> usize {
+        let now_ms = self.lane_time(now_ms);
         self.log
             .iter()
             .filter(|r| r.at_ms <= now_ms && r.at_ms + window_ms > now_ms)
@@ -348,6 +428,7 @@ impl LaneLimiter {
         rand01: f64,
         config: &LimiterConfig,
     ) -> bool {
+        self.settle_clock(now_ms);
         self.rate_limited_total = self.rate_limited_total.saturating_add(1);
         self.throttle_streak = self.throttle_streak.saturating_add(1);
         let pause = match retry_after_ms {
@@ -383,6 +464,7 @@ impl LaneLimiter {
     /// budget (`remaining` 0) pauses the lane for one emission interval, or until the reset
     /// time when that is sooner.
     pub fn update_from_headers(&mut self, headers: &RateLimitHeaders, now_ms: f64) {
+        self.settle_clock(now_ms);
         if let Some(limit) = headers.limit_requests.filter(|&l| l > 0) {
             self.header_rpm = Some(u32::try_from(limit).unwrap_or(u32::MAX));
         }
@@ -404,6 +486,58 @@ impl LaneLimiter {
                 .map_or(SECOND_MS, |reset| (reset as f64).min(SECOND_MS));
             self.pause_until(now_ms + wait);
         }
+    }
+}
+
+/// A time a `&self` reading of the lane may update (its clock, see "A clock that goes back"
+/// in the module docs). An atomic rather than a `Cell` so that a lane, and the batch holding
+/// it, stay `Sync` (the page keeps batches in signals); the page is single-threaded, so
+/// relaxed ordering is enough. Serialized as the plain number.
+#[derive(Default)]
+struct ClockCell(AtomicU64);
+
+impl ClockCell {
+    fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    fn set(&self, ms: f64) {
+        self.0.store(ms.to_bits(), Ordering::Relaxed);
+    }
+
+    fn replace(&self, ms: f64) -> f64 {
+        f64::from_bits(self.0.swap(ms.to_bits(), Ordering::Relaxed))
+    }
+}
+
+impl Clone for ClockCell {
+    fn clone(&self) -> ClockCell {
+        ClockCell(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for ClockCell {
+    fn eq(&self, other: &ClockCell) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::fmt::Debug for ClockCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl Serialize for ClockCell {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.get())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockCell {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ClockCell, D::Error> {
+        let ms = f64::deserialize(deserializer)?;
+        Ok(ClockCell(AtomicU64::new(ms.to_bits())))
     }
 }
 
@@ -622,6 +756,101 @@ mod tests {
         }
         assert_eq!(grid_up(0.0), 0.0);
         assert_eq!(grid_factor(0.9 * 0.9), 0.81);
+    }
+
+    /// A Unix time of December 2026, so that moving the clock back an hour stays positive.
+    const T0: f64 = 1_796_000_000_000.0;
+    const HOUR_MS: f64 = 3_600_000.0;
+
+    #[test]
+    fn a_pause_keeps_its_length_when_the_clock_goes_back() {
+        let config = LimiterConfig::default();
+        let mut limiter = LaneLimiter::new(Limits::rpm(600));
+        limiter.record_send(T0, 0, &config);
+        limiter.on_rate_limited(T0 + 100.0, T0, Some(30_000), 0.5, &config);
+        assert_eq!(limiter.paused_until_ms, T0 + 30_100.0);
+        // Ten seconds later the clock is set back an hour: the lane waits at most the 30 s
+        // it was asked to, counted from the clock's new reading, not an hour and 20 s.
+        let now = T0 + 10_000.0 - HOUR_MS;
+        let ready = limiter.ready_at(now, 0, &config);
+        assert!(ready <= now + 30_000.0, "waits {} s", (ready - now) / 1e3);
+        assert!(ready > now + 20_000.0, "the pause is still honoured");
+        // Readings count on from the moment the jump was seen: the wait ends, it does not
+        // move along with the clock.
+        assert!(!limiter.can_send(now + 15_000.0, 0, &config));
+        assert!(limiter.ready_at(now + 15_000.0, 0, &config) <= now + 30_000.0);
+        assert!(limiter.can_send(now + 30_000.0, 0, &config));
+        // Reading it changes nothing; the next change settles the clock for good.
+        limiter.record_send(now + 30_000.0, 0, &config);
+        assert!(limiter.paused_until_ms <= now + 30_000.0);
+        let back: LaneLimiter =
+            serde_json::from_str(&serde_json::to_string(&limiter).unwrap()).unwrap();
+        assert_eq!(back, limiter);
+    }
+
+    #[test]
+    fn the_windows_and_pacing_do_not_stall_when_the_clock_goes_back() {
+        let config = LimiterConfig::default();
+        // 7 requests a minute, all sent: the minute window is full.
+        let mut limiter = LaneLimiter::new(Limits::rpm(7));
+        let mut now = T0;
+        for _ in 0..7 {
+            now = limiter.ready_at(now, 0, &config).max(now);
+            limiter.record_send(now, 0, &config);
+        }
+        let behind = limiter.ready_at(now, 0, &config) - now;
+        assert!(behind > 0.0 && behind <= MINUTE_MS);
+        let jumped = now - HOUR_MS;
+        let wait = limiter.ready_at(jumped, 0, &config) - jumped;
+        assert!((wait - behind).abs() < 0.02, "{wait} vs {behind}");
+        assert_eq!(limiter.sent_within(jumped, MINUTE_MS), 7);
+        // A token debt (one oversized request) keeps its length too.
+        let mut tokens = LaneLimiter::new(Limits {
+            rpm: None,
+            tpm: Some(60_000),
+            max_concurrency: 4,
+        });
+        tokens.record_send(T0, 5_000, &config);
+        let debt = tokens.ready_at(T0, 100, &config) - T0;
+        assert_eq!(debt, 4_600.0);
+        let jumped = T0 + 1_000.0 - HOUR_MS;
+        assert!(tokens.ready_at(jumped, 100, &config) - jumped <= debt);
+    }
+
+    #[test]
+    fn a_429_after_the_clock_went_back_still_slows_the_lane() {
+        let config = LimiterConfig::default();
+        let mut limiter = LaneLimiter::new(Limits::rpm(600));
+        limiter.record_send(T0, 0, &config);
+        assert!(limiter.on_rate_limited(T0 + 50.0, T0, Some(1_000), 0.5, &config));
+        // The clock goes back an hour; a request sent after that meets a 429: a new round,
+        // so the rate drops again (the last slowdown moved back with the clock).
+        let now = T0 + 5_000.0 - HOUR_MS;
+        limiter.record_send(now, 0, &config);
+        assert!(limiter.on_rate_limited(now + 50.0, now, None, 0.5, &config));
+        assert!((limiter.rate_factor - 0.81).abs() < 1e-9);
+        let wait = limiter.ready_at(now + 50.0, 0, &config) - (now + 50.0);
+        assert!(wait <= config.pause_base_ms * 2.0, "{wait}");
+    }
+
+    #[test]
+    fn small_steps_back_and_forward_jumps_change_nothing() {
+        let config = LimiterConfig::default();
+        let mut limiter = LaneLimiter::new(Limits::rpm(60));
+        limiter.record_send(T0, 0, &config);
+        let paced = limiter.clone();
+        // Under the tolerance: read as it is.
+        assert_eq!(
+            limiter.ready_at(T0 - 500.0, 0, &config),
+            paced.ready_at(T0, 0, &config)
+        );
+        // A clock that jumps forward only finds the lane ready.
+        assert!(limiter.can_send(T0 + HOUR_MS, 0, &config));
+        limiter.record_send(T0 + HOUR_MS, 0, &config);
+        assert_eq!(
+            limiter.ready_at(T0 + HOUR_MS, 0, &config),
+            T0 + HOUR_MS + 1_000.0
+        );
     }
 
     #[test]

@@ -767,3 +767,22 @@ fn prompts_are_estimated_per_model_family_and_calibrated() {
     assert_eq!(switched.estimated_input_tokens, 1_106);
     assert_eq!(switched.input_estimate_for("deepseek-v3.2"), 599);
 }
+
+#[test]
+fn a_wait_set_before_the_clock_went_back_an_hour_is_cut_to_the_longest_legitimate_wait() {
+    let all = items(1, "deepseek-v3.2");
+    let mut batch = Batch::new("b", all, unlimited(), 1).unwrap();
+    let hour = 3_600_000.0;
+    batch.next_actions(hour);
+    let overloaded = ApiError::ServerError { status: 503 };
+    batch
+        .on_result("i0", hour, Outcome::err(overloaded, 10.0))
+        .unwrap();
+    assert_eq!(state(&batch, "i0").name(), "waiting");
+    // The clock is set back an hour: the item waits minutes at most, not the hour.
+    let now = 10.0;
+    let wake = batch.next_wake_ms(now).unwrap();
+    assert!(wake <= now + 120_000.0, "{wake}");
+    assert!(batch.next_actions(now).is_empty());
+    assert_eq!(batch.next_actions(wake).len(), 1);
+}

@@ -19,6 +19,10 @@
 //! Polling backs off ([`PollSchedule`]): the first check after `first_ms` (5 s), each wait
 //! `factor` times the last up to `max_interval_ms`, and the job is given up `give_up_ms`
 //! (10 min) after it was submitted. A browser cannot receive webhooks, so polling is the design.
+//!
+//! A finished clip is downloaded under a byte cap ([`CLIP_DOWNLOAD_CAP_BYTES`], 512 MiB): the
+//! declared size is checked before reading and every chunk is counted ([`DownloadMeter`]), so a
+//! wrong link or a hostile server fails with [`ClipTooLarge`] instead of filling the memory.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -391,6 +395,94 @@ impl JobReadError {
     }
 }
 
+/// The largest clip a download reads: 512 MiB. A clip is at most ten minutes
+/// ([`crate::domain::provider::routing::CLIP_SECONDS_CAP`]); at 1080p and ~7 Mbit/s that is
+/// about 512 MiB, and a short-drama shot of 5–15 s is a few megabytes. Anything larger is a
+/// wrong link or a hostile server, and reading it would fill the tab's memory.
+pub const CLIP_DOWNLOAD_CAP_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A clip download stopped because it was larger than its cap; nothing of it was kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClipTooLarge {
+    /// The cap, in bytes.
+    pub cap_bytes: u64,
+    /// The size the server declared (`Content-Length`), when that is what gave it away.
+    pub declared_bytes: Option<u64>,
+}
+
+impl ClipTooLarge {
+    /// The message for the user.
+    pub fn message(&self, lang: Lang) -> String {
+        // Whole MiB, rounded up (integers: no float formatting).
+        let mib = |bytes: u64| bytes.div_ceil(1024 * 1024);
+        let cap = mib(self.cap_bytes);
+        match (self.declared_bytes, lang) {
+            (Some(size), Lang::ZhCn) => format!(
+                "视频文件太大（{} MB，上限 {cap} MB）：未下载，也没有保存任何内容。",
+                mib(size)
+            ),
+            (Some(size), Lang::En) => format!(
+                "The clip is too large ({} MB, limit {cap} MB): it was not downloaded and nothing was kept.",
+                mib(size)
+            ),
+            (None, Lang::ZhCn) => {
+                format!("视频文件超过 {cap} MB 上限：下载已停止，没有保存任何内容。")
+            }
+            (None, Lang::En) => format!(
+                "The clip is larger than the {cap} MB limit: the download was stopped and nothing was kept."
+            ),
+        }
+    }
+}
+
+/// Counts a download against its cap: the size the server declares first, before reading,
+/// then every chunk as it arrives (a server may declare nothing, or lie), so a download stops
+/// as soon as it passes the cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DownloadMeter {
+    cap_bytes: u64,
+    read_bytes: u64,
+}
+
+impl DownloadMeter {
+    /// A meter for a download of at most `cap_bytes`.
+    pub fn new(cap_bytes: u64) -> DownloadMeter {
+        DownloadMeter {
+            cap_bytes,
+            read_bytes: 0,
+        }
+    }
+
+    /// Checks the declared size, the `Content-Length` header's text, if any (a header that is
+    /// not a number says nothing: the chunks are counted anyway).
+    pub fn declared(&self, content_length: Option<&str>) -> Result<(), ClipTooLarge> {
+        match content_length.and_then(|text| text.trim().parse::<u64>().ok()) {
+            Some(size) if size > self.cap_bytes => Err(ClipTooLarge {
+                cap_bytes: self.cap_bytes,
+                declared_bytes: Some(size),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a chunk of `bytes`; an error once the total passes the cap.
+    pub fn add(&mut self, bytes: u64) -> Result<(), ClipTooLarge> {
+        self.read_bytes = self.read_bytes.saturating_add(bytes);
+        if self.read_bytes > self.cap_bytes {
+            return Err(ClipTooLarge {
+                cap_bytes: self.cap_bytes,
+                declared_bytes: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The bytes counted so far.
+    pub fn read_bytes(&self) -> u64 {
+        self.read_bytes
+    }
+}
+
 /// Reads a job object of either shape.
 pub fn parse_job(body: &str) -> Result<JobState, JobReadError> {
     let value: Value =
@@ -640,6 +732,55 @@ mod tests {
     use super::*;
     use crate::domain::cost::money::Currency;
     use crate::domain::cost::pricing::PriceSet;
+
+    #[test]
+    fn a_download_stops_at_its_cap() {
+        let meter = DownloadMeter::new(1_000);
+        // The declared size first: refused before a byte is read.
+        let declared = meter.declared(Some(" 1001 ")).unwrap_err();
+        assert_eq!(
+            declared,
+            ClipTooLarge {
+                cap_bytes: 1_000,
+                declared_bytes: Some(1_001)
+            }
+        );
+        assert_eq!(meter.declared(Some("1000")), Ok(()));
+        assert_eq!(
+            meter.declared(Some("a lot")),
+            Ok(()),
+            "not a number: counted"
+        );
+        assert_eq!(meter.declared(None), Ok(()));
+        // Then the chunks: a server that declares nothing (or lies) is stopped at the cap.
+        let mut meter = DownloadMeter::new(1_000);
+        for _ in 0..10 {
+            assert_eq!(meter.add(100), Ok(()));
+        }
+        assert_eq!(meter.read_bytes(), 1_000);
+        assert_eq!(
+            meter.add(1),
+            Err(ClipTooLarge {
+                cap_bytes: 1_000,
+                declared_bytes: None
+            })
+        );
+        assert!(DownloadMeter::new(u64::MAX).add(u64::MAX).is_ok());
+        // The product's cap, and what the user reads.
+        assert_eq!(CLIP_DOWNLOAD_CAP_BYTES, 512 << 20);
+        let big = ClipTooLarge {
+            cap_bytes: CLIP_DOWNLOAD_CAP_BYTES,
+            declared_bytes: Some(3 << 30),
+        };
+        assert!(big.message(Lang::En).contains("3072 MB, limit 512 MB"));
+        assert!(big.message(Lang::ZhCn).contains("上限 512 MB"));
+        let counted = ClipTooLarge {
+            declared_bytes: None,
+            ..big
+        };
+        assert!(counted.message(Lang::En).contains("download was stopped"));
+        assert!(counted.message(Lang::ZhCn).contains("下载已停止"));
+    }
 
     #[test]
     fn a_clip_is_sent_only_when_the_budget_holds_it_and_the_clips_in_flight() {

@@ -6,12 +6,16 @@
 //! (`{"format":"duanju-workspace",…,"projects":[…]}`). [`load_any`] reads either, in this order
 //! of checks, and refuses the file with an [`ImportError`] at the first that fails: the size
 //! cap (on the byte length, before parsing), JSON syntax (a cut-off file is told apart), the
-//! format tag, the version (a file from a newer build is refused with a clear message), then the
-//! fields, whose errors name the path (`project.episodes[0].scenes[2].shots[5].duration_s`).
-//! Older versions are migrated step by step before the fields are checked.
+//! format tag, the version (a file from a newer build is refused with a clear message), the
+//! fields, whose errors name the path (`project.episodes[0].scenes[2].shots[5].duration_s`),
+//! then the limits every storyboard obeys, the same as a shared link's
+//! ([`crate::domain::project::limits`]: lengths, counts, ids, characters, numbers). Older
+//! versions are migrated step by step before the fields are checked. Nothing is imported
+//! until the whole file has passed.
 //!
 //! Stored records go through the same code ([`load_record`]) with a fast path for records that
-//! already have the current shape.
+//! already have the current shape; they are the app's own writing and get only the structural
+//! checks (ids present, shot ids unique), never the file limits.
 //!
 //! ```
 //! use duanju_studio::domain::i18n::Lang;
@@ -28,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::domain::i18n::Lang;
+use crate::domain::project::limits::{check_project, Rule, Violation};
 use crate::domain::project::{scene_id, Project, PROJECT_SCHEMA_VERSION};
 
 /// The format tag of one exported project.
@@ -111,6 +116,20 @@ pub enum ImportError {
         /// What is wrong, as the JSON reader put it.
         detail: String,
     },
+    /// A value breaks one of the limits every storyboard obeys (too long, too many, a bad id
+    /// or character, a number out of range: [`crate::domain::project::limits`]).
+    Invalid {
+        /// Where, as `project.episodes[0].scenes[1].shots[2].id`.
+        path: String,
+        /// Which rule.
+        rule: Rule,
+    },
+}
+
+impl From<Violation> for ImportError {
+    fn from(Violation { path, rule }: Violation) -> ImportError {
+        ImportError::Invalid { path, rule }
+    }
 }
 
 impl ImportError {
@@ -150,6 +169,12 @@ impl ImportError {
             }
             (ImportError::InvalidField { path, detail }, Lang::En) => {
                 format!("Invalid field {path}: {detail}.")
+            }
+            (ImportError::Invalid { path, rule }, Lang::ZhCn) => {
+                format!("字段 {path} 无效：{}。", rule.message(lang))
+            }
+            (ImportError::Invalid { path, rule }, Lang::En) => {
+                format!("Invalid field {path}: {}.", rule.message(lang))
             }
         };
         format!(
@@ -297,7 +322,7 @@ pub fn load_record(text: &str) -> Result<Project, ImportError> {
     };
     let mut project: Project = decode(migrate(value, version, "")?, "")?;
     project.schema_version = PROJECT_SCHEMA_VERSION;
-    check_project(&project, "")?;
+    check_record(&project)?;
     Ok(project)
 }
 
@@ -367,8 +392,11 @@ fn decode<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ImportEr
     })
 }
 
-/// Checks what serde cannot: ids present and shot ids unique.
-fn check_project(project: &Project, path: &str) -> Result<(), ImportError> {
+/// What a migrated stored record must hold beyond its types: ids present and shot ids
+/// unique. Records are the app's own writing, so they are not held to the limits of a file
+/// ([`check_project`]): a project the editor let grow past one must still open.
+fn check_record(project: &Project) -> Result<(), ImportError> {
+    let path = "";
     if project.id.trim().is_empty() {
         return Err(invalid(&join_path(path, "id"), "must not be empty"));
     }

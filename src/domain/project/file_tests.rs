@@ -1,8 +1,11 @@
 //! Tests of export, import checks and the v1 → v2 migration, on the committed v1 fixture.
 
 use super::*;
+use crate::domain::project::limits::{
+    MAX_CHARACTERS, MAX_EPISODES, MAX_ID_CHARS, MAX_SCRIPT_CHARS, MAX_SHOTS, MAX_TEXT_CHARS,
+};
 use crate::domain::project::sample::sample_series;
-use crate::domain::project::ShotStatus;
+use crate::domain::project::{Character, Shot, ShotStatus};
 
 const V1: &str = include_str!("../../../tests/fixtures/idb_v1/project_v1.json");
 
@@ -224,9 +227,9 @@ fn bad_fields_are_named_by_path() {
     let error = load_any(&export_project(&twice)).unwrap_err();
     assert_eq!(
         error,
-        ImportError::InvalidField {
+        ImportError::Invalid {
             path: "project.episodes[0].scenes[1].shots[6].id".into(),
-            detail: "must be a unique, non-empty id".into(),
+            rule: Rule::Duplicate,
         }
     );
     check_error(
@@ -293,4 +296,239 @@ fn a_file_stem_drops_bidi_controls() {
     assert_eq!(file_stem("\u{202E} 逆袭 \u{2066}", "x"), "逆袭");
     assert_eq!(file_stem("\u{202E}\u{200F}", "storyboard"), "storyboard");
     assert_eq!(file_stem(&"\u{202E}".repeat(100), "x"), "x");
+}
+
+/// A hostile project file: the sample series as exported, changed by `spoil`.
+fn spoiled(spoil: impl FnOnce(&mut Project)) -> String {
+    let mut series = sample_series(2, 12);
+    spoil(&mut series);
+    export_project(&series)
+}
+
+/// Refused with `rule` at `path`, with a message in both languages that says nothing changed.
+fn check_refused(text: &str, path: &str, rule: Rule) {
+    check_error(
+        text,
+        ImportError::Invalid {
+            path: path.into(),
+            rule,
+        },
+    );
+    let error = load_any(text).unwrap_err();
+    assert!(error.message(Lang::En).contains(path));
+    assert!(error.message(Lang::ZhCn).contains(path));
+}
+
+#[test]
+fn what_the_app_exports_passes_the_limits() {
+    let series = sample_series(8, 80);
+    assert!(matches!(
+        load_any(&export_project(&series)),
+        Ok(Loaded::Project(_))
+    ));
+    let backup = export_workspace(&[series.clone(), sample_series(1, 6)], 1.0);
+    assert!(matches!(load_any(&backup), Ok(Loaded::Workspace(list)) if list.len() == 2));
+    // A scene holding a whole pasted script (the script importer's 2 MiB) still imports, and
+    // so does text with tabs, line breaks, page breaks and right-to-left marks.
+    let text = spoiled(|p| {
+        p.episodes[0].scenes[0].script_text = "台词\n".repeat(MAX_SCRIPT_CHARS / 3);
+        p.episodes[0].scenes[0].shots[0].notes = "a\tb\r\n\u{000C}c \u{200F}ש".into();
+    });
+    assert!(load_any(&text).is_ok());
+}
+
+#[test]
+fn huge_strings_are_refused() {
+    let long = "长".repeat(MAX_TEXT_CHARS + 1);
+    check_refused(
+        &spoiled(|p| p.episodes[1].scenes[1].shots[3].action = long.clone()),
+        "project.episodes[1].scenes[1].shots[3].action",
+        Rule::TooLong {
+            max: MAX_TEXT_CHARS,
+        },
+    );
+    check_refused(
+        &spoiled(|p| p.characters[0].description = long.clone()),
+        "project.characters[0].description",
+        Rule::TooLong {
+            max: MAX_TEXT_CHARS,
+        },
+    );
+    check_refused(
+        &spoiled(|p| p.episodes[0].scenes[0].script_text = "x".repeat(MAX_SCRIPT_CHARS + 1)),
+        "project.episodes[0].scenes[0].script_text",
+        Rule::TooLong {
+            max: MAX_SCRIPT_CHARS,
+        },
+    );
+    check_refused(
+        &spoiled(|p| p.episodes[0].scenes[0].shots[0].visual_elements = vec![String::new(); 201]),
+        "project.episodes[0].scenes[0].shots[0].visual_elements",
+        Rule::TooLong { max: 200 },
+    );
+}
+
+#[test]
+fn thousands_of_shots_episodes_or_characters_are_refused() {
+    let shots = spoiled(|p| {
+        let scene = &mut p.episodes[0].scenes[0];
+        for i in 0..MAX_SHOTS {
+            scene.shots.push(Shot::new(format!("flood-{i}"), "1"));
+        }
+    });
+    check_refused(&shots, "project.episodes", Rule::TooLong { max: MAX_SHOTS });
+    let episodes = spoiled(|p| {
+        let template = p.episodes[0].clone();
+        for i in 0..MAX_EPISODES {
+            let mut episode = template.clone();
+            episode.id = format!("ep-flood-{i}");
+            episode.scenes.clear();
+            p.episodes.push(episode);
+        }
+    });
+    check_refused(
+        &episodes,
+        "project.episodes",
+        Rule::TooLong { max: MAX_EPISODES },
+    );
+    let cast = spoiled(|p| {
+        let template = p.characters[0].clone();
+        p.characters = (0..=MAX_CHARACTERS)
+            .map(|i| Character {
+                id: format!("c-{i}"),
+                ..template.clone()
+            })
+            .collect();
+    });
+    check_refused(
+        &cast,
+        "project.characters",
+        Rule::TooLong {
+            max: MAX_CHARACTERS,
+        },
+    );
+}
+
+#[test]
+fn bad_ids_are_refused() {
+    check_refused(
+        &spoiled(|p| p.episodes[0].scenes[1].shots[0].id = "  ".into()),
+        "project.episodes[0].scenes[1].shots[0].id",
+        Rule::Empty,
+    );
+    check_refused(
+        &spoiled(|p| p.episodes[1].id = "x".repeat(MAX_ID_CHARS + 1)),
+        "project.episodes[1].id",
+        Rule::TooLong { max: MAX_ID_CHARS },
+    );
+    check_refused(
+        &spoiled(|p| p.episodes[1].id = p.episodes[0].id.clone()),
+        "project.episodes[1].id",
+        Rule::Duplicate,
+    );
+    check_refused(
+        &spoiled(|p| {
+            let id = p.episodes[0].scenes[0].id.clone();
+            p.episodes[1].scenes[0].id = id;
+        }),
+        "project.episodes[1].scenes[0].id",
+        Rule::Duplicate,
+    );
+    // A storage key separator, a bidi override, a noncharacter: each could split a key or
+    // disguise a name.
+    for id in ["ep\u{1}x", "shot\u{202E}gpj", "p\u{FFFF}", "a\nb"] {
+        check_refused(
+            &spoiled(|p| p.episodes[0].id = id.into()),
+            "project.episodes[0].id",
+            Rule::ForbiddenCharacter,
+        );
+    }
+    check_refused(
+        &spoiled(|p| p.video_jobs[0].clip_ref = Some("clip\u{0}".into())),
+        "project.video_jobs[0].clip_ref",
+        Rule::ForbiddenCharacter,
+    );
+}
+
+#[test]
+fn control_and_bidi_characters_are_refused_where_they_do_harm() {
+    // Free text: a NUL or an escape code means binary data or a damaged file.
+    for bad in ["\u{0}", "\u{1B}[31m", "\u{7}"] {
+        check_refused(
+            &spoiled(|p| p.episodes[0].scenes[0].shots[0].dialogue = format!("台词{bad}")),
+            "project.episodes[0].scenes[0].shots[0].dialogue",
+            Rule::ForbiddenCharacter,
+        );
+    }
+    // Labels shown on one line: no line break, no direction override.
+    check_refused(
+        &spoiled(|p| p.name = "逆袭\u{202E}千金".into()),
+        "project.name",
+        Rule::ForbiddenCharacter,
+    );
+    check_refused(
+        &spoiled(|p| p.characters[1].name = "林\n婉".into()),
+        "project.characters[1].name",
+        Rule::ForbiddenCharacter,
+    );
+    check_refused(
+        &spoiled(|p| p.episodes[0].scenes[0].shots[2].number = "1\u{2066}A".into()),
+        "project.episodes[0].scenes[0].shots[2].number",
+        Rule::ForbiddenCharacter,
+    );
+}
+
+#[test]
+fn numbers_out_of_range_are_refused() {
+    check_refused(
+        &spoiled(|p| p.episodes[0].scenes[0].shots[1].duration_s = 86_400.0),
+        "project.episodes[0].scenes[0].shots[1].duration_s",
+        Rule::OutOfRange,
+    );
+    check_refused(
+        &spoiled(|p| p.episodes[0].scenes[0].shots[1].duration_s = -1.0),
+        "project.episodes[0].scenes[0].shots[1].duration_s",
+        Rule::OutOfRange,
+    );
+    check_refused(
+        &spoiled(|p| p.created_ms = -5.0),
+        "project.created_ms",
+        Rule::OutOfRange,
+    );
+    check_refused(
+        &spoiled(|p| {
+            p.settings.budget = Some(crate::domain::project::Budget {
+                currency: crate::domain::cost::money::Currency::Usd,
+                amount: crate::domain::cost::money::Micros(-1),
+            })
+        }),
+        "project.settings.budget.amount",
+        Rule::OutOfRange,
+    );
+}
+
+#[test]
+fn wrong_types_and_bad_backups_are_refused_whole() {
+    let mut value: Value = serde_json::from_str(&export_project(&sample_series(1, 6))).unwrap();
+    value["project"]["episodes"][0]["scenes"][0]["shots"] = json!({"not": "a list"});
+    let error = load_any(&value.to_string()).unwrap_err();
+    assert!(
+        matches!(&error, ImportError::InvalidField { path, .. } if path == "project.episodes[0].scenes[0].shots"),
+        "{error:?}"
+    );
+    value["project"]["episodes"][0]["scenes"][0]["shots"] = json!([]);
+    value["project"]["name"] = json!(["a", "list"]);
+    assert!(matches!(
+        load_any(&value.to_string()),
+        Err(ImportError::InvalidField { .. })
+    ));
+    // One bad project in a backup refuses the whole backup, named by its place.
+    let mut bad = sample_series(1, 6);
+    bad.episodes[0].scenes[0].shots[0].id = "\u{202E}".into();
+    let backup = export_workspace(&[sample_series(1, 6), bad], 1.0);
+    check_refused(
+        &backup,
+        "projects[1].episodes[0].scenes[0].shots[0].id",
+        Rule::ForbiddenCharacter,
+    );
 }

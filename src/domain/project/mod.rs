@@ -974,14 +974,53 @@ pub fn sort_recent(list: &mut [ProjectMeta]) {
     });
 }
 
-/// Removes from `list` the trashed projects whose 30 days are over at `now_ms`, and returns
-/// them (the caller deletes them from storage).
-pub fn purge_expired(list: &mut Vec<ProjectMeta>, now_ms: f64) -> Vec<ProjectMeta> {
+/// What a sweep of the trash found ([`purge_expired`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrashSweep {
+    /// The trashed projects whose 30 days are over: the caller deletes them from storage.
+    pub expired: Vec<ProjectMeta>,
+    /// The trashed projects deleted "in the future" (see [`settled_deletion_ms`]), whose
+    /// deletion time was set to now in the list: the caller stores the new time.
+    pub clock_settled: Vec<ProjectMeta>,
+}
+
+/// When a project trashed at `deleted_ms` counts as deleted, read at `now_ms`: `deleted_ms`
+/// itself, or `now_ms` when that lies in the future. A deletion time after now means the clock
+/// was set back since (or was ahead when the project was deleted); left as it is, the project
+/// would stay in the trash until the clock caught up, which may be years. Counting its 30 days
+/// from now keeps it restorable for the full time and then purges it.
+pub fn settled_deletion_ms(deleted_ms: f64, now_ms: f64) -> f64 {
+    // A deletion time that is not a number is no time at all: it counts from now too.
+    let in_the_future = deleted_ms > now_ms || deleted_ms.is_nan();
+    if in_the_future && now_ms.is_finite() {
+        now_ms
+    } else {
+        deleted_ms
+    }
+}
+
+/// Sweeps the trash of `list` at `now_ms`: removes the projects whose 30 days are over and
+/// returns them in [`TrashSweep::expired`]; a project whose deletion time lies after `now_ms`
+/// is never purged: its deletion time becomes `now_ms` ([`settled_deletion_ms`]) and it is
+/// returned in [`TrashSweep::clock_settled`] for the caller to store, so a clock set back
+/// neither purges the trash early nor keeps a project in it for ever.
+pub fn purge_expired(list: &mut Vec<ProjectMeta>, now_ms: f64) -> TrashSweep {
+    let mut sweep = TrashSweep::default();
+    for meta in list.iter_mut() {
+        if let Some(deleted) = meta.deleted_ms {
+            let settled = settled_deletion_ms(deleted, now_ms);
+            if settled.to_bits() != deleted.to_bits() {
+                meta.deleted_ms = Some(settled);
+                sweep.clock_settled.push(meta.clone());
+            }
+        }
+    }
     let (expired, kept) = std::mem::take(list)
         .into_iter()
         .partition(|m| !m.is_restorable(now_ms));
     *list = kept;
-    expired
+    sweep.expired = expired;
+    sweep
 }
 
 /// Folds text for search: lower case, full-width Latin letters and digits to ASCII, and the
@@ -1186,5 +1225,6 @@ pub fn css_aspect_ratio(setting: &str) -> String {
 mod tests;
 
 pub mod file;
+pub mod limits;
 pub mod merge;
 pub mod sample;

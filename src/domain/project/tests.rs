@@ -154,13 +154,51 @@ fn purging_takes_only_expired_trash() {
     let mut list = vec![live, recent, old];
     let purged = purge_expired(&mut list, now);
     assert_eq!(
-        purged.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        purged
+            .expired
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>(),
         ["old"]
     );
+    assert_eq!(purged.clock_settled, []);
     assert_eq!(
         list.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
         ["live", "recent"]
     );
+}
+
+#[test]
+fn a_clock_set_back_neither_purges_the_trash_early_nor_keeps_it_for_ever() {
+    let day = DAY_MS;
+    let deleted = 1_000.0 * day;
+    let mut future = meta("future", "a", 0.0);
+    future.deleted_ms = Some(deleted);
+    let mut old = meta("old", "b", 0.0);
+    old.deleted_ms = Some(deleted - 40.0 * day);
+    // The project was deleted, then the clock was set back a year: it is not purged, and its
+    // 30 days now count from the clock's new reading.
+    let now = deleted - 365.0 * day;
+    let mut list = vec![future.clone(), old.clone()];
+    let sweep = purge_expired(&mut list, now);
+    assert_eq!(sweep.expired, []);
+    assert_eq!(
+        sweep.clock_settled.len(),
+        2,
+        "both lie after the clock's new reading"
+    );
+    assert!(list.iter().all(|m| m.deleted_ms == Some(now)));
+    assert!(list.iter().all(|m| m.is_restorable(now + 30.0 * day)));
+    // Stored so, they leave the trash 30 days later, not a year and 30 days later.
+    let sweep = purge_expired(&mut list, now + 30.0 * day + 1.0);
+    assert_eq!(sweep.expired.len(), 2);
+    assert_eq!(sweep.clock_settled, []);
+    assert!(list.is_empty());
+    // A time in the past is left alone; so is a clock that is not a number.
+    assert_eq!(settled_deletion_ms(5.0, 10.0), 5.0);
+    assert_eq!(settled_deletion_ms(50.0, 10.0), 10.0);
+    assert_eq!(settled_deletion_ms(f64::NAN, 10.0), 10.0);
+    assert_eq!(settled_deletion_ms(50.0, f64::NAN), 50.0);
 }
 
 #[test]

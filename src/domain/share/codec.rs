@@ -7,6 +7,8 @@ use super::payload::{validate, ShareKind, SharePayload, ShareScope};
 use crate::domain::encoding::base64url::{decode_base64url, encode_base64url, Base64Error};
 use crate::domain::i18n::Lang;
 use crate::domain::project::file::{load_any, path_at, Loaded};
+/// The rules a shared value (or a project file's) may break: one set for both.
+pub use crate::domain::project::limits::Rule;
 
 /// The format tag of a share payload (in links and `.duanju.json` files).
 pub const SHARE_FORMAT: &str = "duanju-share";
@@ -94,49 +96,6 @@ pub enum ShareError {
     CryptoUnavailable,
     /// A workspace backup is not a storyboard.
     WorkspaceFile,
-}
-
-/// A rule of the share format that a value broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rule {
-    /// Must not be empty.
-    Empty,
-    /// Longer than allowed (in characters or items).
-    TooLong {
-        /// The limit.
-        max: usize,
-    },
-    /// The same id appears twice.
-    Duplicate,
-    /// Refers to a shot the storyboard does not have.
-    UnknownShot,
-    /// Refers to an episode or scene the storyboard does not have.
-    UnknownScope,
-    /// A value of the wrong kind for its field.
-    WrongKind,
-    /// A number out of range.
-    OutOfRange,
-}
-
-impl Rule {
-    fn message(self, lang: Lang) -> String {
-        match (self, lang) {
-            (Rule::Empty, Lang::ZhCn) => "不能为空".into(),
-            (Rule::Empty, Lang::En) => "must not be empty".into(),
-            (Rule::TooLong { max }, Lang::ZhCn) => format!("太长（最多 {max}）"),
-            (Rule::TooLong { max }, Lang::En) => format!("too long (at most {max})"),
-            (Rule::Duplicate, Lang::ZhCn) => "编号重复".into(),
-            (Rule::Duplicate, Lang::En) => "the id appears twice".into(),
-            (Rule::UnknownShot, Lang::ZhCn) => "指向不存在的镜头".into(),
-            (Rule::UnknownShot, Lang::En) => "refers to a shot that is not there".into(),
-            (Rule::UnknownScope, Lang::ZhCn) => "分享范围与内容不符".into(),
-            (Rule::UnknownScope, Lang::En) => "the scope does not match the content".into(),
-            (Rule::WrongKind, Lang::ZhCn) => "值的类型与字段不符".into(),
-            (Rule::WrongKind, Lang::En) => "the value does not fit the field".into(),
-            (Rule::OutOfRange, Lang::ZhCn) => "数值超出范围".into(),
-            (Rule::OutOfRange, Lang::En) => "the number is out of range".into(),
-        }
-    }
 }
 
 impl ShareError {

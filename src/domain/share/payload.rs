@@ -7,28 +7,27 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::codec::{Rule, ShareError, SHARE_FORMAT, SHARE_VERSION};
+use super::codec::{ShareError, SHARE_FORMAT, SHARE_VERSION};
 use super::review::{FieldEdit, FieldValue, ShotComment, ShotField};
 use crate::domain::i18n::Lang;
 use crate::domain::project::file::export_project;
+use crate::domain::project::limits::{
+    check_count, check_id, check_label, check_list, check_required, check_seconds, check_shot,
+    check_text, check_time, check_unique_id, Rule, ShotFields, Violation, MAX_CHARACTERS,
+    MAX_SCRIPT_CHARS,
+};
 use crate::domain::project::{Character, Episode, Project, Scene, Shot, ShotStatus, Take};
 
-/// The longest text field, in characters.
-pub const MAX_TEXT_CHARS: usize = 20_000;
-/// The longest id, in characters.
-pub const MAX_ID_CHARS: usize = 200;
+pub use crate::domain::project::limits::{
+    MAX_ID_CHARS, MAX_LIST_ITEMS, MAX_SCENES, MAX_SHOTS, MAX_SHOT_SECONDS, MAX_TEXT_CHARS,
+};
+
 /// The longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 4_000;
 /// The longest author name, in characters.
 pub const MAX_AUTHOR_CHARS: usize = 100;
-/// The most items in a list field (characters in frame, visual elements).
-pub const MAX_LIST_ITEMS: usize = 200;
-/// The most shots in one payload.
-pub const MAX_SHOTS: usize = 20_000;
 /// The most comments in one payload.
 pub const MAX_COMMENTS: usize = 10_000;
-/// The longest duration of a shot, in seconds.
-pub const MAX_SHOT_SECONDS: f64 = 3_600.0;
 
 /// What part of a project a link shares.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -515,30 +514,41 @@ impl SharePayload {
     }
 }
 
-/// The rules serde cannot express: sizes, unique ids, references, finite numbers.
+/// The rules serde cannot express: sizes, unique ids, references, characters, finite numbers.
+/// The storyboard's own values obey the limits every storyboard obeys, the same checks a
+/// project file passes ([`crate::domain::project::limits`]); comments and edits add theirs.
 pub fn validate(payload: &SharePayload) -> Result<(), ShareError> {
-    let invalid = |path: String, rule: Rule| Err(ShareError::Invalid { path, rule });
-    let board = &payload.storyboard;
-    if !payload.sent_ms.is_finite() {
-        return invalid("sent_ms".into(), Rule::OutOfRange);
+    check_payload(payload).map_err(ShareError::from)
+}
+
+impl From<Violation> for ShareError {
+    fn from(Violation { path, rule }: Violation) -> ShareError {
+        ShareError::Invalid { path, rule }
     }
-    check_text("from", &payload.from, MAX_AUTHOR_CHARS)?;
+}
+
+fn check_payload(payload: &SharePayload) -> Result<(), Violation> {
+    let invalid = |path: String, rule: Rule| Err(Violation { path, rule });
+    let board = &payload.storyboard;
+    check_time("sent_ms", payload.sent_ms)?;
+    check_label("from", &payload.from, MAX_AUTHOR_CHARS)?;
     check_id("storyboard.project_id", &board.project_id)?;
-    check_text("storyboard.name", &board.name, MAX_TEXT_CHARS)?;
-    check_text("storyboard.aspect_ratio", &board.aspect_ratio, MAX_ID_CHARS)?;
+    check_label("storyboard.name", &board.name, MAX_TEXT_CHARS)?;
+    check_label("storyboard.aspect_ratio", &board.aspect_ratio, MAX_ID_CHARS)?;
     check_text("storyboard.style", &board.style, MAX_TEXT_CHARS)?;
     check_count(
         "storyboard.characters",
         board.characters.len(),
-        MAX_LIST_ITEMS,
+        MAX_CHARACTERS,
     )?;
     for (i, c) in board.characters.iter().enumerate() {
         let at = format!("storyboard.characters[{i}]");
-        check_text(&format!("{at}.name"), &c.name, MAX_ID_CHARS)?;
+        check_label(&format!("{at}.name"), &c.name, MAX_ID_CHARS)?;
         check_text(&format!("{at}.description"), &c.description, MAX_TEXT_CHARS)?;
         check_text(&format!("{at}.voice"), &c.voice, MAX_TEXT_CHARS)?;
         check_text(&format!("{at}.look"), &c.look, MAX_TEXT_CHARS)?;
     }
+    check_count("storyboard.episodes", board.scene_count(), MAX_SCENES)?;
     let shot_count = board.shots().count();
     check_count("storyboard.episodes", shot_count, MAX_SHOTS)?;
     let mut episode_ids = HashSet::new();
@@ -546,23 +556,17 @@ pub fn validate(payload: &SharePayload) -> Result<(), ShareError> {
     let mut shot_ids = HashSet::new();
     for (e, episode) in board.episodes.iter().enumerate() {
         let at = format!("storyboard.episodes[{e}]");
-        check_id(&format!("{at}.id"), &episode.id)?;
-        if !episode_ids.insert(episode.id.as_str()) {
-            return invalid(format!("{at}.id"), Rule::Duplicate);
-        }
+        check_unique_id(&format!("{at}.id"), &episode.id, &mut episode_ids)?;
         check_text(&format!("{at}.title"), &episode.title, MAX_TEXT_CHARS)?;
         for (s, scene) in episode.scenes.iter().enumerate() {
             let at = format!("{at}.scenes[{s}]");
-            check_id(&format!("{at}.id"), &scene.id)?;
-            if !scene_ids.insert(scene.id.as_str()) {
-                return invalid(format!("{at}.id"), Rule::Duplicate);
-            }
+            check_unique_id(&format!("{at}.id"), &scene.id, &mut scene_ids)?;
             check_text(&format!("{at}.heading"), &scene.heading, MAX_TEXT_CHARS)?;
             check_text(&format!("{at}.synopsis"), &scene.synopsis, MAX_TEXT_CHARS)?;
             check_text(
                 &format!("{at}.script_text"),
                 &scene.script_text,
-                MAX_TEXT_CHARS,
+                MAX_SCRIPT_CHARS,
             )?;
             if let Some(take) = &scene.picked_take {
                 let at = format!("{at}.picked_take");
@@ -580,11 +584,8 @@ pub fn validate(payload: &SharePayload) -> Result<(), ShareError> {
             }
             for (k, shot) in scene.shots.iter().enumerate() {
                 let at = format!("{at}.shots[{k}]");
-                check_id(&format!("{at}.id"), &shot.id)?;
-                if !shot_ids.insert(shot.id.as_str()) {
-                    return invalid(format!("{at}.id"), Rule::Duplicate);
-                }
-                check_shot(&at, shot)?;
+                check_unique_id(&format!("{at}.id"), &shot.id, &mut shot_ids)?;
+                check_shot(&at, ShotFields::from(shot))?;
             }
         }
     }
@@ -604,18 +605,13 @@ pub fn validate(payload: &SharePayload) -> Result<(), ShareError> {
     let mut comment_ids = HashSet::new();
     for (i, comment) in payload.comments.iter().enumerate() {
         let at = format!("comments[{i}]");
-        check_id(&format!("{at}.id"), &comment.id)?;
-        if !comment_ids.insert(comment.id.as_str()) {
-            return invalid(format!("{at}.id"), Rule::Duplicate);
-        }
+        check_unique_id(&format!("{at}.id"), &comment.id, &mut comment_ids)?;
         if !shot_ids.contains(comment.shot_id.as_str()) {
             return invalid(format!("{at}.shot_id"), Rule::UnknownShot);
         }
         check_required(&format!("{at}.author"), &comment.author, MAX_AUTHOR_CHARS)?;
         check_required(&format!("{at}.text"), &comment.text, MAX_COMMENT_CHARS)?;
-        if !comment.time_ms.is_finite() || comment.time_ms < 0.0 {
-            return invalid(format!("{at}.time_ms"), Rule::OutOfRange);
-        }
+        check_time(&format!("{at}.time_ms"), comment.time_ms)?;
     }
     check_count(
         "edits",
@@ -639,87 +635,34 @@ pub fn validate(payload: &SharePayload) -> Result<(), ShareError> {
     Ok(())
 }
 
-fn check_shot(at: &str, shot: &SharedShot) -> Result<(), ShareError> {
-    check_text(&format!("{at}.number"), &shot.number, MAX_ID_CHARS)?;
-    for (name, text) in [
-        ("shot_size", &shot.shot_size),
-        ("camera_angle", &shot.camera_angle),
-        ("movement", &shot.movement),
-        ("action", &shot.action),
-        ("dialogue", &shot.dialogue),
-        ("emotional_tone", &shot.emotional_tone),
-        ("notes", &shot.notes),
-    ] {
-        check_text(&format!("{at}.{name}"), text, MAX_TEXT_CHARS)?;
+impl<'a> From<&'a SharedShot> for ShotFields<'a> {
+    fn from(shot: &'a SharedShot) -> ShotFields<'a> {
+        ShotFields {
+            number: &shot.number,
+            texts: [
+                ("shot_size", &shot.shot_size),
+                ("camera_angle", &shot.camera_angle),
+                ("movement", &shot.movement),
+                ("action", &shot.action),
+                ("dialogue", &shot.dialogue),
+                ("emotional_tone", &shot.emotional_tone),
+                ("notes", &shot.notes),
+            ],
+            duration_s: shot.duration_s,
+            lists: [
+                ("visual_elements", &shot.visual_elements),
+                ("characters", &shot.characters),
+            ],
+        }
     }
-    if !(0.0..=MAX_SHOT_SECONDS).contains(&shot.duration_s) {
-        return Err(ShareError::Invalid {
-            path: format!("{at}.duration_s"),
-            rule: Rule::OutOfRange,
-        });
-    }
-    for (name, list) in [
-        ("visual_elements", &shot.visual_elements),
-        ("characters", &shot.characters),
-    ] {
-        check_list(&format!("{at}.{name}"), list)?;
-    }
-    Ok(())
 }
 
-fn check_value(at: &str, value: &FieldValue) -> Result<(), ShareError> {
+fn check_value(at: &str, value: &FieldValue) -> Result<(), Violation> {
     match value {
         FieldValue::Text(text) => check_text(at, text, MAX_TEXT_CHARS),
-        FieldValue::Seconds(s) if (0.0..=MAX_SHOT_SECONDS).contains(s) => Ok(()),
-        FieldValue::Seconds(_) => Err(ShareError::Invalid {
-            path: at.into(),
-            rule: Rule::OutOfRange,
-        }),
+        FieldValue::Seconds(s) => check_seconds(at, *s),
         FieldValue::List(list) => check_list(at, list),
     }
-}
-
-fn check_list(at: &str, list: &[String]) -> Result<(), ShareError> {
-    check_count(at, list.len(), MAX_LIST_ITEMS)?;
-    for (i, item) in list.iter().enumerate() {
-        check_text(&format!("{at}[{i}]"), item, MAX_TEXT_CHARS)?;
-    }
-    Ok(())
-}
-
-fn check_count(at: &str, count: usize, max: usize) -> Result<(), ShareError> {
-    if count > max {
-        return Err(ShareError::Invalid {
-            path: at.into(),
-            rule: Rule::TooLong { max },
-        });
-    }
-    Ok(())
-}
-
-fn check_text(at: &str, text: &str, max: usize) -> Result<(), ShareError> {
-    // The byte length bounds the character count from above: count only when it may matter.
-    if text.len() > max && text.chars().count() > max {
-        return Err(ShareError::Invalid {
-            path: at.into(),
-            rule: Rule::TooLong { max },
-        });
-    }
-    Ok(())
-}
-
-fn check_required(at: &str, text: &str, max: usize) -> Result<(), ShareError> {
-    if text.trim().is_empty() {
-        return Err(ShareError::Invalid {
-            path: at.into(),
-            rule: Rule::Empty,
-        });
-    }
-    check_text(at, text, max)
-}
-
-fn check_id(at: &str, id: &str) -> Result<(), ShareError> {
-    check_required(at, id, MAX_ID_CHARS)
 }
 
 #[cfg(test)]
