@@ -1072,7 +1072,7 @@ impl Batch {
             // The attempt given up on stays spent at its worst case, as its ledger entry says.
             let spent = self.unknown_worst_case(index);
             let item = &mut self.items[index];
-            item.unknown_spent = item.unknown_spent + spent;
+            item.unknown_spent += spent;
             item.state = ItemState::Queued;
         }
         self.reopen_if_finished(indices.len());
