@@ -227,9 +227,9 @@ test('a project budget stops its storyboard batch before the cap; raising it and
 
 test('a reload in the middle of a storyboard run: the resumed batch lands each reply once, in its scene', { timeout: 180000 }, async () => {
   await sandboxReset();
-  // Replies take 1.5 s and the panel sends one a second: the reload finds some scenes done,
-  // one in flight and the rest queued.
-  await sandboxConfig({ latency_ms: { min: 1500, max: 1500 } });
+  // Replies take 1.5 s (streamed at once after it) and the panel sends one a second: the reload
+  // finds some scenes done, one in flight and the rest queued.
+  await sandboxConfig({ latency_ms: { min: 1500, max: 1500 }, stream_chunk_delay_ms: 0 });
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
   try {
