@@ -11,6 +11,7 @@
 //! - [`share`] — storyboards shared by link or file, and reviewers' notes.
 //! - [`media`] — video jobs (and the images, speech and timeline to come).
 //! - [`encoding`] — CSV, base64url, hashing, enum wire names.
+//! - [`tabs`] — what the tabs of one browser share: settings merged, a project's budget split.
 //! - [`i18n`] — the two languages.
 
 pub mod batch;
@@ -23,3 +24,4 @@ pub mod provider;
 pub mod script;
 pub mod share;
 pub mod storyboard;
+pub mod tabs;

@@ -10,7 +10,8 @@
 //!   sharing and merging notes back.
 //! - `common/` — widgets every page uses: the header, the ledger view, confirm buttons and
 //!   field errors, progressive reveal, the update banner.
-//! - `state` — the app-wide stored state; `i18n` — the language context.
+//! - `state` — the app-wide stored state; `shared_settings` — its writes, merged into what
+//!   other tabs stored; `i18n` — the language context.
 
 pub mod app;
 pub mod common;
@@ -19,5 +20,6 @@ pub mod i18n;
 pub mod lazy;
 pub mod settings;
 pub mod shared;
+pub mod shared_settings;
 pub mod state;
 pub mod studio;

@@ -1,4 +1,8 @@
 //! Application-wide state provided as context by the shell, and its persistence.
+//!
+//! The settings every tab shares (the connections and their remembered keys, the price book)
+//! are read here at start and again whenever another tab says it stored them; their writes,
+//! merged into the stored records, are in [`crate::ui::shared_settings`].
 
 use std::collections::BTreeMap;
 
@@ -6,7 +10,9 @@ use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
 use crate::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
+use crate::domain::tabs::settings::{keys_to_forget, ConnectionsRecord};
 use crate::web::idb::{self, StorageError, KV};
+use crate::web::tabs::{TabChannel, SETTINGS_CHANNEL};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{de::DeserializeOwned, Serialize};
@@ -26,6 +32,13 @@ pub struct ActiveConnection {
 /// `active_connection`. Keys stay in memory; only the keys of connections whose
 /// `remember_key` is set are written, to KV `keys` (id → key), and that record is deleted as
 /// soon as no connection remembers its key.
+///
+/// **Many tabs.** Every edit goes through a method here ([`Self::add`], [`Self::edit`],
+/// [`Self::set_key`], [`Self::remove`], [`Self::choose`]), which changes the signals at once
+/// and then stores the edit merged into the records as they are stored now
+/// (`crate::ui::shared_settings`): a tab opened before another tab's change never writes its
+/// stale copy over it. The other tabs are told which record changed — never a key — and read
+/// it again ([`Self::reload`]).
 #[derive(Clone, Copy)]
 pub struct Connections {
     /// Saved connections, in the order they were added.
@@ -37,12 +50,17 @@ pub struct Connections {
     /// True once the stored connections and keys have been read: editors wait for it, so they
     /// never start from the build's defaults and then miss the stored values.
     pub loaded: RwSignal<bool>,
+    /// The records as this tab last read or wrote them: the base its edits are merged from.
+    pub(crate) base: StoredValue<ConnectionsRecord>,
+    pub(crate) sync: RecordSync,
+    pub(crate) errors: RwSignal<Option<StorageError>>,
+    pub(crate) channel: SettingsChannel,
 }
 
 impl Connections {
     /// Starts from the build's initial connection (see [`initial_connection`]), then loads what
-    /// IndexedDB holds and keeps it up to date.
-    fn new(errors: RwSignal<Option<StorageError>>) -> Connections {
+    /// IndexedDB holds.
+    fn new(errors: RwSignal<Option<StorageError>>, channel: SettingsChannel) -> Connections {
         let initial = initial_connection();
         let connections = Connections {
             list: RwSignal::new(initial.iter().map(|a| a.connection.clone()).collect()),
@@ -53,114 +71,105 @@ impl Connections {
             )),
             active: RwSignal::new(initial.as_ref().map(|a| a.connection.id.clone())),
             loaded: RwSignal::new(false),
-        };
-        let loaded = connections.loaded;
-        let stored = StoredCopies {
-            list: StoredValue::new(None),
-            active: StoredValue::new(None),
-            keys: StoredValue::new(None),
+            base: StoredValue::new(ConnectionsRecord::default()),
+            sync: RecordSync::new(),
+            errors,
+            channel,
         };
         spawn_local(async move {
-            connections.load(errors, stored).await;
-            loaded.set(true);
+            connections.reload().await;
+            connections.loaded.set(true);
         });
-        save_changes(
-            CONNECTIONS_KEY,
-            loaded,
-            stored.list,
-            errors,
-            |_| false,
-            move || connections.list.get(),
-        );
-        save_changes(
-            ACTIVE_KEY,
-            loaded,
-            stored.active,
-            errors,
-            |_| false,
-            move || connections.active.get(),
-        );
-        // No key record exists while no connection remembers its key.
-        let none_left = BTreeMap::is_empty;
-        save_changes(
-            KEYS_KEY,
-            loaded,
-            stored.keys,
-            errors,
-            none_left,
-            move || {
-                connections
-                    .list
-                    .with(|list| connections.keys.with(|keys| remembered_keys(list, keys)))
-            },
-        );
         connections
     }
 
-    /// Reads the stored list, active id and remembered keys. A record that no longer parses is
-    /// reported and left as it is until the next change replaces it.
-    async fn load(self, errors: RwSignal<Option<StorageError>>, stored: StoredCopies) {
+    /// Reads the stored list, active id and remembered keys into the signals: at start, and
+    /// whenever another tab says it changed them. A record that no longer parses is reported
+    /// and left as it is until the next change replaces it. A key this tab holds in memory is
+    /// dropped when its connection is gone or was moved to where the key may not go.
+    pub(crate) async fn reload(self) {
         let db = match idb::shared().await {
             Ok(db) => db,
-            Err(e) => return errors.set(Some(e)),
+            Err(e) => return self.errors.set(Some(e)),
         };
-        let initial = initial_connection();
+        let mut base = self.base.get_value();
+        let errors = self.errors;
+        let report = move |e| errors.set(Some(e));
         match db.get::<Vec<Connection>>(KV, CONNECTIONS_KEY).await {
-            Ok(Some(mut list)) => {
+            Ok(stored) => {
+                let mut list = stored.unwrap_or_default();
+                base.list = list.clone();
                 // A development build always offers its sandbox connection.
-                if let Some(dev) = &initial {
+                if let Some(dev) = initial_connection() {
                     if !list.iter().any(|c| c.id == dev.connection.id) {
-                        list.insert(0, dev.connection.clone());
+                        list.insert(0, dev.connection);
                     }
                 }
-                stored.list.set_value(Some(list.clone()));
-                self.list.set(list);
+                let before = self.list.get_untracked();
+                let gone = self
+                    .keys
+                    .with_untracked(|keys| keys_to_forget(&before, &list, keys));
+                if !gone.is_empty() {
+                    self.keys
+                        .update(|keys| gone.iter().for_each(|id| drop(keys.remove(id))));
+                }
+                if before != list {
+                    self.list.set(list);
+                }
             }
-            Ok(None) => {}
-            Err(e) => {
-                stored.list.set_value(Some(self.list.get_untracked()));
-                errors.set(Some(e));
-            }
+            Err(e) => report(e),
         }
         match db.get::<Option<String>>(KV, ACTIVE_KEY).await {
             Ok(Some(active)) => {
-                stored.active.set_value(Some(active.clone()));
+                base.active = active.clone();
                 let exists = self
                     .list
                     .with_untracked(|list| list.iter().any(|c| Some(&c.id) == active.as_ref()));
-                if exists {
+                if exists && self.active.get_untracked() != active {
                     self.active.set(active);
                 }
             }
             Ok(None) => {}
-            Err(e) => {
-                stored.active.set_value(Some(self.active.get_untracked()));
-                errors.set(Some(e));
-            }
+            Err(e) => report(e),
+        }
+        // The active connection was removed in another tab: the first one, as there.
+        let dangling = self.active.with_untracked(|active| {
+            let id = active.as_ref()?;
+            let list = self.list.read_untracked();
+            (!list.iter().any(|c| &c.id == id)).then(|| list.first().map(|c| c.id.clone()))
+        });
+        if let Some(first) = dangling {
+            self.active.set(first);
         }
         let stored_keys = match db.get::<BTreeMap<String, String>>(KV, KEYS_KEY).await {
-            Ok(keys) => keys,
+            Ok(keys) => keys.unwrap_or_default(),
             Err(e) => {
-                errors.set(Some(e));
-                None
+                report(e);
+                BTreeMap::new()
             }
         };
-        stored.keys.set_value(stored_keys.clone());
+        base.keys = map_of(
+            stored_keys
+                .iter()
+                .map(|(id, key)| (id.clone(), ApiKey::new(key))),
+        );
         let list = self.list.get_untracked();
-        self.keys.update(|keys| {
-            for connection in &list {
-                let remembered = stored_keys
-                    .as_ref()
-                    .filter(|_| connection.remember_key)
-                    .and_then(|stored| stored.get(&connection.id));
-                // The sandbox's key is public test data: it is filled in again after a reload.
-                let public = connection.preset.spec().prefilled_key;
-                if let Some(key) = remembered.map(String::as_str).or(public) {
-                    keys.entry(connection.id.clone())
-                        .or_insert_with(|| ApiKey::new(key));
-                }
-            }
-        });
+        let missing = |connection: &Connection| {
+            let remembered = stored_keys
+                .get(&connection.id)
+                .filter(|_| connection.remember_key);
+            // The sandbox's key is public test data: it is filled in again after a reload.
+            let public = connection.preset.spec().prefilled_key;
+            let key = remembered.map(String::as_str).or(public)?;
+            self.keys
+                .with_untracked(|keys| !keys.contains_key(&connection.id))
+                .then(|| (connection.id.clone(), ApiKey::new(key)))
+        };
+        let found: Vec<(String, ApiKey)> = list.iter().filter_map(missing).collect();
+        if !found.is_empty() {
+            self.keys.update(|keys| keys.extend(found));
+        }
+        self.base.set_value(base);
     }
 
     /// Adds a connection with its key and makes it the active one.
@@ -171,6 +180,7 @@ impl Connections {
         });
         self.list.update(|list| list.push(connection));
         self.active.set(Some(id));
+        self.save();
     }
 
     /// Changes the connection `id`, if it exists.
@@ -180,6 +190,7 @@ impl Connections {
                 change(connection);
             }
         });
+        self.save();
     }
 
     /// Replaces the key of the connection `id`.
@@ -187,6 +198,13 @@ impl Connections {
         self.keys.update(|keys| {
             keys.insert(id.to_string(), key);
         });
+        self.save();
+    }
+
+    /// Makes the connection `id` the active one.
+    pub fn choose(&self, id: &str) {
+        self.active.set(Some(id.to_string()));
+        self.save();
     }
 
     /// Removes the connection `id` and its key; the first remaining one becomes active.
@@ -201,6 +219,7 @@ impl Connections {
                 .with_untracked(|list| list.first().map(|c| c.id.clone()));
             self.active.set(first);
         }
+        self.save();
     }
 
     /// The active connection with its key (tracked).
@@ -217,40 +236,19 @@ impl Connections {
     }
 }
 
-/// What IndexedDB holds, as last read or written: a change is written only when it differs.
-#[derive(Clone, Copy)]
-struct StoredCopies {
-    list: StoredValue<Option<Vec<Connection>>>,
-    active: StoredValue<Option<Option<String>>>,
-    keys: StoredValue<Option<BTreeMap<String, String>>>,
-}
-
 /// KV record of the saved connections (never holds a key).
-const CONNECTIONS_KEY: &str = "connections";
+pub(crate) const CONNECTIONS_KEY: &str = "connections";
 /// KV record of the active connection's id.
-const ACTIVE_KEY: &str = "active_connection";
+pub(crate) const ACTIVE_KEY: &str = "active_connection";
 /// KV record of the keys the user chose to remember (id → key).
-const KEYS_KEY: &str = "keys";
-
-/// The keys to store: those of connections that remember their key, and only non-empty ones.
-fn remembered_keys(
-    list: &[Connection],
-    keys: &BTreeMap<String, ApiKey>,
-) -> BTreeMap<String, String> {
-    map_of(
-        list.iter()
-            .filter(|connection| connection.remember_key)
-            .filter_map(|connection| {
-                let key = keys.get(&connection.id).filter(|key| !key.is_empty())?;
-                Some((connection.id.clone(), key.expose().to_string()))
-            }),
-    )
-}
+pub(crate) const KEYS_KEY: &str = "keys";
+/// KV record of the price book.
+pub(crate) const BOOK_KEY: &str = "price_book";
 
 /// A map of the pairs, the last value winning for a repeated key, as `collect` gives, but
 /// inserted one by one: `collect` sorts first, and that sort would add ~4 KB of wasm to the
 /// start-up module for the handful of connections here (ARCHITECTURE.md, "Bundle size").
-fn map_of<V>(pairs: impl Iterator<Item = (String, V)>) -> BTreeMap<String, V> {
+pub(crate) fn map_of<V>(pairs: impl Iterator<Item = (String, V)>) -> BTreeMap<String, V> {
     let mut map = BTreeMap::new();
     for (key, value) in pairs {
         map.insert(key, value);
@@ -258,32 +256,69 @@ fn map_of<V>(pairs: impl Iterator<Item = (String, V)>) -> BTreeMap<String, V> {
     map
 }
 
-/// Writes `value()` to KV `key` whenever it differs from `last` (what is stored), once the
-/// load is done; when `remove_if` holds for the value, the record is deleted instead.
-fn save_changes<T>(
-    key: &'static str,
-    loaded: RwSignal<bool>,
-    last: StoredValue<Option<T>>,
-    errors: RwSignal<Option<StorageError>>,
-    remove_if: fn(&T) -> bool,
-    value: impl Fn() -> T + 'static,
-) where
-    T: Serialize + Clone + PartialEq + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        let current = value();
-        if !loaded.get() || last.with_value(|l| l.as_ref() == Some(&current)) {
-            return;
+/// A stored setting's writes in this tab: a notice from another tab that comes while one is
+/// under way is acted on once it is done (its merge may have read the record before).
+#[derive(Clone, Copy)]
+pub(crate) struct RecordSync {
+    /// Writes under way, and whether a notice came meanwhile.
+    state: StoredValue<(u32, bool)>,
+}
+
+impl RecordSync {
+    fn new() -> RecordSync {
+        RecordSync {
+            state: StoredValue::new((0, false)),
         }
-        last.set_value(Some(current.clone()));
-        let text = (!remove_if(&current)).then(|| idb::encode(&current));
-        spawn_local(write_record(KV, key, text, errors));
-    });
+    }
+
+    /// A write starts.
+    pub(crate) fn begin(&self) {
+        self.state.update_value(|(writes, _)| *writes += 1);
+    }
+
+    /// A write ended; true when a notice came meanwhile and the record is to be read again.
+    pub(crate) fn end(&self) -> bool {
+        let mut reread = false;
+        self.state.update_value(|(writes, noticed)| {
+            *writes = writes.saturating_sub(1);
+            if *writes == 0 {
+                reread = std::mem::take(noticed);
+            }
+        });
+        reread
+    }
+
+    /// Another tab changed the record: true to read it now, false when a write is under way
+    /// (it is read once that ends).
+    fn notice(&self) -> bool {
+        let mut now = false;
+        self.state.update_value(|(writes, noticed)| {
+            now = *writes == 0;
+            *noticed = !now;
+        });
+        now
+    }
+}
+
+/// The broadcast channel on which a tab names the settings record it just stored
+/// ([`SETTINGS_CHANNEL`]): only the record's name, never its content or a key.
+#[derive(Clone, Copy)]
+pub(crate) struct SettingsChannel(StoredValue<Option<TabChannel>, LocalStorage>);
+
+impl SettingsChannel {
+    /// Tells the other tabs that `record` changed.
+    pub(crate) fn announce(&self, record: &str) {
+        self.0.with_value(|channel| {
+            if let Some(channel) = channel {
+                channel.post(&record);
+            }
+        });
+    }
 }
 
 /// Writes one record's text, or deletes the record for `None`, and reports a failure. It is
-/// shared by every type stored ([`persist`], [`save_changes`]), so the start-up module holds
-/// one copy of the writing (ARCHITECTURE.md, "Bundle size").
+/// shared by every type stored with [`persist`], so the start-up module holds one copy of the
+/// writing (ARCHITECTURE.md, "Bundle size").
 async fn write_record(
     store: &'static str,
     key: &'static str,
@@ -307,25 +342,65 @@ pub struct AppState {
     pub connections: Connections,
     /// The active connection with its key; `None` until the user adds one in Settings.
     pub connection: Memo<Option<ActiveConnection>>,
-    /// Price sets, profiles and routes: edited in the Estimate page, kept in IndexedDB.
+    /// Price sets, profiles and routes: edited in the Estimate page, kept in IndexedDB. Edit it
+    /// through [`AppState::update_book`] (or `book_editing::edit_book`), which stores the edit
+    /// merged into the stored book; setting the signal alone changes this page only.
     pub book: RwSignal<PriceBook>,
+    /// The book as this tab last read or wrote it: the base its edits are merged from.
+    pub(crate) book_base: StoredValue<PriceBook>,
+    pub(crate) book_sync: RecordSync,
+    pub(crate) channel: SettingsChannel,
     /// The last storage failure, shown in a banner until dismissed.
     pub storage_error: RwSignal<Option<StorageError>>,
 }
 
 impl AppState {
-    /// Creates the state and starts loading what IndexedDB holds.
+    /// Creates the state, starts loading what IndexedDB holds, and follows what other tabs
+    /// store (their notices on [`SETTINGS_CHANNEL`]).
     pub fn new() -> AppState {
         let storage_error = RwSignal::new(None);
-        let connections = Connections::new(storage_error);
+        let channel = SettingsChannel(StoredValue::new_local(None));
+        let connections = Connections::new(storage_error, channel);
         let state = AppState {
             connections,
             connection: Memo::new(move |_| connections.active_connection()),
             book: RwSignal::new(PriceBook::defaults()),
+            book_base: StoredValue::new(PriceBook::defaults()),
+            book_sync: RecordSync::new(),
+            channel,
             storage_error,
         };
-        persist(KV, "price_book", state.book, state.storage_error, true);
+        spawn_local(state.reload_book());
+        let listener = TabChannel::open(SETTINGS_CHANNEL, move |record: String| {
+            if record == BOOK_KEY {
+                if state.book_sync.notice() {
+                    spawn_local(state.reload_book());
+                }
+            } else if connections.sync.notice() {
+                spawn_local(connections.reload());
+            }
+        });
+        channel.0.set_value(listener);
         state
+    }
+
+    /// Reads the stored price book into [`Self::book`] (at start, and when another tab stored
+    /// it). A damaged record is reported and left as it is until the next edit replaces it.
+    pub(crate) async fn reload_book(self) {
+        let text = match idb::shared().await {
+            Ok(db) => db.get_text(KV, BOOK_KEY).await,
+            Err(e) => Err(e),
+        };
+        match text.and_then(|text| idb::decode::<PriceBook>(KV, BOOK_KEY, text)) {
+            Ok(Some(book)) => {
+                self.book_base.set_value(book.clone());
+                if self.book.with_untracked(|current| *current != book) {
+                    self.book.set(book);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.storage_error.set(Some(e)),
+        }
     }
 }
 

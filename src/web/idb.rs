@@ -562,6 +562,48 @@ impl Tx {
         Ok(array.iter().filter_map(|v| v.as_string()).collect())
     }
 
+    /// Reads the records of an auto-numbered store (the ledger) numbered after `after` (all of
+    /// them for `None`), as their numbers and texts, in order.
+    pub async fn numbered_after(
+        &self,
+        store: &str,
+        after: Option<f64>,
+    ) -> Result<Vec<(f64, Option<String>)>, StorageError> {
+        let range = match after {
+            Some(key) => Some(
+                web_sys::IdbKeyRange::lower_bound_with_open(&key.into(), true)
+                    .map_err(StorageError::from_js)?,
+            ),
+            None => None,
+        };
+        let store = self.store(store)?;
+        // One request after the other: a request's handlers are set when it is awaited, so a
+        // second one made before would finish unheard. The transaction keeps both consistent.
+        let keys = match &range {
+            Some(range) => store.get_all_keys_with_key(range),
+            None => store.get_all_keys(),
+        }
+        .map_err(StorageError::from_js)?;
+        let keys: Array = request(&keys).await?.unchecked_into();
+        let values = match &range {
+            Some(range) => store.get_all_with_key(range),
+            None => store.get_all(),
+        }
+        .map_err(StorageError::from_js)?;
+        let values: Array = request(&values).await?.unchecked_into();
+        Ok(keys
+            .iter()
+            .zip(values.iter())
+            .map(|(key, value)| (key.as_f64().unwrap_or(0.0), value.as_string()))
+            .collect())
+    }
+
+    /// How many records a store holds.
+    pub async fn count(&self, store: &str) -> Result<usize, StorageError> {
+        let req = self.store(store)?.count().map_err(StorageError::from_js)?;
+        Ok(request(&req).await?.as_f64().unwrap_or(0.0) as usize)
+    }
+
     /// Reads every key of a store that is a string, in order.
     pub async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
         let req = self

@@ -3,8 +3,10 @@
 //! hidden, `pagehide`) on which unsaved work is flushed.
 //!
 //! A [`TabChannel`] posts and receives messages as JSON text (the drafts' [`SavedNotice`]s on
-//! [`CHANNEL`], the batches' progress on [`BATCH_CHANNEL`]); a [`PageHideHooks`] calls back when
-//! the page is hidden or left. Both remove their listeners when dropped.
+//! [`CHANNEL`], the batches' progress on [`BATCH_CHANNEL`], the names of settings records stored
+//! on [`SETTINGS_CHANNEL`], of projects whose spend changed on [`BUDGET_CHANNEL`]); a
+//! [`PageHideHooks`] calls back when the page is hidden or left. Both remove their listeners
+//! when dropped.
 //!
 //! [`SavedNotice`]: crate::domain::project::merge::SavedNotice
 
@@ -18,6 +20,13 @@ use wasm_bindgen::JsCast;
 pub const CHANNEL: &str = "duanju-drafts";
 /// The channel on which the tab running a batch tells the others about its progress.
 pub const BATCH_CHANNEL: &str = "duanju-batches";
+/// The channel on which a tab names the settings record it just stored (`connections`,
+/// `price_book`), so that the others read it again: the record's name only, never a value or a
+/// key.
+pub const SETTINGS_CHANNEL: &str = "duanju-settings";
+/// The channel on which a tab names the project whose ledger entries or budget claims it just
+/// stored (`ui/studio/budget_share.rs`).
+pub const BUDGET_CHANNEL: &str = "duanju-budgets";
 
 /// A new id for this tab (this page load): `tab-` and random base-36 digits with the time, so
 /// two tabs never share one.

@@ -9,18 +9,22 @@
 use crate::domain::cost::estimate::PriceBook;
 use crate::domain::i18n::Lang;
 use crate::ui::i18n::{t, use_lang};
+use crate::ui::state::AppState;
 use leptos::prelude::*;
 
 /// Applies `edit` to a copy of the book and keeps the copy only if the edit succeeds and
-/// changes something: a refused edit leaves the book exactly as it was, without a write.
+/// changes something: a refused edit leaves the book exactly as it was, without a write. A kept
+/// edit is stored merged into the stored book ([`AppState::save_book`]), so an edit another tab
+/// made meanwhile stays.
 pub fn edit_book<E>(
-    book: RwSignal<PriceBook>,
+    state: AppState,
     edit: impl FnOnce(&mut PriceBook) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut draft = book.get_untracked();
+    let mut draft = state.book.get_untracked();
     edit(&mut draft)?;
-    if book.with_untracked(|current| *current != draft) {
-        book.set(draft);
+    if state.book.with_untracked(|current| *current != draft) {
+        state.book.set(draft);
+        state.save_book();
     }
     Ok(())
 }

@@ -4,7 +4,6 @@
 //! Every edit goes through the domain ([`PriceSet::set_price`], [`PriceSet::upsert`],
 //! [`import_litellm`]); a refused value is shown at its field and leaves the book unchanged.
 
-use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::litellm::{export_litellm, import_litellm, ImportDiagnostic};
 use crate::domain::cost::money::{DecimalError, Micros};
 use crate::domain::cost::pricing::{
@@ -13,7 +12,7 @@ use crate::domain::cost::pricing::{
 use crate::domain::i18n::Lang;
 use crate::ui::common::book_editing::{dom_id, edit_book, BookField, ConfirmButton, FieldError};
 use crate::ui::i18n::{t, use_lang};
-use crate::ui::state::use_app_state;
+use crate::ui::state::{use_app_state, AppState};
 use crate::web::files::{download_text, picked_file, read_text, FileError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -65,7 +64,8 @@ enum ExportOutcome {
 /// set to the shipped prices.
 #[component]
 pub fn CatalogEditor() -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let selected = RwSignal::new(String::new());
     // The chosen set, or the first one when the choice no longer exists (after a reset).
     let set_id = Memo::new(move |_| {
@@ -101,7 +101,7 @@ pub fn CatalogEditor() -> impl IntoView {
         })
     });
     let reset = move |()| {
-        book.update(|book| book.price_sets = PriceSet::defaults());
+        state.update_book(|book| book.price_sets = PriceSet::defaults());
         generation.update(|generation| *generation += 1);
     };
 
@@ -176,7 +176,8 @@ pub fn CatalogEditor() -> impl IntoView {
 /// One model's row: its prices as fields, its video price, source and a remove button.
 #[component]
 fn ModelRow(set_id: String, model: String) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let lang = use_lang();
     let entry = {
         let (set_id, model) = (set_id.clone(), model.clone());
@@ -212,7 +213,7 @@ fn ModelRow(set_id: String, model: String) -> impl IntoView {
             });
             let id = dom_id(&format!("catalog-{set_id}-{model}-{suffix}"));
             let testid = format!("catalog-price-{model}-{suffix}");
-            let commit = move |text: String| commit_price(book, &set_id, &model, field, &text);
+            let commit = move |text: String| commit_price(state, &set_id, &model, field, &text);
             view! {
                 <td>
                     <BookField
@@ -233,7 +234,7 @@ fn ModelRow(set_id: String, model: String) -> impl IntoView {
     let remove = {
         let (set_id, model) = (set_id.clone(), model.clone());
         move |_| {
-            book.update(|book| {
+            state.update_book(|book| {
                 if let Some(set) = book.price_sets.iter_mut().find(|set| set.id == set_id) {
                     set.remove(&model);
                 }
@@ -285,7 +286,7 @@ fn price_label(model: &str, field: PriceField, lang: Lang) -> String {
 
 /// Stores a typed price (blank removes it), or says why not.
 fn commit_price(
-    book: RwSignal<PriceBook>,
+    state: AppState,
     set_id: &str,
     model: &str,
     field: PriceField,
@@ -299,7 +300,7 @@ fn commit_price(
         })?;
         Some(price)
     };
-    edit_book(book, |book| {
+    edit_book(state, |book| {
         let set = book
             .price_sets
             .iter_mut()
@@ -359,7 +360,8 @@ fn video_text(entry: &ModelPrice, lang: Lang) -> String {
 /// The form that adds a model priced per token.
 #[component]
 fn AddModel(set_id: Memo<Option<String>>) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let lang = use_lang();
     let name = RwSignal::new(String::new());
     let provider = RwSignal::new(String::new());
@@ -411,7 +413,7 @@ fn AddModel(set_id: Memo<Option<String>>) -> impl IntoView {
                 output_price,
             )
         };
-        let added = edit_book(book, |book| {
+        let added = edit_book(state, |book| {
             match book.price_sets.iter_mut().find(|set| set.id == id) {
                 Some(set) => set.upsert(price),
                 None => Ok(()),
@@ -541,7 +543,8 @@ fn this_month() -> String {
 /// LiteLLM import into the chosen set, and export of it.
 #[component]
 fn ImportExport(set_id: Memo<Option<String>>, generation: RwSignal<u32>) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let lang = use_lang();
     let imported = RwSignal::new(None::<ImportOutcome>);
     let exported = RwSignal::new(None::<ExportOutcome>);
@@ -559,7 +562,7 @@ fn ImportExport(set_id: Memo<Option<String>>, generation: RwSignal<u32>) -> impl
         }
         spawn_local(async move {
             let outcome = match read_text(&file, IMPORT_CAP_BYTES).await {
-                Ok(text) => import_into_set(book, set_id.get_untracked(), &text),
+                Ok(text) => import_into_set(state, set_id.get_untracked(), &text),
                 Err(error) => ImportOutcome::Unread(error),
             };
             if matches!(outcome, ImportOutcome::Imported { .. }) {
@@ -699,7 +702,7 @@ fn ImportExport(set_id: Memo<Option<String>>, generation: RwSignal<u32>) -> impl
 
 /// Reads a LiteLLM file into the set: the valid entries replace or join the set's models, each
 /// rejected entry is reported; a file that is not a price file changes nothing.
-fn import_into_set(book: RwSignal<PriceBook>, set_id: Option<String>, text: &str) -> ImportOutcome {
+fn import_into_set(state: AppState, set_id: Option<String>, text: &str) -> ImportOutcome {
     let (prices, mut diagnostics) = import_litellm(text);
     if diagnostics
         .iter()
@@ -713,7 +716,7 @@ fn import_into_set(book: RwSignal<PriceBook>, set_id: Option<String>, text: &str
     // Import validates every entry it returns, so `upsert` is not expected to refuse one; if
     // it does, the refusal is reported with the rest.
     let mut refused = Vec::new();
-    let edited: Result<(), std::convert::Infallible> = edit_book(book, |book| {
+    let edited: Result<(), std::convert::Infallible> = edit_book(state, |book| {
         if let Some(set) = book.price_sets.iter_mut().find(|set| set.id == set_id) {
             set_name = set.name.clone();
             for price in prices {

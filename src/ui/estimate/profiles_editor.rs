@@ -4,20 +4,20 @@
 //! is checked with [`Profile::problems`]; a refused value is shown at its field and leaves the
 //! book unchanged.
 
-use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::money::{format_decimal, Percent};
 use crate::domain::cost::profile::{ExchangeRate, Profile, ProfileError};
 use crate::domain::i18n::Lang;
 use crate::ui::common::book_editing::{dom_id, edit_book, BookField, FieldError};
 use crate::ui::i18n::{t, use_lang};
-use crate::ui::state::use_app_state;
+use crate::ui::state::{use_app_state, AppState};
 use leptos::prelude::*;
 
 /// The profiles editor: one row per profile with its name, base URL, price set, exchange rate
 /// (the relay's ¥1 = $1, the market's ¥7.3, or a custom rate) and markup.
 #[component]
 pub fn ProfilesEditor() -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let ids = Memo::new(move |_| {
         book.with(|book| {
             book.profiles
@@ -56,7 +56,8 @@ pub fn ProfilesEditor() -> impl IntoView {
 /// One profile's row.
 #[component]
 fn ProfileRow(id: String) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let lang = use_lang();
     let profile = {
         let id = id.clone();
@@ -75,7 +76,7 @@ fn ProfileRow(id: String) -> impl IntoView {
         let id = id.clone();
         move |text: String| {
             ExchangeRate::parse(&text)
-                .and_then(|rate| edit_profile(book, &id, |profile| profile.exchange_rate = rate))
+                .and_then(|rate| edit_profile(state, &id, |profile| profile.exchange_rate = rate))
                 .map_err(|error| FieldError::new(|lang| error.message(lang)))
         }
     };
@@ -93,7 +94,7 @@ fn ProfileRow(id: String) -> impl IntoView {
                     Lang::En => format!("the markup {}", error.message(lang)),
                 })
             })?;
-            edit_profile(book, &id, |profile| profile.markup = markup)
+            edit_profile(state, &id, |profile| profile.markup = markup)
                 .map_err(|error| FieldError::new(|lang| error.message(lang)))
         }
     };
@@ -107,7 +108,7 @@ fn ProfileRow(id: String) -> impl IntoView {
                 data-testid=testid
                 aria-pressed=move || if rate_is(rate) { "true" } else { "false" }
                 on:click=move |_| {
-                    let _ = edit_profile(book, &id, |profile| profile.exchange_rate = rate);
+                    let _ = edit_profile(state, &id, |profile| profile.exchange_rate = rate);
                 }
             >
                 {t(zh, en)}
@@ -163,7 +164,8 @@ fn PriceSetSelect(
     profile: Memo<Option<Profile>>,
     label: Signal<String>,
 ) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let lang = use_lang();
     let chosen = Memo::new(move |_| {
         profile.with(|profile| {
@@ -192,7 +194,7 @@ fn PriceSetSelect(
         let id = id.clone();
         move |ev| {
             let set = event_target_value(&ev);
-            let _ = edit_profile(book, &id, |profile| profile.price_set = set);
+            let _ = edit_profile(state, &id, |profile| profile.price_set = set);
         }
     };
     view! {
@@ -232,11 +234,11 @@ fn markup_text(markup: Percent) -> String {
 
 /// Changes one profile; refused when the change gives it a problem it did not have.
 fn edit_profile(
-    book: RwSignal<PriceBook>,
+    state: AppState,
     id: &str,
     change: impl FnOnce(&mut Profile),
 ) -> Result<(), ProfileError> {
-    edit_book(book, |book| {
+    edit_book(state, |book| {
         let Some(profile) = book.profiles.iter_mut().find(|profile| profile.id == id) else {
             return Ok(());
         };

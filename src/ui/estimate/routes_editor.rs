@@ -4,7 +4,6 @@
 //! [`RouteTable::set_route`], which checks it with [`Route::problems`]; a refused value is shown
 //! at its field and leaves the book unchanged.
 
-use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::pricing::Resolution;
 use crate::domain::i18n::Lang;
 use crate::domain::provider::routing::{
@@ -12,7 +11,7 @@ use crate::domain::provider::routing::{
 };
 use crate::ui::common::book_editing::{edit_book, BookField, ConfirmButton, FieldError};
 use crate::ui::i18n::{t, use_lang};
-use crate::ui::state::use_app_state;
+use crate::ui::state::{use_app_state, AppState};
 use leptos::prelude::*;
 
 /// The routes editor: one row per task type with its model, temperature, `max_tokens`,
@@ -20,11 +19,11 @@ use leptos::prelude::*;
 /// the seed routes.
 #[component]
 pub fn RoutesEditor() -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
     // Bumped by a reset, so that rows start afresh and drop what was typed.
     let generation = RwSignal::new(0u32);
     let reset = move |()| {
-        book.update(|book| book.routes = RouteTable::seed_defaults());
+        state.update_book(|book| book.routes = RouteTable::seed_defaults());
         generation.update(|generation| *generation += 1);
     };
     let rows = move || {
@@ -75,7 +74,8 @@ enum Shape {
 /// One task's row.
 #[component]
 fn RouteRow(task: TaskType) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
+    let book = state.book;
     let lang = use_lang();
     let name = task.as_str();
     // The task's own route, or `None` when it uses the default route.
@@ -112,7 +112,7 @@ fn RouteRow(task: TaskType) -> impl IntoView {
     let text = move |part: fn(&Route) -> String| Signal::derive(move || route.with(part));
     let commit = move |change: fn(&mut Route, &str) -> Result<(), Vec<RouteError>>| {
         move |typed: String| {
-            edit_route(book, task, |route| change(route, &typed)).map_err(route_field_error)
+            edit_route(state, task, |route| change(route, &typed)).map_err(route_field_error)
         }
     };
 
@@ -151,7 +151,7 @@ fn RouteRow(task: TaskType) -> impl IntoView {
                     "json_object" => ResponseFormat::JsonObject,
                     _ => ResponseFormat::Text,
                 };
-                let _ = edit_route(book, task, |route| {
+                let _ = edit_route(state, task, |route| {
                     if let RouteSettings::Chat(chat) = &mut route.settings {
                         chat.response_format = format;
                     }
@@ -252,7 +252,7 @@ fn RouteRow(task: TaskType) -> impl IntoView {
 /// The video route's resolution.
 #[component]
 fn ResolutionSelect(task: TaskType, route: Memo<Route>) -> impl IntoView {
-    let book = use_app_state().book;
+    let state = use_app_state();
     let name = task.as_str();
     let chosen = Memo::new(move |_| {
         route.with(|route| route.video_settings().map(|video| video.resolution))
@@ -261,7 +261,7 @@ fn ResolutionSelect(task: TaskType, route: Memo<Route>) -> impl IntoView {
         let Some(resolution) = Resolution::parse(&event_target_value(&ev)) else {
             return;
         };
-        let _ = edit_route(book, task, |route| {
+        let _ = edit_route(state, task, |route| {
             if let RouteSettings::Video(video) = &mut route.settings {
                 video.resolution = resolution;
             }
@@ -297,11 +297,11 @@ fn ResolutionSelect(task: TaskType, route: Memo<Route>) -> impl IntoView {
 /// Changes the route of `task` (a task without its own route starts from the default route's
 /// settings); refused with the domain's problems when the changed route is invalid.
 fn edit_route(
-    book: RwSignal<PriceBook>,
+    state: AppState,
     task: TaskType,
     change: impl FnOnce(&mut Route) -> Result<(), Vec<RouteError>>,
 ) -> Result<(), Vec<RouteError>> {
-    edit_book(book, |book| {
+    edit_book(state, |book| {
         let mut route = book.routes.route(task).clone();
         route.task = task;
         change(&mut route)?;

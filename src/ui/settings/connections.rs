@@ -256,7 +256,7 @@ fn ConnectionItem(
     };
     let select = {
         let id = id.clone();
-        move |_| connections.active.set(Some(id.clone()))
+        move |_| connections.choose(&id)
     };
     let remove = {
         let id = id.clone();
@@ -361,6 +361,24 @@ fn ConnectionEditor(
             connections.edit(&id, |c| c.name = name);
         }
     };
+    // Another tab changed this connection (`Connections::reload`): the URL it stored replaces
+    // what the field shows, and a key this page forgot for it (the URL moved) leaves the field.
+    let shown_url = StoredValue::new(initial.base_url.clone());
+    Effect::new({
+        let id = id.clone();
+        move |_| {
+            let url = connection.with(|c| c.as_ref().map(|c| c.base_url.clone()));
+            if let Some(url) = url.filter(|url| shown_url.with_value(|shown| shown != url)) {
+                shown_url.set_value(url.clone());
+                url_text.set(url);
+            }
+            let held = connections.keys.with(|keys| keys.contains_key(&id));
+            if !held && !key_text.with_untracked(String::is_empty) {
+                key_text.set(String::new());
+                key_dropped.set(true);
+            }
+        }
+    });
     let commit_url = {
         let id = id.clone();
         move |ev| {
@@ -370,6 +388,8 @@ fn ConnectionEditor(
             else {
                 return;
             };
+            // This field's own edit: it keeps what was typed.
+            shown_url.set_value(url.as_str().to_string());
             let key = connections
                 .keys
                 .with_untracked(|keys| keys.get(&id).cloned())

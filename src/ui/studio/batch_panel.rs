@@ -22,9 +22,11 @@ use crate::domain::provider::connection::Connection;
 use crate::domain::provider::routing::{Route, TaskType};
 use crate::domain::provider::token_estimate::Calibration;
 use crate::domain::storyboard::scene_runs::RunPurpose;
+use crate::domain::tabs::budget_share::worst_case_of;
 use crate::ui::common::ledger_view::{exact_amount, millis};
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::state::{use_app_state, AppState};
+use crate::ui::studio::budget_share;
 use crate::ui::studio::route_picker::{route_label, RouteOptions};
 use crate::web::exec::once::{run_once, OnceOptions, OnceProblem, OnceResult};
 use crate::web::exec::{
@@ -231,6 +233,11 @@ thread_local! {
     static RUNNING: std::cell::RefCell<Vec<Executor>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Every batch this page runs.
+fn all_running() -> Vec<Executor> {
+    RUNNING.with(|running| running.borrow().clone())
+}
+
 /// The batches this page runs for `project`.
 fn running_for(project: &str) -> Vec<Executor> {
     RUNNING.with(|running| {
@@ -276,7 +283,7 @@ impl BatchHandle {
     }
     /// Resumes a paused or stopped batch.
     pub fn resume(&self) {
-        self.with(Executor::resume);
+        self.after_claim(|_| false, Executor::resume);
     }
     /// Cancels the batch for good.
     pub fn cancel(&self) {
@@ -284,14 +291,38 @@ impl BatchHandle {
     }
     /// Queues the failed items again.
     pub fn retry_failed(&self) {
-        self.with(|e| {
-            e.retry_failed();
-        });
+        self.after_claim(
+            |state| matches!(state, ItemState::Failed { .. }),
+            |e| {
+                e.retry_failed();
+            },
+        );
     }
     /// Sends the unknown-outcome items again: the user consented to paying again.
     pub fn resend_unknown(&self) {
-        self.with(|e| {
-            e.resend_unknown();
+        self.after_claim(
+            |state| matches!(state, ItemState::OutcomeUnknown { .. }),
+            |e| {
+                e.resend_unknown();
+            },
+        );
+    }
+
+    /// Runs `act` on the batch; for a batch of a project, once this page's claim on the
+    /// project's budget holds the items `again` picks (they are about to be sent again) and
+    /// what is queued (see [`budget_share`]), so that they do not stop on a claim renewed before.
+    fn after_claim(&self, again: fn(&ItemState) -> bool, act: fn(&Executor)) {
+        let Some(exec) = self.exec.with_value(Clone::clone) else {
+            return;
+        };
+        let Some(project) = exec.meta().project.clone() else {
+            return act(&exec);
+        };
+        let ticket = budget_share::starting(&project, exec.with_batch(|b| worst_case_of(b, again)));
+        spawn_local(async move {
+            let _ = budget_share::renew().await;
+            act(&exec);
+            budget_share::started(ticket);
         });
     }
     /// Gives up on the unknown-outcome items.
@@ -362,6 +393,7 @@ impl BatchHandle {
                 running.push(exec.clone());
             }
         });
+        budget_share::track(&exec);
         self.exec.set_value(Some(exec));
     }
 }
@@ -382,6 +414,8 @@ pub struct BatchService {
     /// The budget of each project whose batches this page runs (from the batch request, then
     /// from the project's settings as they change).
     budgets: StoredValue<HashMap<String, Budget>>,
+    /// Bumped whenever the spend counted across tabs changes ([`budget_share::spent`]).
+    pub spent_changed: RwSignal<u64>,
     state: AppState,
     _channel: StoredValue<Option<TabChannel>, LocalStorage>,
 }
@@ -403,11 +437,16 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
             remote.set(Some(pulse));
         }
     });
+    let spent_changed = RwSignal::new(0u64);
+    budget_share::install(all_running, move || {
+        spent_changed.try_update(|n| *n += 1);
+    });
     let service = BatchService {
         current,
         handles: RwSignal::new(Vec::new()),
         calibration: StoredValue::new(Calibration::default()),
         budgets: StoredValue::new(HashMap::new()),
+        spent_changed,
         remote,
         ledger,
         state,
@@ -452,16 +491,19 @@ impl BatchService {
             self.calibration
                 .with_value(|c| plan_batch(book, &active.connection, &request, c))
         });
+        let mut ticket = None;
         if let (Some(budget), Some(project)) = (request.project_budget, &request.project) {
             self.budgets.update_value(|all| {
                 all.insert(project.clone(), budget);
             });
+            budget_share::set_budget(project, Some(budget), false);
+            ticket = Some(budget_share::starting(project, plan.quote.worst_case));
             let others = self.at_risk(project, budget.currency, None);
             plan.config.project_remaining = Some(self.ledger.with_untracked(|all| {
                 budget.remaining_for_batch(all, project, Money::zero(budget.currency), others)
             }));
         }
-        self.start_plan(plan, active.connection, active.key)
+        self.start_plan(plan, active.connection, active.key, ticket)
     }
 
     /// Runs one call the user waits for through the executor ([`run_once`]): `messages` on
@@ -495,10 +537,17 @@ impl BatchService {
                 })
             })
         });
+        let mut ticket = None;
         if let (Some(budget), Some(project)) = (call.project_budget, &call.project) {
             self.budgets.update_value(|all| {
                 all.insert(project.clone(), budget);
             });
+            budget_share::set_budget(project, Some(budget), false);
+            ticket = Some(budget_share::starting(project, plan.quote.worst_case));
+            // The page's claim on the budget holds the call before it is sent.
+            if let Err(e) = budget_share::renew().await {
+                self.state.storage_error.set(Some(e));
+            }
             let others = self.at_risk(project, budget.currency, None);
             plan.config.project_remaining = Some(self.ledger.with_untracked(|all| {
                 budget.remaining_for_batch(all, project, Money::zero(budget.currency), others)
@@ -524,18 +573,25 @@ impl BatchService {
             });
             exec.on_usage(move |sample| learn(calibration, sample));
             RUNNING.with(|running| running.borrow_mut().push(exec.clone()));
+            budget_share::track(exec);
         };
         let connection = (active.connection, active.key);
         let result = run_once(db, &id, meta, plan, connection, options, on_delta, prepare).await;
         RUNNING.with(|running| running.borrow_mut().retain(|e| e.id() != id));
+        if let Some(ticket) = ticket {
+            budget_share::started(ticket);
+        }
         result.map_err(BatchProblem::Once)
     }
 
+    /// Stores `plan` as a batch and runs it; with a `ticket` ([`budget_share::starting`]), once
+    /// this page's claim on its project's budget holds it.
     fn start_plan(
         &self,
         plan: BatchPlan,
         connection: Connection,
         key: crate::domain::provider::connection::ApiKey,
+        ticket: Option<u64>,
     ) -> Result<BatchHandle, BatchProblem> {
         let handle = BatchHandle::new();
         self.current.set(Some(handle));
@@ -543,6 +599,11 @@ impl BatchService {
         let (ledger, calibration, service) = (self.ledger, self.calibration, *self);
         let id = format!("batch-{}", tabs::new_tab_id());
         spawn_local(async move {
+            if ticket.is_some() {
+                if let Err(e) = budget_share::renew().await {
+                    service.state.storage_error.set(Some(e));
+                }
+            }
             let created = async {
                 let db = idb::shared().await?;
                 exec::Executor::create(
@@ -561,11 +622,19 @@ impl BatchService {
                     exec.connect(connection, key);
                     handle.attach(exec.clone(), ledger, calibration);
                     service.watch_project_budget(&exec);
+                    if let Some(ticket) = ticket {
+                        budget_share::started(ticket);
+                    }
                     if !exec.run().await {
                         handle.problem.set(Some(BatchProblem::LockedElsewhere));
                     }
                 }
-                Err(e) => handle.problem.set(Some(BatchProblem::Exec(e))),
+                Err(e) => {
+                    if let Some(ticket) = ticket {
+                        budget_share::started(ticket);
+                    }
+                    handle.problem.set(Some(BatchProblem::Exec(e)));
+                }
             }
         });
         Ok(handle)
@@ -580,10 +649,18 @@ impl BatchService {
                 None => all.remove(project),
             };
         });
+        budget_share::set_budget(project, budget, true);
         for exec in running_for(project) {
             let remaining = budget.map(|b| self.project_remaining(&exec, project, b));
             exec.set_project_remaining(remaining);
         }
+        // The claim follows the new cap (and the other tabs see it in theirs).
+        let errors = self.state.storage_error;
+        spawn_local(async move {
+            if let Err(e) = budget_share::renew().await {
+                errors.set(Some(e));
+            }
+        });
     }
 
     /// What `project`'s batches this page runs have at risk in `currency` (sent, not billed
@@ -605,12 +682,21 @@ impl BatchService {
             .with_untracked(|all| budget.remaining_for_batch(all, project, own, others))
     }
 
-    /// Has `exec`'s project remainder read again before each of its dispatches, so that two
-    /// batches of one project running at once share its budget.
+    /// Has `exec`'s project remainder read again before each of its dispatches, so that
+    /// batches of one project running at once share its budget, in this tab and in others: it
+    /// is this page's claim on the budget ([`budget_share::allowance`]), or, before any claim
+    /// could be stored, what this page's ledger and work leave.
     fn watch_project_budget(&self, exec: &Executor) {
         let service = *self;
         exec.set_project_limit(move |exec| {
             let project = exec.meta().project.clone()?;
+            if budget_share::known_budget(&project) == Some(None) {
+                // No cap as stored (lifted here or in another tab): nothing to hold.
+                return None;
+            }
+            if let Some(allowed) = budget_share::allowance(exec, &running_for(&project)) {
+                return Some(allowed);
+            }
             let budget = service
                 .budgets
                 .try_with_value(|all| all.get(&project).copied())
@@ -649,6 +735,7 @@ impl BatchService {
                 return;
             }
         };
+        let mut to_run = Vec::new();
         for (id, meta) in found {
             let opened = match Executor::open(db.clone(), &id, http_transport()).await {
                 Ok(opened) => opened,
@@ -678,12 +765,19 @@ impl BatchService {
             match (connection, key) {
                 (Some(connection), Some(key)) if !key.is_empty() => {
                     exec.connect(connection, key);
-                    spawn_local(async move {
-                        exec.run().await;
-                    });
+                    to_run.push(exec);
                 }
                 _ => handle.problem.set(Some(BatchProblem::NoKeyToResume)),
             }
+        }
+        // The page's claims on the projects' budgets hold the resumed work before it sends.
+        if let Err(e) = budget_share::renew().await {
+            self.state.storage_error.set(Some(e));
+        }
+        for exec in to_run {
+            spawn_local(async move {
+                exec.run().await;
+            });
         }
     }
 }
@@ -1134,8 +1228,8 @@ fn BatchView(handle: BatchHandle) -> impl IntoView {
             <Show when=move || { counts().unknown > 0 }>
                 <div class="ds-alert ds-alert--warn" role="alert" data-testid="batch-unknown">
                     <p>{move || match lang.get() {
-                        Lang::ZhCn => format!("{} 个请求在页面关闭时正在发送，结果未知：可能已生成并计费。没有幂等键，重新发送会再次计费。", counts().unknown),
-                        Lang::En => format!("{} requests were in flight when the page closed: they may have been generated and billed. There is no idempotency key, so a resend is paid again.", counts().unknown),
+                        Lang::ZhCn => format!("{} 个请求结果未知（页面关闭时仍在发送，或在服务商开始回复后超时、断开、中途出错）：可能已生成并计费，已按最坏情况计入花费，没有自动重发。没有幂等键，重新发送会再次计费。", counts().unknown),
+                        Lang::En => format!("{} requests have an unknown outcome (in flight when the page closed, or timed out, cut or broken after the provider began replying): they may have been generated and billed, so they count at their worst case and were not resent. There is no idempotency key, so a resend is paid again.", counts().unknown),
                     }}</p>
                     <button type="button" class="ds-btn" data-testid="batch-resend-unknown" on:click=move |_| handle.resend_unknown()>
                         {move || match lang.get() {

@@ -1,7 +1,9 @@
 //! The Studio (`/studio`): projects, the open project's model and editor, the panels it mounts
-//! (script, storyboard, takes, clips, shot cards), batches and the playground.
+//! (script, storyboard, takes, clips, shot cards), batches (and their projects' budgets across
+//! tabs, `budget_share`) and the playground.
 
 pub mod batch_panel;
+pub mod budget_share;
 pub mod clips_panel;
 pub mod editor_model;
 pub mod page;

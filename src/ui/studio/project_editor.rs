@@ -14,11 +14,13 @@ use crate::domain::project::{
     css_aspect_ratio, validate_name, Budget, Character, Project, ProjectMeta, Scene, SnapshotMeta,
     DEFAULT_ASPECT_RATIO,
 };
+use crate::domain::tabs::budget_share::left_of;
 use crate::ui::common::book_editing::{ConfirmButton, FieldError};
 use crate::ui::common::ledger_view::{exact_amount, StudioLedger};
 use crate::ui::common::reveal::Reveal;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::studio::batch_panel::BatchService;
+use crate::ui::studio::budget_share;
 use crate::ui::studio::editor_model::{EditorModel, SceneHead};
 use crate::ui::studio::shot_card::ShotGrid;
 use crate::web::dom::{format_time, perf_measure};
@@ -174,9 +176,14 @@ fn ProjectBudget(
     let left = move || {
         let budget = header.with(|h| h.budget)?;
         let project = model.id();
+        // Other tabs' spend too, as last counted (see `budget_share`).
+        if let Some(service) = service {
+            service.spent_changed.track();
+        }
+        let tallied = budget_share::spent(&project);
         let remaining = match ledger {
-            Some(StudioLedger(all)) => all.with(|all| budget.remaining(all, &project)),
-            None => budget.money(),
+            Some(StudioLedger(all)) => all.with(|all| left_of(budget, all, &project, tallied)),
+            None => left_of(budget, &[], &project, tallied),
         };
         let (remaining, cap) = (exact_amount(remaining), exact_amount(budget.money()));
         Some(match lang.get() {
