@@ -136,7 +136,8 @@ export async function runFault(browser, fault, { consent = false } = {}) {
       // The consent click: the unknown items are sent again, each paid a second time.
       await sandboxConfig(BASE);
       await page.getByTestId('batch-resend-unknown').click();
-      await until(page, async (p) => (await count(p, 'unknown')) === 0 && (await count(p, 'running')) === 0,
+      await until(page, async (p) => (await count(p, 'unknown')) === 0 && (await count(p, 'running')) === 0
+        && (await count(p, 'queued')) === 0,
         { what: 'the resent items to finish' });
       row.after_consent = {
         done: await count(page, 'done'),
