@@ -67,6 +67,24 @@ fn prompt_of(req: &ChatRequest) -> String {
     req.messages[0].content.clone()
 }
 
+/// A transport whose requests never answer (the tab closes while they are in flight),
+/// counting its sends.
+fn hanging(calls: Rc<Cell<u32>>) -> Transport {
+    Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
+        calls.set(calls.get() + 1);
+        Box::pin(std::future::pending()) as SendFuture
+    })
+}
+
+/// A transport answering each prompt with itself, counting its sends.
+fn answering(calls: Rc<Cell<u32>>) -> Transport {
+    Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
+        calls.set(calls.get() + 1);
+        let prompt = prompt_of(req);
+        Box::pin(async move { Ok(answer(&prompt)) }) as SendFuture
+    })
+}
+
 async fn wait_until(mut done: impl FnMut() -> bool) {
     for _ in 0..100 {
         if done() {
@@ -142,13 +160,7 @@ async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_con
     let db = Db::open_named(&name).await.unwrap();
     // The first tab's requests never answer: the tab closes while they are in flight.
     let first_calls = Rc::new(Cell::new(0));
-    let hanging: Transport = {
-        let calls = first_calls.clone();
-        Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
-            calls.set(calls.get() + 1);
-            Box::pin(std::future::pending()) as SendFuture
-        })
-    };
+    let hanging = hanging(first_calls.clone());
     let config = BatchConfig::with_limits(Limits::rpm(6000));
     let first = Executor::create(db.clone(), "b-reload", meta(), items(3), config, hanging)
         .await
@@ -160,14 +172,7 @@ async fn a_reload_turns_running_items_unknown_and_never_resends_them_without_con
 
     // While the first executor holds the batch's lock, nobody else may run it.
     let later_calls = Rc::new(Cell::new(0));
-    let answering: Transport = {
-        let calls = later_calls.clone();
-        Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
-            calls.set(calls.get() + 1);
-            let prompt = prompt_of(req);
-            Box::pin(async move { Ok(answer(&prompt)) }) as SendFuture
-        })
-    };
+    let answering = answering(later_calls.clone());
     let blocked = Executor::open(db.clone(), "b-reload", answering.clone())
         .await
         .unwrap();
@@ -457,13 +462,7 @@ async fn without_web_locks_an_indexeddb_lease_keeps_one_runner() {
     let name = format!("test-batch-lease-{}", tabs::new_tab_id());
     let db = Db::open_named(&name).await.unwrap();
     let first_calls = Rc::new(Cell::new(0));
-    let hanging: Transport = {
-        let calls = first_calls.clone();
-        Rc::new(move |_: &Connection, _: &ApiKey, _: &ChatRequest| {
-            calls.set(calls.get() + 1);
-            Box::pin(std::future::pending()) as SendFuture
-        })
-    };
+    let hanging = hanging(first_calls.clone());
     let config = BatchConfig::with_limits(Limits::rpm(6000));
     let first = Executor::create(db.clone(), "b-lease", meta(), items(3), config, hanging)
         .await
@@ -480,14 +479,7 @@ async fn without_web_locks_an_indexeddb_lease_keeps_one_runner() {
 
     // Another tab finds the lease held: it does not run the batch.
     let later_calls = Rc::new(Cell::new(0));
-    let answering: Transport = {
-        let calls = later_calls.clone();
-        Rc::new(move |_: &Connection, _: &ApiKey, req: &ChatRequest| {
-            calls.set(calls.get() + 1);
-            let prompt = prompt_of(req);
-            Box::pin(async move { Ok(answer(&prompt)) }) as SendFuture
-        })
-    };
+    let answering = answering(later_calls.clone());
     let blocked = Executor::open(db.clone(), "b-lease", answering.clone())
         .await
         .unwrap();

@@ -745,12 +745,7 @@ impl Executor {
         let recorded = {
             let mut state = self.inner.state.borrow_mut();
             let state = &mut *state;
-            let context = CallContext {
-                connection,
-                task: &self.inner.meta.task,
-                project: self.inner.meta.project.as_deref(),
-            };
-            let recorded = state.batch.record_unknowns(context);
+            let recorded = state.batch.record_unknowns(self.context(connection));
             if recorded.is_empty() {
                 return;
             }
@@ -759,27 +754,45 @@ impl Executor {
             }
             recorded
         };
-        let changed: Vec<usize> = recorded.iter().map(|(index, _)| *index).collect();
+        let (changed, entries): (Vec<usize>, Vec<LedgerEntry>) = recorded.into_iter().unzip();
         let saved = self.save(&changed);
         let this = self.clone();
-        spawn_local(async move {
-            let mut result = match saved {
-                Ok(commit) => commit.await,
-                Err(e) => Err(e),
-            };
-            for (_, entry) in &recorded {
-                result = result.and(this.inner.db.append(LEDGER, entry).await.map(|_| ()));
+        spawn_local(async move { this.store_calls(saved, &entries).await });
+    }
+
+    /// The context written on this batch's ledger entries for calls through `connection`.
+    fn context<'a>(&'a self, connection: &'a Connection) -> CallContext<'a> {
+        CallContext {
+            connection,
+            task: &self.inner.meta.task,
+            project: self.inner.meta.project.as_deref(),
+        }
+    }
+
+    /// Appends `entries` to the ledger, waits for the items' save (`saved`), reports a storage
+    /// failure, then tells the ledger listeners.
+    async fn store_calls(
+        &self,
+        saved: Result<impl Future<Output = Result<(), StorageError>>, StorageError>,
+        entries: &[LedgerEntry],
+    ) {
+        let mut stored = Ok(());
+        for entry in entries {
+            stored = stored.and(self.inner.db.append(LEDGER, entry).await.map(|_| ()));
+        }
+        let saved = match saved {
+            Ok(commit) => commit.await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = saved.and(stored) {
+            self.storage_failed(e);
+        }
+        let listeners = self.inner.ledger_listeners.borrow().clone();
+        for entry in entries {
+            for listener in &listeners {
+                listener(entry);
             }
-            if let Err(e) = result {
-                this.storage_failed(e);
-            }
-            let listeners = this.inner.ledger_listeners.borrow().clone();
-            for (_, entry) in &recorded {
-                for listener in &listeners {
-                    listener(entry);
-                }
-            }
-        });
+        }
     }
 
     fn send(&self, action: Action, connection: &Connection, key: &ApiKey) {
@@ -818,11 +831,7 @@ impl Executor {
         let answered = {
             let mut state = self.inner.state.borrow_mut();
             let state = &mut *state;
-            let context = CallContext {
-                connection,
-                task: &self.inner.meta.task,
-                project: self.inner.meta.project.as_deref(),
-            };
+            let context = self.context(connection);
             let Some(index) = state.batch.items.iter().position(|i| i.id == item_id) else {
                 return;
             };
@@ -850,19 +859,7 @@ impl Executor {
         }
         self.notify();
         self.pump();
-        let entry = answered.entry;
-        let ledger = self.inner.db.append(LEDGER, &entry).await.map(|_| ());
-        let stored = match saved {
-            Ok(commit) => commit.await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = stored.and(ledger) {
-            self.storage_failed(e);
-        }
-        let listeners = self.inner.ledger_listeners.borrow().clone();
-        for listener in listeners {
-            listener(&entry);
-        }
+        self.store_calls(saved, &[answered.entry]).await;
     }
 
     /// Sets the timer for the engine's next wake-up (replacing the previous one).
