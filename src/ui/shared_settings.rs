@@ -22,11 +22,10 @@ use crate::domain::tabs::settings::{
     keys_to_forget, merge_book, merge_connections, ConnectionsRecord,
 };
 use crate::ui::state::{
-    map_of, AppState, Connections, ACTIVE_KEY, BOOK_KEY, CONNECTIONS_KEY, KEYS_KEY,
+    map_of, spawn_owned, AppState, Connections, ACTIVE_KEY, BOOK_KEY, CONNECTIONS_KEY, KEYS_KEY,
 };
 use crate::web::idb::{self, StorageError, Tx, KV};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use serde::de::DeserializeOwned;
 
 /// The keys to store: those of connections that remember their key, and only non-empty ones.
@@ -92,7 +91,7 @@ impl Connections {
             return;
         }
         self.sync.begin();
-        spawn_local(async move {
+        spawn_owned(self.list, async move {
             match self.write_merged().await {
                 Ok(true) => self.channel.announce(CONNECTIONS_KEY),
                 Ok(false) => {}
@@ -213,7 +212,7 @@ impl AppState {
             return;
         }
         self.book_sync.begin();
-        spawn_local(async move {
+        spawn_owned(self.book, async move {
             match self.write_book().await {
                 Ok(true) => self.channel.announce(BOOK_KEY),
                 Ok(false) => {}

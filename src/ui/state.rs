@@ -5,6 +5,7 @@
 //! merged into the stored records, are in [`crate::ui::shared_settings`].
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use crate::domain::cost::estimate::PriceBook;
 use crate::domain::cost::profile::Profile;
@@ -76,7 +77,7 @@ impl Connections {
             errors,
             channel,
         };
-        spawn_local(async move {
+        spawn_owned(connections.list, async move {
             connections.reload().await;
             connections.loaded.set(true);
         });
@@ -316,6 +317,24 @@ impl SettingsChannel {
     }
 }
 
+/// Runs `task` until it ends or `owned` is disposed, whichever comes first: a settings task
+/// that awaits storage reads its signals again afterwards, and those are gone once the state's
+/// owner is (a test's, or a page's that made its own state). Checked before every poll, so the
+/// task never runs a step after the disposal.
+pub(crate) fn spawn_owned(
+    owned: impl IsDisposed + 'static,
+    task: impl Future<Output = ()> + 'static,
+) {
+    let mut task = Box::pin(task);
+    spawn_local(std::future::poll_fn(move |cx| {
+        if owned.is_disposed() {
+            std::task::Poll::Ready(())
+        } else {
+            task.as_mut().poll(cx)
+        }
+    }));
+}
+
 /// Writes one record's text, or deletes the record for `None`, and reports a failure. It is
 /// shared by every type stored with [`persist`], so the start-up module holds one copy of the
 /// writing (ARCHITECTURE.md, "Bundle size").
@@ -370,14 +389,14 @@ impl AppState {
             channel,
             storage_error,
         };
-        spawn_local(state.reload_book());
+        spawn_owned(state.book, state.reload_book());
         let listener = TabChannel::open(SETTINGS_CHANNEL, move |record: String| {
             if record == BOOK_KEY {
                 if state.book_sync.notice() {
-                    spawn_local(state.reload_book());
+                    spawn_owned(state.book, state.reload_book());
                 }
             } else if connections.sync.notice() {
-                spawn_local(connections.reload());
+                spawn_owned(connections.list, connections.reload());
             }
         });
         channel.0.set_value(listener);
