@@ -41,8 +41,9 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! dpkg -s fon
 fi
 
 if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] \
+   || [ ! -d node_modules/openai ] || [ ! -d node_modules/@anthropic-ai/sdk ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (playwright-core, axe-core, binaryen, esbuild)"
+  say "installing npm packages (playwright-core, axe-core, binaryen, esbuild, openai, @anthropic-ai/sdk)"
   npm ci --no-audit --no-fund
 fi
 

@@ -1,4 +1,23 @@
 //! `POST /v1/chat/completions`: validation, faults, limits, replies and streams.
+//!
+//! **Prompt caching** follows OpenAI's automatic rule. The prompt is rendered
+//! as the token sequence the sandbox counts ([`crate::tokens`]): per message
+//! `<|im_start|>`, its role, `<|im_sep|>`, the content's tokens and
+//! `<|im_end|>` (the [`TOKENS_PER_MESSAGE`] framing tokens, so the same text
+//! under another role is another prefix), then `<|im_start|>` `assistant`
+//! ([`tokens::TOKENS_PER_REQUEST`]). Its cache boundaries are the prefixes
+//! of [`MIN_CACHED_PROMPT_TOKENS`] (1,024) + [`CACHE_STEP_TOKENS`] (128)·k
+//! tokens that fit in it, so a prompt under 1,024 tokens is never cached.
+//! When a request reaches generation (it is not refused, and its fault, if
+//! any, is not one that answers before generation), the hash of the model
+//! and each of its boundary prefixes is remembered, the most recent
+//! [`crate::state::PREFIX_CACHE_CAPACITY`] of them. A request's
+//! `usage.prompt_tokens_details.cached_tokens` is its longest boundary that
+//! an earlier request remembered: 0 or 1,024 + 128·k, never above
+//! `prompt_tokens`. DeepSeek models also get `prompt_cache_hit_tokens` (the
+//! same figure) and `prompt_cache_miss_tokens` (the rest of the prompt). This
+//! cache is apart from the Messages API's `cache_control` cache
+//! ([`crate::messages`]); a reset empties both.
 
 use std::io;
 use std::pin::Pin;
@@ -8,27 +27,34 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use crate::billing::BillRecord;
-use crate::config::{Fault, SandboxConfig};
+use crate::config::Fault;
 use crate::content::{self, Directives, JsonShape, ReplySpec, DEFAULT_REPLY_TOKENS};
 use crate::error::ApiError;
-use crate::limits::{http_date, Decision, LimitSnapshot};
+use crate::flow::{self, Admitted, Api};
+use crate::limits::http_date;
 use crate::models::{self, CONTEXT_WINDOW};
-use crate::rng::{fnv1a, hash_json};
+use crate::rng::{fnv1a_extend, hash_json, FNV_OFFSET};
 use crate::state::AppState;
 use crate::stats::{NoResponse, TokenUsage};
-use crate::tokens::{self, count_tokens, split_tokens};
+use crate::tokens::{self, count_tokens, split_tokens, TOKENS_PER_MESSAGE};
 
-/// A system prompt needs at least this many tokens to be cached.
-pub const MIN_CACHED_PREFIX_TOKENS: u64 = 32;
+/// A prompt needs at least this many tokens to be cached (OpenAI's minimum).
+pub const MIN_CACHED_PROMPT_TOKENS: u64 = 1024;
+/// Past [`MIN_CACHED_PROMPT_TOKENS`], cached prefixes grow in steps of this
+/// many tokens.
+pub const CACHE_STEP_TOKENS: u64 = 128;
+// `ChatRequest::cache_boundaries` renders each message with four framing
+// tokens and the request with two.
+const _: () = assert!(TOKENS_PER_MESSAGE == 4 && tokens::TOKENS_PER_REQUEST == 2);
+
 /// Token cost charged against `tpm` when a request sets no `max_tokens`.
 pub const DEFAULT_MAX_TOKENS_COST: u64 = 60;
 /// The `system_fingerprint` sent with every completion.
@@ -400,20 +426,47 @@ impl ChatRequest {
         tokens::prompt_tokens(self.contents.iter().map(String::as_str))
     }
 
-    /// The system prompt that the prefix cache would store: the first message
-    /// when it is a system message of at least [`MIN_CACHED_PREFIX_TOKENS`].
-    /// Returns its hash and its cached token count (content plus framing).
-    pub fn cacheable_prefix(&self) -> Option<(u64, u64)> {
-        if self.roles.first().map(String::as_str) != Some("system") {
-            return None;
+    /// The prompt's cache boundaries (see the module docs): for each prefix
+    /// of [`MIN_CACHED_PROMPT_TOKENS`] + [`CACHE_STEP_TOKENS`]·k tokens that
+    /// fits in the prompt, its token count and the hash of the model and its
+    /// tokens, shortest first.
+    pub fn cache_boundaries(&self) -> Vec<(u64, u64)> {
+        // Framing tokens and text tokens are hashed after different
+        // separators, so no text can pass for a framing token.
+        const MARK: &[u8] = b"\x1e";
+        const TEXT: &[u8] = b"\x1f";
+        let mut hash = fnv1a_extend(FNV_OFFSET, self.model.as_bytes());
+        let mut position = 0;
+        let mut next = MIN_CACHED_PROMPT_TOKENS;
+        let mut boundaries = Vec::new();
+        // Each framing token is one token; a text piece is one too
+        // (`split_tokens` cuts one per token).
+        let mut push = |separator: &[u8], token: &str, tokens: u64| {
+            hash = fnv1a_extend(fnv1a_extend(hash, separator), token.as_bytes());
+            position += tokens;
+            while position >= next {
+                if position == next {
+                    boundaries.push((next, hash));
+                }
+                next += CACHE_STEP_TOKENS;
+            }
+        };
+        for (role, content) in self.roles.iter().zip(&self.contents) {
+            for mark in ["<|im_start|>", role, "<|im_sep|>"] {
+                push(MARK, mark, 1);
+            }
+            for piece in split_tokens(content) {
+                // A content of whitespace only is one piece of no token.
+                match count_tokens(piece) {
+                    0 => {}
+                    tokens => push(TEXT, piece, tokens),
+                }
+            }
+            push(MARK, "<|im_end|>", 1);
         }
-        let tokens = count_tokens(&self.contents[0]);
-        (tokens >= MIN_CACHED_PREFIX_TOKENS).then(|| {
-            (
-                fnv1a(self.contents[0].as_bytes()),
-                tokens + tokens::TOKENS_PER_MESSAGE,
-            )
-        })
+        push(MARK, "<|im_start|>", 1);
+        push(MARK, "assistant", 1);
+        boundaries
     }
 
     /// The text of the last user message ("" when there is none).
@@ -568,7 +621,7 @@ const STREAM_ERROR_EVENT: &str = concat!(
 );
 
 /// An nginx error page, as a gateway in front of a provider sends it.
-fn html_page(status: StatusCode) -> Response {
+pub(crate) fn html_page(status: StatusCode) -> Response {
     let title = match status {
         StatusCode::GATEWAY_TIMEOUT => "504 Gateway Time-out".to_owned(),
         other => format!(
@@ -585,7 +638,7 @@ fn html_page(status: StatusCode) -> Response {
 }
 
 /// The error a scripted body ends with to abort its connection.
-fn aborted() -> io::Error {
+pub(crate) fn aborted() -> io::Error {
     io::Error::new(
         io::ErrorKind::ConnectionAborted,
         "sandbox fault: connection aborted",
@@ -597,7 +650,7 @@ fn aborted() -> io::Error {
 /// Its body fails at once, before hyper has flushed the status line and the
 /// headers it buffered, and a body error makes hyper drop the connection. The
 /// [`NoResponse`] mark lets the statistics count it as no response.
-fn no_response() -> Response {
+pub(crate) fn no_response() -> Response {
     let body = Body::from_stream(futures_util::stream::iter([Err::<Bytes, _>(aborted())]));
     let mut response = body.into_response();
     response.extensions_mut().insert(NoResponse);
@@ -605,7 +658,7 @@ fn no_response() -> Response {
 }
 
 /// One piece of a scripted response body.
-enum Piece {
+pub(crate) enum Piece {
     /// Bytes to send.
     Data(Bytes),
     /// Abort the connection.
@@ -614,7 +667,7 @@ enum Piece {
 
 /// How a scripted body ends once its events are sent.
 #[derive(Clone, Copy, Debug)]
-enum Ending {
+pub(crate) enum Ending {
     /// Normally (for chunked bodies, with the terminating chunk).
     Finish,
     /// By aborting the connection.
@@ -677,7 +730,7 @@ impl Stream for Outgoing {
 /// at one per `delay`, whether or not the client reads, and returns the body
 /// that sends them. Each event's tokens are billed as it is generated;
 /// generation stops when the body is dropped (the client left).
-fn generate(
+pub(crate) fn generate(
     events: Vec<(Bytes, u64)>,
     ending: Ending,
     delay: Duration,
@@ -747,7 +800,7 @@ fn first_half(mut chunks: Vec<(Bytes, u64)>) -> Vec<(Bytes, u64)> {
 }
 
 /// The first half of a JSON body, cut at a character boundary.
-fn half_json(mut body: String) -> String {
+pub(crate) fn half_json(mut body: String) -> String {
     let mut half = body.len() / 2;
     while !body.is_char_boundary(half) {
         half -= 1;
@@ -757,43 +810,15 @@ fn half_json(mut body: String) -> String {
 }
 
 /// Everything needed to answer once the request is admitted.
-struct Answer {
-    state: AppState,
-    key: String,
-    config: SandboxConfig,
+pub(crate) struct Answer {
+    admitted: Admitted,
     request: ChatRequest,
     reply: content::Reply,
-    usage: TokenUsage,
     id: String,
     created: u64,
-    body_hash: u64,
-    limits: LimitSnapshot,
-    fault: Option<Fault>,
 }
 
 impl Answer {
-    fn completion_json(&self) -> String {
-        let completion = Completion {
-            id: &self.id,
-            object: "chat.completion",
-            created: self.created,
-            model: &self.request.model,
-            choices: [Choice {
-                index: 0,
-                message: Message {
-                    role: "assistant",
-                    content: &self.reply.content,
-                    refusal: None,
-                },
-                logprobs: None,
-                finish_reason: self.reply.finish_reason,
-            }],
-            usage: WireUsage::new(&self.usage, &self.request.model),
-            system_fingerprint: FINGERPRINT,
-        };
-        serde_json::to_string(&completion).expect("completions always serialize")
-    }
-
     fn chunk(&self, choices: Vec<ChunkChoice<'_>>, usage: Option<WireUsage>) -> Bytes {
         let chunk = Chunk {
             id: &self.id,
@@ -824,6 +849,60 @@ impl Answer {
             None,
         )
     }
+}
+
+impl Api for Answer {
+    type Error = ApiError;
+    const REQUEST_ID_HEADER: &'static str = "x-request-id";
+    const STREAM_CONTENT_TYPE: &'static str = "text/event-stream";
+
+    fn admitted(&self) -> &Admitted {
+        &self.admitted
+    }
+
+    fn provider_fault(&self, fault: Fault) -> ApiError {
+        let (model, config) = (&self.request.model, &self.admitted.config);
+        match fault {
+            Fault::InsufficientQuota => ApiError::insufficient_quota(),
+            Fault::Server500 => ApiError::server_error(),
+            Fault::Server503 => ApiError::overloaded(),
+            Fault::RetryAfterDate => {
+                ApiError::rate_limited_until(http_date(unix_now() + config.retry_after_date_s))
+            }
+            Fault::RequestTimeout => ApiError::request_timeout(),
+            Fault::TryAgainMessage => {
+                ApiError::rate_limited_try_again(model, config.try_again_in_s)
+            }
+            Fault::RateLimit => ApiError::rate_limited(1000),
+            other => unreachable!("{} is answered by crate::flow", other.name()),
+        }
+    }
+
+    fn generation_error() -> ApiError {
+        ApiError::generation_error()
+    }
+
+    fn body_json(&self) -> String {
+        let completion = Completion {
+            id: &self.id,
+            object: "chat.completion",
+            created: self.created,
+            model: &self.request.model,
+            choices: [Choice {
+                index: 0,
+                message: Message {
+                    role: "assistant",
+                    content: &self.reply.content,
+                    refusal: None,
+                },
+                logprobs: None,
+                finish_reason: self.reply.finish_reason,
+            }],
+            usage: WireUsage::new(&self.admitted.usage, &self.request.model),
+            system_fingerprint: FINGERPRINT,
+        };
+        serde_json::to_string(&completion).expect("completions always serialize")
+    }
 
     /// The SSE events of the stream, each with the completion tokens it
     /// carries, and how the stream ends. A full stream is: keep-alive, role,
@@ -834,12 +913,12 @@ impl Answer {
         let keep_alive = (Bytes::from_static(b": keep-alive\n\n"), 0);
         let done = (Bytes::from_static(b"data: [DONE]\n\n"), 0);
         let role = (self.delta_chunk(Some("assistant"), Some(""), None), 0);
-        match self.fault {
+        match self.admitted.fault {
             Some(Fault::MalformedJson) => {
                 // The reply was generated; its encoding broke.
                 let broken = (
                     Bytes::from_static(b"data: {broken\n\n"),
-                    self.usage.completion_tokens,
+                    self.admitted.usage.completion_tokens,
                 );
                 return (vec![keep_alive, role, broken, done], Ending::Finish);
             }
@@ -857,188 +936,58 @@ impl Answer {
             self.delta_chunk(None, None, Some(self.reply.finish_reason)),
             0,
         ));
-        match self.fault {
-            Some(Fault::StreamCut) => (first_half(chunks), Ending::Finish),
-            Some(Fault::ResetMidStream) => (first_half(chunks), Ending::Abort),
-            Some(Fault::StallMidStream) => (
-                first_half(chunks),
-                Ending::StallThenAbort(Duration::from_millis(self.config.hang_ms)),
-            ),
-            Some(Fault::StreamErrorEvent) => {
-                let mut chunks = first_half(chunks);
-                chunks.push((Bytes::from_static(STREAM_ERROR_EVENT.as_bytes()), 0));
-                (chunks, Ending::Finish)
-            }
-            _ => {
+        flow::stream_ending(
+            chunks,
+            self.admitted.fault,
+            self.admitted.config.hang_ms,
+            first_half,
+            Bytes::from_static(STREAM_ERROR_EVENT.as_bytes()),
+            |mut chunks| {
                 if self.request.include_usage {
-                    let usage = WireUsage::new(&self.usage, &self.request.model);
+                    let usage = WireUsage::new(&self.admitted.usage, &self.request.model);
                     chunks.push((self.chunk(Vec::new(), Some(usage)), 0));
                 }
                 chunks.insert(0, keep_alive);
                 chunks.push(done);
-                (chunks, Ending::Finish)
-            }
-        }
-    }
-
-    fn headers(&self, content_type: &'static str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        let request_id = format!("req_{}", self.id.trim_start_matches("chatcmpl-"));
-        headers.insert(
-            "x-request-id",
-            HeaderValue::from_str(&request_id).expect("hex"),
-        );
-        self.limits.apply(&mut headers);
-        headers
-    }
-
-    /// The response of a fault that answers before generation, if the drawn
-    /// fault is one.
-    fn pre_generation_error(&self) -> Option<Response> {
-        let fault = self.fault.filter(|fault| fault.before_generation())?;
-        let error = match fault {
-            Fault::RateLimit => ApiError::rate_limited(1000),
-            Fault::InsufficientQuota => ApiError::insufficient_quota(),
-            Fault::Server500 => ApiError::server_error(),
-            Fault::Server503 => ApiError::overloaded(),
-            Fault::RetryAfterDate => {
-                ApiError::rate_limited_until(http_date(unix_now() + self.config.retry_after_date_s))
-            }
-            Fault::RequestTimeout => ApiError::request_timeout(),
-            Fault::TryAgainMessage => {
-                ApiError::rate_limited_try_again(&self.request.model, self.config.try_again_in_s)
-            }
-            // What a gateway or relay in front of the provider answers: none
-            // of the provider's headers.
-            Fault::BadGatewayHtml => return Some(html_page(StatusCode::BAD_GATEWAY)),
-            Fault::GatewayTimeoutHtml => return Some(html_page(StatusCode::GATEWAY_TIMEOUT)),
-            Fault::RelayError200 => {
-                let json = [(header::CONTENT_TYPE, "application/json")];
-                return Some((StatusCode::OK, json, RELAY_ERROR_BODY).into_response());
-            }
-            Fault::MalformedJson
-            | Fault::StreamCut
-            | Fault::TimeoutAfterGeneration
-            | Fault::BodyDropped
-            | Fault::ResetMidStream
-            | Fault::StallMidStream
-            | Fault::StreamErrorEvent => return None,
-        };
-        Some(error.with_limits(self.limits).into_response())
-    }
-
-    /// Opens the bill: generation starts now. A non-streamed reply is
-    /// generated whole whatever happens next, so all its tokens count at once.
-    fn open_bill(&self) -> Arc<BillRecord> {
-        let generated = if self.request.stream {
-            0
-        } else {
-            self.usage.completion_tokens
-        };
-        BillRecord::open(
-            &self.state,
-            &self.request.model,
-            &self.key,
-            self.usage,
-            self.body_hash,
-            self.fault.is_some(),
-            generated,
+                chunks
+            },
         )
     }
 
-    /// The response once generation started (never a pre-generation fault).
-    async fn respond(self, bill: Arc<BillRecord>) -> Response {
-        let hang = Duration::from_millis(self.config.hang_ms);
-        if self.fault == Some(Fault::TimeoutAfterGeneration) {
-            if self.request.stream {
-                bill.generated(self.usage.completion_tokens);
-            }
-            tokio::time::sleep(hang).await;
-            return no_response();
-        }
-        if self.request.stream {
-            let mut headers = self.headers("text/event-stream");
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            let (events, ending) = self.stream_script();
-            let delay = Duration::from_millis(self.config.stream_chunk_delay_ms);
-            let body = generate(events, ending, delay, bill);
-            return (StatusCode::OK, headers, body).into_response();
-        }
-        let headers = self.headers("application/json");
-        let body = self.completion_json();
-        let scripted = |events: Vec<(Bytes, u64)>, ending| {
-            let body = generate(events, ending, Duration::ZERO, Arc::clone(&bill));
-            (StatusCode::OK, headers.clone(), body).into_response()
-        };
-        match self.fault {
-            // Malformed JSON (and a cut stream, when not streaming): the body
-            // stops halfway through.
-            Some(Fault::MalformedJson | Fault::StreamCut) => {
-                (StatusCode::OK, headers.clone(), half_json(body)).into_response()
-            }
-            Some(Fault::ResetMidStream) => {
-                scripted(vec![(Bytes::from(half_json(body)), 0)], Ending::Abort)
-            }
-            Some(Fault::StallMidStream) => scripted(Vec::new(), Ending::StallThenAbort(hang)),
-            Some(Fault::BodyDropped) => scripted(Vec::new(), Ending::Abort),
-            Some(Fault::StreamErrorEvent) => ApiError::generation_error()
-                .with_limits(self.limits)
-                .into_response(),
-            _ => {
-                bill.delivered();
-                (StatusCode::OK, headers.clone(), body).into_response()
-            }
-        }
+    fn request_id(&self) -> String {
+        format!("req_{}", self.id.trim_start_matches("chatcmpl-"))
+    }
+
+    fn limit_headers(&self, headers: &mut HeaderMap) {
+        self.admitted.limits.apply(headers);
     }
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-/// `POST /v1/chat/completions`.
-///
-/// The order of events: the key check, validation, the rate limiter and the
-/// fault draw (`admit`); then either a pre-generation fault, answered after
-/// the drawn latency and never billed, or the start of generation (the bill
-/// opens, see [`crate::billing`]), the latency, and the reply or its fault.
+/// `POST /v1/chat/completions`, through the flow of [`crate::flow::handle`]:
+/// the key check, validation, the rate limiter and the fault draw (`admit`);
+/// then either a pre-generation fault, answered after the drawn latency and
+/// never billed, or the start of generation (the bill opens, see
+/// [`crate::billing`]), the latency, and the reply or its fault.
 pub async fn completions(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let key = match authorize(&state, &headers) {
-        Ok(key) => key,
-        Err(error) => return error.into_response(),
-    };
-    let (answer, delay_ms) = match admit(&state, &key, &body) {
-        Ok(admitted) => admitted,
-        Err(error) => return error.into_response(),
-    };
-    let delay = Duration::from_millis(delay_ms);
-    if let Some(response) = answer.pre_generation_error() {
-        tokio::time::sleep(delay).await;
-        return response;
-    }
-    let bill = answer.open_bill();
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    answer.respond(bill).await
+    flow::handle(state, headers, body, authorize, admit).await
 }
 
 /// Validates the request, applies the rate limits and draws the faults.
 /// Returns the prepared answer and the delay before the first byte.
 fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), ApiError> {
     // Errors found before the limiter still report the buckets' state.
-    let peek = |error: ApiError| {
-        let limits = state.lock().limiter.peek(key, Instant::now());
-        error.with_limits(limits)
-    };
+    let peek = |error: ApiError| flow::peek(state, key, error);
     let request = ChatRequest::parse(body).map_err(peek)?;
     match models::find(&request.model) {
         None => return Err(peek(ApiError::model_not_found(&request.model))),
@@ -1059,66 +1008,85 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Api
         )));
     }
     let spec = request.reply_spec().map_err(peek)?;
-    let forced_fault = request.forced_fault();
-    let prefix = request.cacheable_prefix();
+    let boundaries = request.cache_boundaries();
     let token_cost = prompt_tokens + request.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS_COST);
-
-    let (limits, config, fault, cached_tokens, counter, delay) = {
-        let mut shared = state.lock();
-        let limits = match shared.limiter.check(key, token_cost, Instant::now()) {
-            Decision::Allowed(limits) => limits,
-            Decision::Limited {
-                retry_after_ms,
-                snapshot,
-            } => return Err(ApiError::rate_limited(retry_after_ms).with_limits(snapshot)),
-        };
-        let config = shared.config.clone();
-        // The draw happens even when a directive forces the fault, so the
-        // requests after it see the same sequence.
-        let plan = config.draw_faults(&mut shared.fault_rng);
-        let fault = forced_fault.or(plan.fault);
-        // A prompt that reached generation is in the prefix cache.
-        let generates = fault.is_none_or(|fault| !fault.before_generation());
-        let cached_tokens = match prefix {
-            Some((hash, tokens)) if shared.prefix_cache.contains(&hash) => tokens,
-            Some((hash, _)) => {
-                if generates {
-                    shared.prefix_cache.insert(hash);
+    let (admission, (cached, counter)) = flow::admit_locked(
+        state,
+        key,
+        token_cost,
+        request.forced_fault(),
+        |shared, generates| {
+            // The longest boundary an earlier request remembered.
+            let cached = boundaries
+                .iter()
+                .rev()
+                .find(|(_, hash)| shared.prefix_cache.contains(*hash))
+                .map_or(0, |(tokens, _)| *tokens);
+            // A prompt that reached generation is in the prefix cache.
+            if generates {
+                for (_, hash) in &boundaries {
+                    shared.prefix_cache.insert(*hash);
                 }
-                0
             }
-            None => 0,
-        };
-        shared.completions += 1;
-        let delay = plan.delay_ms(&config);
-        (
-            limits,
-            config,
-            fault,
-            cached_tokens,
-            shared.completions,
-            delay,
-        )
-    };
+            shared.completions += 1;
+            (cached, shared.completions)
+        },
+    )?;
 
     let reply = content::generate(&spec);
     let usage = TokenUsage {
         prompt_tokens,
         completion_tokens: count_tokens(&reply.content),
-        cached_tokens,
+        cached_tokens: cached,
+        cache_creation_tokens: 0,
     };
+    let (admitted, delay_ms) =
+        admission.into_admitted(state, key, &request.model, request.stream, usage, body);
     let answer = Answer {
-        state: state.clone(),
-        key: key.to_owned(),
-        config,
+        admitted,
         id: format!("chatcmpl-{:016x}{:08x}", request.seed, counter as u32),
         created: unix_now(),
-        body_hash: fnv1a(body),
         request,
         reply,
-        usage,
-        limits,
-        fault,
     };
-    Ok((answer, delay))
+    Ok((answer, delay_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(model: &str, messages: Value) -> ChatRequest {
+        let body = serde_json::json!({"model": model, "messages": messages});
+        ChatRequest::parse(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn cache_boundaries_step_by_128_from_1024_within_the_prompt() {
+        // 1,100 one-token words and the framing.
+        let text = "word ".repeat(1100);
+        let messages = serde_json::json!([{"role": "user", "content": text}]);
+        let chat = request("gpt-4.1", messages.clone());
+        assert_eq!(chat.prompt_tokens(), 1100 + 4 + 2);
+        let boundaries = chat.cache_boundaries();
+        let tokens: Vec<u64> = boundaries.iter().map(|(tokens, _)| *tokens).collect();
+        assert_eq!(tokens, [1024]);
+        let long = serde_json::json!([{"role": "user", "content": "word ".repeat(1276)}]);
+        let tokens: Vec<u64> = request("gpt-4.1", long)
+            .cache_boundaries()
+            .iter()
+            .map(|(tokens, _)| *tokens)
+            .collect();
+        assert_eq!(tokens, [1024, 1152, 1280]); // the prompt is 1,282 tokens
+        let short = serde_json::json!([{"role": "user", "content": "word ".repeat(1017)}]);
+        assert!(request("gpt-4.1", short).cache_boundaries().is_empty());
+        // The model and the role are part of every prefix.
+        let other = request("gpt-4.1-mini", messages).cache_boundaries();
+        assert_ne!(other[0].1, boundaries[0].1);
+        let system = serde_json::json!([{"role": "system", "content": text}]);
+        assert_ne!(
+            request("gpt-4.1", system).cache_boundaries()[0].1,
+            boundaries[0].1
+        );
+    }
 }

@@ -6,6 +6,13 @@
 //! replaces the whole previous one. Unknown fields are rejected so a typo does
 //! not silently leave a fault switched off.
 //!
+//! The fields: `latency_ms`, `stream_chunk_delay_ms`, `seed`, `faults`
+//! ([`FaultRates`]), `slow_first_byte_ms`, `rpm`, `tpm`, `hang_ms`,
+//! `retry_after_date_s`, `try_again_in_s`, `expose_rate_limit_headers`, the
+//! CORS refusals `cors_refuse_headers`, `cors_refuse_preflight` and
+//! `cors_block_post` (see [`crate::cors`](mod@crate::cors)), and `video`
+//! ([`VideoConfig`]); each is documented on [`SandboxConfig`].
+//!
 //! The billing mode (`--billing real|complete`) is not part of this
 //! configuration: it is fixed for the life of the process (see
 //! [`crate::billing`]).
@@ -59,6 +66,25 @@ pub struct SandboxConfig {
     /// them is listed (the header is left out), so a browser cannot read them,
     /// as with providers that do not expose them.
     pub expose_rate_limit_headers: bool,
+    /// Request headers whose preflight is refused: a CORS preflight
+    /// (`OPTIONS`) whose `Access-Control-Request-Headers` lists any of them
+    /// (compared case-insensitively) is answered 403 without any
+    /// `Access-Control-*` header, so the browser never sends the request.
+    /// Emulates OpenRouter refusing `openai-beta`, or an Anthropic
+    /// organisation that turned direct browser access off
+    /// (`anthropic-dangerous-direct-browser-access`). Empty by default. See
+    /// [`crate::cors`](mod@crate::cors).
+    pub cors_refuse_headers: Vec<String>,
+    /// Whether every CORS preflight is refused that way, so a browser can
+    /// send nothing but simple requests (Gemini's OpenAI-compatible
+    /// endpoint). False by default.
+    pub cors_refuse_preflight: bool,
+    /// Whether a preflight for `POST` (`Access-Control-Request-Method: POST`)
+    /// is refused that way, while `GET` requests and their preflights keep
+    /// working: a relay that allows `GET /v1/models` from a browser but
+    /// blocks `POST` at its CORS layer. The POST never reaches the API, so
+    /// nothing is generated or billed. False by default.
+    pub cors_block_post: bool,
     /// Timing and failures of the video job APIs (see [`crate::video`]).
     pub video: VideoConfig,
 }
@@ -77,6 +103,9 @@ impl Default for SandboxConfig {
             retry_after_date_s: 2,
             try_again_in_s: 20,
             expose_rate_limit_headers: true,
+            cors_refuse_headers: Vec::new(),
+            cors_refuse_preflight: false,
+            cors_block_post: false,
             video: VideoConfig::default(),
         }
     }
@@ -368,6 +397,15 @@ impl SandboxConfig {
                 "rpm and tpm must be at least 1 (omit them or use null for no limit)".into(),
             );
         }
+        if let Some(name) = self
+            .cors_refuse_headers
+            .iter()
+            .find(|name| !is_header_name(name))
+        {
+            return Err(format!(
+                "cors_refuse_headers: {name:?} is not a header name"
+            ));
+        }
         if !(0.0..=1.0).contains(&self.video.fail_rate) {
             return Err("video.fail_rate must be between 0.0 and 1.0".into());
         }
@@ -421,6 +459,14 @@ impl SandboxConfig {
     }
 }
 
+/// Whether `name` is an HTTP header name (an RFC 9110 token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +487,25 @@ mod tests {
         assert_eq!(config.retry_after_date_s, 2);
         assert_eq!(config.try_again_in_s, 20);
         assert!(config.expose_rate_limit_headers);
+        assert!(config.cors_refuse_headers.is_empty());
+        assert!(!config.cors_refuse_preflight);
+        assert!(!config.cors_block_post);
+    }
+
+    #[test]
+    fn cors_modes_are_parsed_and_validated() {
+        let config = SandboxConfig::from_json(
+            r#"{"cors_refuse_headers":["openai-beta"],"cors_refuse_preflight":true,
+                "cors_block_post":true}"#,
+        )
+        .unwrap();
+        assert_eq!(config.cors_refuse_headers, ["openai-beta"]);
+        assert!(config.cors_refuse_preflight && config.cors_block_post);
+        for bad in ["", "openai beta", "a,b", "x:y"] {
+            let json = serde_json::json!({ "cors_refuse_headers": [bad] }).to_string();
+            assert!(SandboxConfig::from_json(&json).is_err(), "{bad:?}");
+        }
+        assert!(SandboxConfig::from_json(r#"{"cors_refuse_headers":"openai-beta"}"#).is_err());
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub async fn stats(State(state): State<AppState>) -> Response {
     Json(state.stats()).into_response()
 }
 
-/// `POST /_sandbox/reset`: zeroes the statistics, the prefix cache and the
+/// `POST /_sandbox/reset`: zeroes the statistics, the prompt caches and the
 /// rate-limit buckets, keeps the configuration, and returns the empty stats.
 pub async fn reset(State(state): State<AppState>) -> Response {
     state.reset();

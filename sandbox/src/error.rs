@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::flow::ProviderError;
 use crate::limits::{retry_after_secs, LimitSnapshot};
 
 /// The message of a server error that happened during generation (the
@@ -22,6 +23,32 @@ pub enum RetryAfter {
     Millis(u64),
     /// `retry-after` as an HTTP date (IMF-fixdate), and no `retry-after-ms`.
     Date(String),
+}
+
+impl RetryAfter {
+    /// Adds `retry-after` (whole seconds, rounded up, or the date) and, with
+    /// `millis_header`, `retry-after-ms` for a delay in milliseconds.
+    pub fn apply(&self, headers: &mut HeaderMap, millis_header: bool) {
+        match self {
+            Self::Millis(ms) => {
+                let secs = retry_after_secs(*ms).to_string();
+                headers.insert("retry-after", HeaderValue::from_str(&secs).expect("digits"));
+                if millis_header {
+                    let ms = ms.to_string();
+                    headers.insert(
+                        "retry-after-ms",
+                        HeaderValue::from_str(&ms).expect("digits"),
+                    );
+                }
+            }
+            Self::Date(date) => {
+                headers.insert(
+                    "retry-after",
+                    HeaderValue::from_str(date).expect("ASCII date"),
+                );
+            }
+        }
+    }
 }
 
 /// An error response in the OpenAI format.
@@ -254,27 +281,22 @@ impl ApiError {
     }
 }
 
+impl ProviderError for ApiError {
+    fn limited(retry_after_ms: u64) -> Self {
+        Self::rate_limited(retry_after_ms)
+    }
+
+    fn with_limits(self, limits: LimitSnapshot) -> Self {
+        ApiError::with_limits(self, limits)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut headers = HeaderMap::new();
         self.limits.apply(&mut headers);
-        match &self.retry_after {
-            Some(RetryAfter::Millis(ms)) => {
-                let secs = retry_after_secs(*ms).to_string();
-                headers.insert("retry-after", HeaderValue::from_str(&secs).expect("digits"));
-                let ms = ms.to_string();
-                headers.insert(
-                    "retry-after-ms",
-                    HeaderValue::from_str(&ms).expect("digits"),
-                );
-            }
-            Some(RetryAfter::Date(date)) => {
-                headers.insert(
-                    "retry-after",
-                    HeaderValue::from_str(date).expect("ASCII date"),
-                );
-            }
-            None => {}
+        if let Some(retry_after) = &self.retry_after {
+            retry_after.apply(&mut headers, true);
         }
         (self.status, headers, axum::Json(self.body())).into_response()
     }

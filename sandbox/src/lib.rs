@@ -10,6 +10,10 @@
 //!
 //! * `GET /v1/models`, `GET /v1/models/{id}` and `POST /v1/chat/completions`
 //!   need `Authorization: Bearer KEY`;
+//! * `POST /v1/messages` speaks Anthropic's Messages API (JSON and SSE, its
+//!   error shape, `anthropic-ratelimit-*` headers and `cache_control` prompt
+//!   caching) and needs `x-api-key: KEY` (or `Authorization: Bearer KEY`, as
+//!   relays accept) and `anthropic-version` (see [`messages`]);
 //! * the video job APIs, OpenAI style (`POST /v1/videos`, `GET /v1/videos`,
 //!   `GET /v1/videos/{id}`, `GET /v1/videos/{id}/content`) and the seeds'
 //!   shape (`POST /v1/video/generate`, `GET /v1/video/status/{id}` or
@@ -19,14 +23,33 @@
 //!   `POST /_sandbox/reset` control the sandbox; they need no key but the
 //!   control token in `x-sandbox-control` (see [`control`]), else 403.
 //!
+//! Prompt caching: chat completions follow OpenAI's automatic rule, prompts
+//! of at least 1,024 tokens matched from their start in 128-token steps, so
+//! `cached_tokens` is 0 or 1,024 + 128·k (see [`chat`]); the Messages API
+//! caches only at `cache_control` breakpoints, in a cache of its own (see
+//! [`messages`]).
+//!
 //! Billing is `complete` (only whole, fault-free replies) or `real` (from the
 //! start of generation, for what was generated, like a provider): see
 //! [`billing`]. Faults are listed in [`config::FaultRates`].
 //!
-//! CORS: any origin; the request headers `authorization`, `content-type` and
-//! `x-sandbox-control`; `Access-Control-Expose-Headers` lists
+//! CORS: any origin; the request headers `authorization`, `content-type`,
+//! `x-sandbox-control`, `x-api-key`, `anthropic-version` and
+//! `anthropic-dangerous-direct-browser-access`; `Access-Control-Expose-Headers` lists
 //! [`EXPOSED_HEADERS`] unless the configuration sets
-//! `expose_rate_limit_headers` to false.
+//! `expose_rate_limit_headers` to false. The configuration can make the
+//! sandbox refuse preflights like real providers do: `cors_refuse_headers`
+//! (preflights asking for one of these headers), `cors_refuse_preflight`
+//! (every preflight) and `cors_block_post` (preflights for `POST`) answer
+//! 403 without any CORS header; the control routes are never refused (see
+//! [`cors`](mod@cors)).
+//!
+//! Configuration (`SANDBOX_CONFIG` at start, `POST /_sandbox/config` at run
+//! time, every field optional, see [`SandboxConfig`]): `latency_ms`,
+//! `stream_chunk_delay_ms`, `seed`, `faults` ([`FaultRates`]),
+//! `slow_first_byte_ms`, `rpm`, `tpm`, `hang_ms`, `retry_after_date_s`,
+//! `try_again_in_s`, `expose_rate_limit_headers`, `cors_refuse_headers`,
+//! `cors_refuse_preflight`, `cors_block_post` and `video` ([`VideoConfig`]).
 
 #![warn(missing_docs)]
 
@@ -35,8 +58,11 @@ pub mod chat;
 pub mod config;
 pub mod content;
 pub mod control;
+pub mod cors;
 pub mod error;
+mod flow;
 pub mod limits;
+pub mod messages;
 pub mod models;
 pub mod rng;
 pub mod state;
@@ -58,6 +84,7 @@ pub use billing::BillingMode;
 pub use config::{FaultRates, LatencyRange, SandboxConfig, VideoConfig};
 pub use control::CONTROL_HEADER;
 pub use error::ApiError;
+use limits::{ANTHROPIC_RATE_LIMIT_HEADERS, RATE_LIMIT_HEADERS};
 pub use state::{AppState, ServerSettings};
 pub use stats::Stats;
 
@@ -69,16 +96,21 @@ const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Response headers a browser may read, unless `expose_rate_limit_headers` is
 /// false: the rate-limit headers and retry hints.
-pub const EXPOSED_HEADERS: [&str; 8] = [
-    "x-ratelimit-limit-requests",
-    "x-ratelimit-remaining-requests",
-    "x-ratelimit-reset-requests",
-    "x-ratelimit-limit-tokens",
-    "x-ratelimit-remaining-tokens",
-    "x-ratelimit-reset-tokens",
-    "retry-after",
-    "retry-after-ms",
-];
+pub const EXPOSED_HEADERS: [&str; 15] = {
+    // OpenAI's rate-limit headers, the retry hints, Anthropic's rate-limit
+    // headers and its request id, in this order.
+    let mut all = [""; 15];
+    let mut index = 0;
+    while index < 6 {
+        all[index] = RATE_LIMIT_HEADERS[index];
+        all[8 + index] = ANTHROPIC_RATE_LIMIT_HEADERS[index];
+        index += 1;
+    }
+    all[6] = "retry-after";
+    all[7] = "retry-after-ms";
+    all[14] = "request-id";
+    all
+};
 
 /// Builds the sandbox's HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -86,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/models", get(models::list))
         .route("/v1/models/{id}", get(models::retrieve))
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/messages", post(messages::create))
         .route("/v1/videos", get(video::list).post(video::create))
         .route("/v1/videos/{id}", get(video::retrieve))
         .route("/v1/videos/{id}/content", get(video::content))
@@ -112,12 +145,22 @@ pub fn app(state: AppState) -> Router {
             expose_headers,
         ))
         .layer(cors())
+        .layer(middleware::from_fn_with_state(state.clone(), cors::refuse))
         .with_state(state)
 }
 
-/// CORS for any origin. Preflights are answered here, before the control
-/// token, authentication and statistics. The exposed headers are set by
-/// [`expose_headers`], from the configuration in force.
+/// CORS for any origin, with the methods `GET`, `POST` and `OPTIONS` and
+/// the request headers `authorization`, `content-type`,
+/// `x-sandbox-control`, `x-api-key`, `anthropic-version` and
+/// `anthropic-dangerous-direct-browser-access`. Every `OPTIONS` request is
+/// a preflight answered here, before the control token, authentication and
+/// statistics (so preflights are never counted). The exposed headers are
+/// set by [`expose_headers`], from the configuration in force.
+///
+/// This policy is static; the configurable refusals (`cors_refuse_headers`,
+/// `cors_refuse_preflight`, `cors_block_post`) are applied by
+/// [`cors::refuse`], layered outside it: a refused preflight never reaches
+/// this layer and gets no `Access-Control-*` header at all.
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
@@ -126,8 +169,13 @@ fn cors() -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             HeaderName::from_static(CONTROL_HEADER),
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("anthropic-version"),
+            HeaderName::from_static("anthropic-dangerous-direct-browser-access"),
         ])
-        .max_age(Duration::from_secs(600))
+        // No preflight caching: the CORS rules change at run time (`cors_refuse_headers`…), and
+        // a browser that cached an earlier preflight would skip the one now refused.
+        .max_age(Duration::ZERO)
 }
 
 /// Middleware: `Access-Control-Expose-Headers` lists [`EXPOSED_HEADERS`]
@@ -147,7 +195,10 @@ async fn expose_headers(State(state): State<AppState>, request: Request, next: N
 /// [`EXPOSED_HEADERS`] as one header value.
 const EXPOSED_HEADERS_VALUE: &str = "x-ratelimit-limit-requests,x-ratelimit-remaining-requests,\
 x-ratelimit-reset-requests,x-ratelimit-limit-tokens,x-ratelimit-remaining-tokens,\
-x-ratelimit-reset-tokens,retry-after,retry-after-ms";
+x-ratelimit-reset-tokens,retry-after,retry-after-ms,anthropic-ratelimit-requests-limit,\
+anthropic-ratelimit-requests-remaining,anthropic-ratelimit-requests-reset,\
+anthropic-ratelimit-tokens-limit,anthropic-ratelimit-tokens-remaining,\
+anthropic-ratelimit-tokens-reset,request-id";
 
 async fn not_found(request: Request) -> Response {
     ApiError::invalid_url(request.method().as_str(), request.uri().path()).into_response()

@@ -122,19 +122,55 @@ pub struct LimitSnapshot {
 impl LimitSnapshot {
     /// Adds the `x-ratelimit-*` headers for each configured limit.
     pub fn apply(&self, headers: &mut HeaderMap) {
+        self.apply_named(headers, &RATE_LIMIT_HEADERS, |reset_ms| {
+            format_duration(Duration::from_millis(reset_ms))
+        });
+    }
+
+    /// Adds, for each configured limit, its limit, remaining amount and reset
+    /// (formatted by `reset` from milliseconds) under `names` (requests, then
+    /// tokens).
+    fn apply_named(
+        &self,
+        headers: &mut HeaderMap,
+        names: &[&'static str; 6],
+        reset: impl Fn(u64) -> String,
+    ) {
         let buckets = [(self.requests, 0), (self.tokens, 3)];
         for (bucket, first) in buckets {
             let Some(bucket) = bucket else { continue };
             let values = [
                 bucket.limit.to_string(),
                 bucket.remaining.to_string(),
-                format_duration(Duration::from_millis(bucket.reset_ms)),
+                reset(bucket.reset_ms),
             ];
             for (offset, value) in values.into_iter().enumerate() {
-                let name = HeaderName::from_static(RATE_LIMIT_HEADERS[first + offset]);
+                let name = HeaderName::from_static(names[first + offset]);
                 headers.insert(name, HeaderValue::from_str(&value).expect("ASCII header"));
             }
         }
+    }
+}
+
+/// Anthropic's rate-limit header names (requests, then tokens): limit,
+/// remaining, reset.
+pub const ANTHROPIC_RATE_LIMIT_HEADERS: [&str; 6] = [
+    "anthropic-ratelimit-requests-limit",
+    "anthropic-ratelimit-requests-remaining",
+    "anthropic-ratelimit-requests-reset",
+    "anthropic-ratelimit-tokens-limit",
+    "anthropic-ratelimit-tokens-remaining",
+    "anthropic-ratelimit-tokens-reset",
+];
+
+impl LimitSnapshot {
+    /// Adds Anthropic's `anthropic-ratelimit-*` headers for each configured
+    /// limit; a reset is the RFC 3339 time (whole seconds, rounded up) when
+    /// the bucket is full again, counted from `now_unix_ms`.
+    pub fn apply_anthropic(&self, headers: &mut HeaderMap, now_unix_ms: u64) {
+        self.apply_named(headers, &ANTHROPIC_RATE_LIMIT_HEADERS, |reset_ms| {
+            rfc3339((now_unix_ms + reset_ms).div_ceil(1000))
+        });
     }
 }
 
@@ -289,16 +325,9 @@ pub fn retry_after_secs(retry_after_ms: u64) -> u64 {
     retry_after_ms.div_ceil(1000).max(1)
 }
 
-/// Formats a Unix time as an HTTP date (RFC 9110 IMF-fixdate), e.g.
-/// `Wed, 21 Oct 2015 07:28:00 GMT`.
-pub fn http_date(unix_secs: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = unix_secs / 86_400;
-    let secs = unix_secs % 86_400;
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01.
+/// Howard Hinnant's civil_from_days: the (year, month 1-12, day 1-31) of
+/// `days` since 1970-01-01.
+fn civil_from_days(days: u64) -> (i64, u64, u64) {
     let z = days as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -308,10 +337,36 @@ pub fn http_date(unix_secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month as u64, day as u64)
+}
+
+/// Formats a Unix time as an HTTP date (RFC 9110 IMF-fixdate), e.g.
+/// `Wed, 21 Oct 2015 07:28:00 GMT`.
+pub fn http_date(unix_secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix_secs / 86_400;
+    let secs = unix_secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
     format!(
         "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
         DAYS[(days % 7) as usize],
         MONTHS[(month - 1) as usize],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Formats a Unix time as an RFC 3339 UTC timestamp, e.g.
+/// `2015-10-21T07:28:00Z` (the form of Anthropic's `anthropic-ratelimit-*-reset`).
+pub fn rfc3339(unix_secs: u64) -> String {
+    let (year, month, day) = civil_from_days(unix_secs / 86_400);
+    let secs = unix_secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         secs / 3600,
         secs / 60 % 60,
         secs % 60
@@ -328,6 +383,9 @@ mod tests {
         assert_eq!(http_date(1_445_412_480), "Wed, 21 Oct 2015 07:28:00 GMT");
         assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(http_date(1_792_567_680), "Wed, 21 Oct 2026 07:28:00 GMT");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_445_412_480), "2015-10-21T07:28:00Z");
+        assert_eq!(rfc3339(951_782_400 + 3661), "2000-02-29T01:01:01Z");
     }
 
     fn ms(n: u64) -> Duration {

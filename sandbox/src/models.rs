@@ -1,4 +1,9 @@
 //! The models the sandbox serves, and `GET /v1/models`.
+//!
+//! A request that carries `x-api-key` or `anthropic-version` is answered in
+//! Anthropic's shape (`{data:[{type:"model", id, display_name, created_at}],
+//! has_more, first_id, last_id}`, its errors as for [`crate::messages`]);
+//! any other in OpenAI's.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -8,6 +13,8 @@ use serde_json::json;
 
 use crate::chat::authorize;
 use crate::error::ApiError;
+use crate::limits::rfc3339;
+use crate::messages::{self, MessagesError};
 use crate::state::AppState;
 
 /// One served model.
@@ -71,6 +78,18 @@ pub const MODELS: &[ModelInfo] = &[
         chat: true,
     },
     ModelInfo {
+        id: "claude-haiku-4-5",
+        owned_by: "anthropic",
+        created: 1_760_572_800,
+        chat: true,
+    },
+    ModelInfo {
+        id: "claude-opus-4-1",
+        owned_by: "anthropic",
+        created: 1_754_352_000,
+        chat: true,
+    },
+    ModelInfo {
         id: "video-gen-2.1",
         owned_by: "sandbox",
         created: 1_760_000_000,
@@ -92,8 +111,32 @@ fn model_json(model: &ModelInfo) -> serde_json::Value {
     })
 }
 
+/// Whether a request speaks Anthropic's API.
+fn anthropic(headers: &HeaderMap) -> bool {
+    headers.contains_key("x-api-key") || headers.contains_key("anthropic-version")
+}
+
+fn anthropic_json(model: &ModelInfo) -> serde_json::Value {
+    json!({
+        "type": "model",
+        "id": model.id,
+        "display_name": model.id,
+        "created_at": rfc3339(model.created),
+    })
+}
+
 /// `GET /v1/models`.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if anthropic(&headers) {
+        if let Err(error) = messages::authorize(&state, &headers) {
+            return error.into_response();
+        }
+        let data: Vec<_> = MODELS.iter().map(anthropic_json).collect();
+        let first = MODELS.first().map(|m| m.id);
+        let last = MODELS.last().map(|m| m.id);
+        return Json(json!({"data": data, "has_more": false, "first_id": first, "last_id": last}))
+            .into_response();
+    }
     if let Err(error) = authorize(&state, &headers) {
         return error.into_response();
     }
@@ -107,6 +150,15 @@ pub async fn retrieve(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    if anthropic(&headers) {
+        if let Err(error) = messages::authorize(&state, &headers) {
+            return error.into_response();
+        }
+        return match find(&id) {
+            Some(model) => Json(anthropic_json(model)).into_response(),
+            None => MessagesError::model_not_found(&id).into_response(),
+        };
+    }
     if let Err(error) = authorize(&state, &headers) {
         return error.into_response();
     }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 /// FNV-1a offset basis (64-bit).
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// FNV-1a prime (64-bit).
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
@@ -17,7 +17,7 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// Continues an FNV-1a hash with more bytes.
-fn fnv1a_extend(mut hash: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a_extend(mut hash: u64, bytes: &[u8]) -> u64 {
     for byte in bytes {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(FNV_PRIME);

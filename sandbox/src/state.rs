@@ -1,7 +1,7 @@
 //! The server's shared state.
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -69,6 +69,44 @@ pub(crate) fn constant_time_eq(expected: &[u8], provided: &[u8]) -> bool {
         == 0
 }
 
+/// The most prefix hashes a [`PrefixCache`] remembers.
+pub const PREFIX_CACHE_CAPACITY: usize = 100_000;
+
+/// A set of prompt-prefix hashes that forgets its oldest entry once it holds
+/// [`PREFIX_CACHE_CAPACITY`] of them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PrefixCache {
+    hashes: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl PrefixCache {
+    /// Whether `hash` is remembered.
+    pub fn contains(&self, hash: u64) -> bool {
+        self.hashes.contains(&hash)
+    }
+
+    /// Remembers `hash` (a hash already remembered keeps its age), evicting
+    /// the oldest hash when the cache is full.
+    pub fn insert(&mut self, hash: u64) {
+        if !self.hashes.insert(hash) {
+            return;
+        }
+        self.order.push_back(hash);
+        if self.order.len() > PREFIX_CACHE_CAPACITY {
+            if let Some(oldest) = self.order.pop_front() {
+                self.hashes.remove(&oldest);
+            }
+        }
+    }
+
+    /// How many hashes are remembered.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+}
+
 /// A cheap, cloneable handle on the sandbox's state.
 #[derive(Clone)]
 pub struct AppState {
@@ -92,10 +130,17 @@ pub(crate) struct Shared {
     pub limiter: RateLimiter,
     /// Traffic and billing statistics.
     pub stats: Stats,
-    /// Hashes of system prompts already answered, for the prefix cache.
-    pub prefix_cache: HashSet<u64>,
+    /// Hashes (with the model) of the chat completion prompt prefixes at
+    /// each cache boundary of the prompts that reached generation (see
+    /// [`crate::chat`]).
+    pub prefix_cache: PrefixCache,
+    /// Hashes of Messages prompt prefixes written at a `cache_control`
+    /// breakpoint (see [`crate::messages`]); apart from `prefix_cache`.
+    pub message_cache: PrefixCache,
     /// Chat completions answered so far, used to make ids unique.
     pub completions: u64,
+    /// Messages requests answered so far, used to make ids unique.
+    pub messages_answered: u64,
     /// Video jobs of both API shapes.
     pub videos: VideoJobs,
     /// Counts the resets: a bill opened before a reset does not write into
@@ -110,8 +155,10 @@ impl Shared {
             limiter: RateLimiter::new(config.rpm, config.tpm),
             config,
             stats: Stats::default(),
-            prefix_cache: HashSet::new(),
+            prefix_cache: PrefixCache::default(),
+            message_cache: PrefixCache::default(),
             completions: 0,
+            messages_answered: 0,
             videos: VideoJobs::default(),
             epoch: 0,
         }
@@ -200,7 +247,7 @@ impl AppState {
         stats
     }
 
-    /// Zeroes the statistics and empties the prefix cache, the rate-limit
+    /// Zeroes the statistics and empties the prefix caches, the rate-limit
     /// buckets and the video jobs. The configuration stays, and the fault generator restarts
     /// from its seed so a run after a reset sees the same fault sequence. Replies still
     /// being generated bill nothing more.
@@ -224,6 +271,20 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_prefix_cache_forgets_its_oldest_hash_when_full() {
+        let mut cache = PrefixCache::default();
+        for hash in 0..PREFIX_CACHE_CAPACITY as u64 {
+            cache.insert(hash);
+        }
+        cache.insert(0); // already there: it keeps its age
+        assert_eq!(cache.len(), PREFIX_CACHE_CAPACITY);
+        cache.insert(u64::MAX);
+        assert_eq!(cache.len(), PREFIX_CACHE_CAPACITY);
+        assert!(!cache.contains(0));
+        assert!(cache.contains(1) && cache.contains(u64::MAX));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //!
 //! Only traffic to the provider API is counted: the `/_sandbox/*` control
 //! routes and CORS preflights are left out, so a benchmark sees exactly what
-//! the client sent. What `billed` counts depends on the billing mode (see
+//! the client sent. Preflights never reach [`record`]: the CORS layer answers
+//! them first, and a preflight refused by the configuration is answered even
+//! earlier (see [`crate::cors`](mod@crate::cors)), so it is not counted
+//! either. What `billed` counts depends on the billing mode (see
 //! [`crate::billing`]), reported as `billing`.
 
 use std::collections::{BTreeMap, HashSet};
@@ -29,8 +32,12 @@ pub struct TokenUsage {
     pub prompt_tokens: u64,
     /// Reply tokens.
     pub completion_tokens: u64,
-    /// Prompt tokens served from the prefix cache.
+    /// Prompt tokens served from the prefix cache (Messages:
+    /// `cache_read_input_tokens`).
     pub cached_tokens: u64,
+    /// Prompt tokens written to the prompt cache (Messages:
+    /// `cache_creation_input_tokens`; always 0 for chat completions).
+    pub cache_creation_tokens: u64,
 }
 
 impl TokenUsage {
@@ -54,6 +61,9 @@ pub struct UsageTotals {
     pub completion_tokens: u64,
     /// Billed prompt tokens that were cache hits.
     pub cached_tokens: u64,
+    /// Billed prompt tokens that were cache writes (Messages requests with
+    /// `cache_control` breakpoints; included in `prompt_tokens`).
+    pub cache_creation_tokens: u64,
     /// Prompt plus completion tokens.
     pub total_tokens: u64,
 }
@@ -64,6 +74,7 @@ impl UsageTotals {
         self.prompt_tokens += usage.prompt_tokens;
         self.completion_tokens += usage.completion_tokens;
         self.cached_tokens += usage.cached_tokens;
+        self.cache_creation_tokens += usage.cache_creation_tokens;
         self.total_tokens += usage.total_tokens();
     }
 
@@ -232,6 +243,7 @@ mod tests {
             prompt_tokens: 10,
             completion_tokens: 5,
             cached_tokens: 2,
+            cache_creation_tokens: 1,
         };
         stats.bill("gpt-4.1", "sk-…aaaa", &usage, 1);
         stats.bill("gpt-4.1", "sk-…bbbb", &usage, 1);
@@ -245,6 +257,7 @@ mod tests {
         assert_eq!(stats.billed.by_key["sk-…aaaa"].completion_tokens, 13);
         assert_eq!(stats.billed.by_key["sk-…bbbb"].incomplete, 0);
         assert_eq!(stats.billed.totals.cached_tokens, 6);
+        assert_eq!(stats.billed.totals.cache_creation_tokens, 3);
         assert_eq!(stats.billed.by_model["gpt-4.1"].requests, 2);
         assert_eq!(stats.duplicates, 1);
         let json = serde_json::to_value(&stats).unwrap();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::Router;
-use sandbox::tokens::count_tokens;
+use sandbox::tokens::{count_tokens, truncate_tokens};
 use serde_json::{json, Value};
 
 mod common;
@@ -947,52 +947,148 @@ async fn stats_count_requests_billing_and_duplicates() {
     assert_eq!(cleared["billed"]["by_model"], json!({}));
 }
 
-#[tokio::test]
-async fn prefix_cache_reports_cached_system_tokens() {
-    let app = server();
-    let system = "You are the head writer of a vertical short-drama studio. Keep every \
-                  character consistent with the bible: Lin Xia is the hidden heiress, \
-                  Chen Mo is the cold CEO, and the stepmother schemes in every episode.";
-    let system_tokens = count_tokens(system);
-    assert!(system_tokens >= 32);
-    let body = |question: &str| {
-        json!({"model": "deepseek-v3.2", "messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": question}
-        ]})
-    };
-    let first = chat(&app, body("Episode 1?")).await.json();
-    assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
-    assert_eq!(first["usage"]["prompt_cache_hit_tokens"], 0);
-    let second = chat(&app, body("Episode 2?")).await.json();
-    let usage = &second["usage"];
-    assert_eq!(
-        usage["prompt_tokens_details"]["cached_tokens"],
-        system_tokens + 4
-    );
-    assert_eq!(usage["prompt_cache_hit_tokens"], system_tokens + 4);
-    assert_eq!(
-        usage["prompt_cache_miss_tokens"].as_u64().unwrap(),
-        usage["prompt_tokens"].as_u64().unwrap() - system_tokens - 4
-    );
-    assert_eq!(
-        stats(&app).await["billed"]["cached_tokens"],
-        system_tokens + 4
-    );
+/// Plausible character-bible text of exactly `tokens` sandbox tokens.
+fn bible(tokens: u64) -> String {
+    let names = [
+        "Lin Xia",
+        "Chen Mo",
+        "the stepmother",
+        "Aunt Qiu",
+        "Zhou Yan",
+    ];
+    let traits = [
+        "hides her past behind a calm smile",
+        "never raises his voice in the boardroom",
+        "schemes over tea in every episode",
+        "keeps the old family ledger locked away",
+        "owes the heiress a debt from childhood",
+    ];
+    let mut text = String::new();
+    let mut line = 0;
+    while count_tokens(&text) < tokens {
+        let (name, trait_) = (
+            names[line % names.len()],
+            traits[line / names.len() % traits.len()],
+        );
+        text.push_str(&format!("Rule {line}: {name} {trait_}. "));
+        line += 1;
+    }
+    truncate_tokens(&text, tokens).to_owned()
+}
 
-    // Short system prompts are never cached.
-    let short = json!({"model": "gpt-4.1", "messages": [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Hi"}
-    ]});
-    chat(&app, short.clone()).await;
-    let again = chat(&app, short).await.json();
-    assert_eq!(again["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+fn cached(reply: &Value) -> u64 {
+    reply["usage"]["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap()
+}
+
+fn prompt_tokens(reply: &Value) -> u64 {
+    reply["usage"]["prompt_tokens"].as_u64().unwrap()
+}
+
+/// The longest cache boundary (1,024 + 128·k) in `tokens`, or 0.
+fn boundary(tokens: u64) -> u64 {
+    if tokens < 1024 {
+        0
+    } else {
+        1024 + (tokens - 1024) / 128 * 128
+    }
+}
+
+fn with_system(model: &str, system: &str, question: &str) -> Value {
+    json!({"model": model, "messages": [
+        {"role": "system", "content": system},
+        {"role": "user", "content": question}
+    ]})
+}
+
+#[tokio::test]
+async fn prompts_under_1024_tokens_are_never_cached() {
+    let app = server();
+    let body = with_system("gpt-4.1", &bible(1000), "Episode 1?");
+    let first = chat(&app, body.clone()).await.json();
+    assert!(prompt_tokens(&first) < 1024, "{}", prompt_tokens(&first));
+    let second = chat(&app, body).await.json();
+    assert_eq!(cached(&first), 0);
+    assert_eq!(cached(&second), 0);
+    assert_eq!(stats(&app).await["billed"]["cached_tokens"], 0);
+}
+
+#[tokio::test]
+async fn a_repeated_prompt_caches_its_longest_128_token_step() {
+    let app = server();
+    let system = bible(1290);
+    let body = with_system("deepseek-v3.2", &system, "Episode 1?");
+    let first = chat(&app, body.clone()).await.json();
+    assert_eq!(cached(&first), 0);
+    assert_eq!(first["usage"]["prompt_cache_hit_tokens"], 0);
+    let second = chat(&app, body).await.json();
+    let (prompt, hit) = (prompt_tokens(&second), cached(&second));
+    assert!((1280..1408).contains(&prompt), "{prompt}");
+    assert_eq!(hit, boundary(prompt));
+    assert!(
+        hit >= 1024 && (hit - 1024) % 128 == 0 && hit <= prompt,
+        "{hit}"
+    );
+    let usage = &second["usage"];
+    assert_eq!(usage["prompt_cache_hit_tokens"], hit);
+    assert_eq!(usage["prompt_cache_miss_tokens"], prompt - hit);
+    assert_eq!(stats(&app).await["billed"]["cached_tokens"], hit);
 
     // A reset empties the cache.
     send(&app, post_raw("/_sandbox/reset", None, "")).await;
-    let third = chat(&app, body("Episode 3?")).await.json();
-    assert_eq!(third["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    let again = chat(&app, with_system("deepseek-v3.2", &system, "Episode 1?")).await;
+    assert_eq!(cached(&again.json()), 0);
+}
+
+#[tokio::test]
+async fn a_changed_ending_keeps_the_earlier_boundary() {
+    let app = server();
+    let system = bible(1200);
+    let question = |topic: &str| format!("{topic} {}", bible(100));
+    let first = chat(&app, with_system("gpt-4.1", &system, &question("Storm"))).await;
+    let first = first.json();
+    assert_eq!(cached(&first), 0);
+    // The same system prompt; only the last 100-odd tokens differ.
+    let second = chat(&app, with_system("gpt-4.1", &system, &question("Flood"))).await;
+    let second = second.json();
+    assert_eq!(prompt_tokens(&first), prompt_tokens(&second));
+    // Shared: the system message with its framing and the user message's
+    // three leading framing tokens.
+    let shared = count_tokens(&system) + 4 + 3;
+    assert_eq!(cached(&second), boundary(shared));
+    assert!(cached(&second) >= 1024 && cached(&second) < boundary(prompt_tokens(&second)));
+
+    // The same text as a user message is another prefix.
+    let as_user = json!({"model": "gpt-4.1", "messages": [
+        {"role": "user", "content": system},
+        {"role": "user", "content": question("Storm")}
+    ]});
+    assert_eq!(cached(&chat(&app, as_user).await.json()), 0);
+}
+
+#[tokio::test]
+async fn another_model_does_not_share_the_cache() {
+    let app = server();
+    let system = bible(1300);
+    chat(&app, with_system("gpt-4.1", &system, "Episode 1?")).await;
+    let other = chat(&app, with_system("gpt-4.1-mini", &system, "Episode 1?")).await;
+    assert_eq!(cached(&other.json()), 0);
+    let same = chat(&app, with_system("gpt-4.1", &system, "Episode 1?")).await;
+    let same = same.json();
+    assert_eq!(cached(&same), boundary(prompt_tokens(&same)));
+}
+
+#[tokio::test]
+async fn a_prompt_refused_before_generation_is_not_remembered() {
+    let app = server();
+    let system = bible(1300);
+    set_config(&app, json!({"faults": {"server_500": 1.0}})).await;
+    let refused = chat(&app, with_system("gpt-4.1", &system, "Episode 1?")).await;
+    assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+    set_config(&app, json!({"stream_chunk_delay_ms": 0})).await;
+    let first = chat(&app, with_system("gpt-4.1", &system, "Episode 1?")).await;
+    assert_eq!(cached(&first.json()), 0);
 }
 
 #[tokio::test]

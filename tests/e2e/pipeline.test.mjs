@@ -12,7 +12,9 @@ import {
   launch, newContext, open, screenshot, sandboxStats, sandboxConfig, sandboxReset,
 } from './harness.mjs';
 import { dumpIndexedDb, storedLedger } from './connection-steps.mjs';
-import { openProject, saved, sandboxProject, storedProject } from './project-steps.mjs';
+import {
+  describeCharacter, longBible, openProject, saved, sandboxProject, storedProject,
+} from './project-steps.mjs';
 
 const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
 const HOSTILE = new URL('../fixtures/scripts/hostile.fountain', import.meta.url);
@@ -93,6 +95,9 @@ test('script in, enhance, clips with a reload in the middle, nothing submitted t
   assert.equal(stored.episodes.length, 1);
   assert.equal(stored.episodes[0].scenes.length, 4);
   assert.match(stored.episodes[0].scenes[0].script_text, /我回来了/);
+
+  // A long bible for 林梅, so the prompts about scene 4 (her scene) can hit the cache.
+  await describeCharacter(page, '林梅', longBible('林梅'));
 
   // --- Enhance scene 2: streamed, diffed, accepted, saved.
   const before2 = stored.episodes[0].scenes[1].script_text;

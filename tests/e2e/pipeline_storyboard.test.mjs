@@ -12,7 +12,9 @@ import {
   launch, newContext, open, screenshot, sandboxStats, sandboxReset, sandboxConfig,
 } from './harness.mjs';
 import { storedLedger } from './connection-steps.mjs';
-import { openProject, saved, sandboxProject, storedProject as stored } from './project-steps.mjs';
+import {
+  describeCharacter, longBible, openProject, saved, sandboxProject, storedProject as stored,
+} from './project-steps.mjs';
 
 const FIXTURE = new URL('../fixtures/scripts/pipeline_ep1.fountain', import.meta.url);
 const NAME = 'Storyboard e2e';
@@ -45,6 +47,9 @@ test('storyboard an episode with malformed replies, 12 takes picked and locked, 
   await saved(page);
   const sbScenes = await page.$$eval('[data-testid="sb-scene"]', (els) => els.map((e) => e.dataset.id));
   assert.deepEqual(sbScenes, ['e1-s1', 'e1-s2', 'e1-s3', 'e1-s4', 'e1-s5']);
+
+  // A long bible for 林梅 (scenes 1 and 4), so their prompts and the takes can hit the cache.
+  await describeCharacter(page, '林梅', longBible('林梅'));
 
   // --- The whole episode in one batch.
   await page.getByTestId('sb-run-episode').click();
