@@ -15,6 +15,9 @@ mod shell;
 #[path = "web/http.rs"]
 mod http;
 
+#[path = "web/messages.rs"]
+mod messages;
+
 #[path = "web/editors.rs"]
 mod editors;
 

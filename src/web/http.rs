@@ -48,12 +48,15 @@ use web_sys::{
 
 use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::{classify, redact, ApiError};
-use crate::domain::provider::chat::{decode_completion, ChatRequest, Completion};
+use crate::domain::provider::chat::{ChatRequest, Completion};
 use crate::domain::provider::connection::{
-    endpoint, headers_for, may_send_key, probe_request, validate_base_url, ApiKey, Connection,
+    headers_for, may_send_key, probe_request, validate_base_url, ApiKey, Connection, Protocol,
 };
-use crate::domain::provider::ratelimit::RateLimitHeaders;
-use crate::domain::provider::sse::{SseDecoder, StreamEvent};
+use crate::domain::provider::messages::{
+    decode_reply, messages_body, messages_headers, StreamDecoder,
+};
+use crate::domain::provider::ratelimit::{RateLimitHeaders, RATE_LIMIT_HEADER_NAMES};
+use crate::domain::provider::sse::StreamEvent;
 use crate::web::timer::Timer;
 
 /// The default time limit of a call, in milliseconds.
@@ -68,19 +71,6 @@ const REPLY_BYTE_CAP: usize = 8 * 1024 * 1024;
 const STREAM_BYTE_CAP: usize = 32 * 1024 * 1024;
 /// The most of an error body read, in bytes: only a short excerpt of it is ever shown.
 const ERROR_BODY_CAP: usize = 64 * 1024;
-
-/// The response headers read for [`RateLimitHeaders`] (visible only when the server exposes
-/// them to the page with `Access-Control-Expose-Headers`).
-const RATE_LIMIT_HEADER_NAMES: [&str; 8] = [
-    "x-ratelimit-limit-requests",
-    "x-ratelimit-limit-tokens",
-    "x-ratelimit-remaining-requests",
-    "x-ratelimit-remaining-tokens",
-    "x-ratelimit-reset-requests",
-    "x-ratelimit-reset-tokens",
-    "retry-after",
-    "retry-after-ms",
-];
 
 /// Cancels calls. One handle may be shared by many calls (a whole batch): cancelling it ends
 /// every call that was given it and is still running, and every later call given it ends at once.
@@ -259,6 +249,7 @@ pub async fn test_connection(conn: &Connection, key: &ApiKey) -> Result<TestRepo
 struct Call<'a> {
     key: &'a ApiKey,
     request: &'a ChatRequest,
+    protocol: Protocol,
     window: Window,
     url: String,
     origin: String,
@@ -287,7 +278,9 @@ impl<'a> Call<'a> {
         // An invalid base URL cannot be reached; its message points at the URL's spelling.
         let base =
             validate_base_url(&conn.base_url).map_err(|_| early(ApiError::network(false)))?;
-        let url = endpoint(base.as_str(), "/chat/completions");
+        let url = conn
+            .chat_url()
+            .map_err(|_| early(ApiError::network(false)))?;
         if !may_send_key(base.as_str(), &url) {
             return Err(early(ApiError::network(false)));
         }
@@ -295,22 +288,21 @@ impl<'a> Call<'a> {
         if abort.aborted() {
             return Err(early(ApiError::Cancelled));
         }
-        let headers = Headers::new().map_err(|_| early(ApiError::network(false)))?;
-        let extra = conn.preset.extra_headers().iter();
-        for (name, value) in headers_for(key)
-            .iter()
-            .map(|(n, v)| (*n, v.as_str()))
-            .chain(extra.map(|(n, v)| (*n, *v)))
-        {
-            // Only a key with characters a header cannot hold makes this fail.
-            headers
-                .set(name, value)
-                .map_err(|_| early(ApiError::InvalidKey))?;
-        }
+        let headers = request_headers(conn, key).map_err(early)?;
         let init = RequestInit::new();
         init.set_method("POST");
         init.set_headers_headers(&headers);
-        init.set_body(&JsValue::from_str(&request.to_json()));
+        // The route names a catalog model; the connection sends its own id for it.
+        let protocol = conn.protocol();
+        let sent = ChatRequest {
+            model: conn.model_id(&request.model).to_string(),
+            ..request.clone()
+        };
+        let body = match protocol {
+            Protocol::OpenAiChat => sent.to_json(),
+            Protocol::AnthropicMessages => messages_body(&sent),
+        };
+        init.set_body(&JsValue::from_str(&body));
         init.set_mode(RequestMode::Cors);
         init.set_credentials(RequestCredentials::Omit);
         // A redirect would carry the request elsewhere: refuse it rather than follow it.
@@ -322,6 +314,7 @@ impl<'a> Call<'a> {
         Ok(Call {
             key,
             request,
+            protocol,
             origin: base.origin().to_string(),
             url,
             window,
@@ -428,7 +421,7 @@ impl<'a> Call<'a> {
                 return Err(self.fail(error, Some(status), &rate_limits, None));
             }
         };
-        let completion = decode_completion(&body)
+        let completion = decode_reply(self.protocol, &body)
             .map_err(|error| self.fail(error, Some(status), &rate_limits, None))?
             .with_usage_or_estimate(&self.request.model, self.request.estimated_prompt_tokens());
         let latency_ms = self.elapsed();
@@ -453,7 +446,7 @@ impl<'a> Call<'a> {
         rate_limits: RateLimitHeaders,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<CallOutcome, CallError> {
-        let mut decoder = SseDecoder::for_request(self.request);
+        let mut decoder = StreamDecoder::for_request(self.protocol, self.request);
         let mut first_token_ms = None;
         let mut interrupted = None;
         let mut received = 0usize;
@@ -640,6 +633,82 @@ impl Drop for Abort {
                 .remove_event_listener_with_callback("abort", on_cancel.as_ref().unchecked_ref());
         }
     }
+}
+
+/// The headers every request to `conn` carries: its protocol's authentication and version
+/// headers, and the browser opt-in its provider needs ([`Connection::browser_headers`]), nothing
+/// else (any other header is one more reason for a relay's preflight to refuse).
+pub(crate) fn request_headers(conn: &Connection, key: &ApiKey) -> Result<Headers, ApiError> {
+    let headers = Headers::new().map_err(|_| ApiError::network(false))?;
+    let auth: Vec<(&str, String)> = match conn.protocol() {
+        Protocol::OpenAiChat => headers_for(key).to_vec(),
+        Protocol::AnthropicMessages => messages_headers(key).to_vec(),
+    };
+    let extra = conn.browser_headers().iter();
+    for (name, value) in auth
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .chain(extra.map(|(n, v)| (*n, *v)))
+    {
+        // Only a key with characters a header cannot hold makes this fail.
+        headers.set(name, value).map_err(|_| ApiError::InvalidKey)?;
+    }
+    Ok(headers)
+}
+
+/// A key-bearing `GET` of `url` on `conn` (the model list): its body, at most `cap` bytes, or the
+/// failure classified like a call's. Nothing is billed, so this is not an executor call.
+pub(crate) async fn get_text(
+    conn: &Connection,
+    key: &ApiKey,
+    url: &str,
+    cap: usize,
+    timeout_ms: u32,
+) -> Result<String, ApiError> {
+    let window = web_sys::window().ok_or_else(|| ApiError::network(false))?;
+    let base = validate_base_url(&conn.base_url).map_err(|_| ApiError::network(false))?;
+    if !may_send_key(base.as_str(), url) {
+        return Err(ApiError::network(false));
+    }
+    let headers = request_headers(conn, key)?;
+    let opts = CallOptions {
+        timeout_ms,
+        cancel: None,
+    };
+    let abort = Abort::new(&opts).map_err(|_| ApiError::network(false))?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers_headers(&headers);
+    init.set_mode(RequestMode::Cors);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_redirect(RequestRedirect::Error);
+    init.set_signal(Some(&abort.signal()));
+    abort.arm();
+    let response = match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await {
+        Ok(response) => response.unchecked_into::<Response>(),
+        Err(_) if abort.aborted() => return Err(abort.error()),
+        Err(_) => {
+            let reachable = server_answers(&window, url, base.origin()).await;
+            return Err(ApiError::network(reachable));
+        }
+    };
+    let status = response.status();
+    let limit = if response.ok() { cap } else { ERROR_BODY_CAP };
+    let body = match read_body(&response, limit).await {
+        Ok((_, true)) if response.ok() => {
+            let detail = format!("a reply larger than {} MiB", cap >> 20);
+            return Err(ApiError::malformed(detail));
+        }
+        Ok((body, _)) => body,
+        Err(_) if abort.aborted() => return Err(abort.error()),
+        Err(_) => return Err(ApiError::network(true)),
+    };
+    if !response.ok() {
+        let rate_limits = rate_limits_of(&response.headers());
+        let error = classify(status, &redact(&body, key.expose()), &rate_limits);
+        return Err(error.redacted(key.expose()));
+    }
+    Ok(body)
 }
 
 /// The page's clock in milliseconds (`performance.now()`, or the wall clock without it).

@@ -8,7 +8,9 @@ use std::rc::Rc;
 use crate::support::sleep;
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::provider::chat::{ChatMessage, ChatRequest};
-use duanju_studio::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
+use duanju_studio::domain::provider::connection::{
+    ApiKey, Connection, Preset, Protocol, SANDBOX_KEY,
+};
 use duanju_studio::web::http::{
     chat, chat_stream, test_connection, CallError, CallOptions, CancelHandle,
 };
@@ -56,12 +58,12 @@ async fn control(method: &str, path: &str, body: Option<&str>) -> Value {
 }
 
 /// Replaces the sandbox configuration (`{}` for the defaults) and zeroes its statistics.
-async fn start(config: &str) {
+pub(crate) async fn start(config: &str) {
     control("POST", "/_sandbox/config", Some(config)).await;
     control("POST", "/_sandbox/reset", None).await;
 }
 
-async fn billed() -> Value {
+pub(crate) async fn billed() -> Value {
     control("GET", "/_sandbox/stats", None).await["billed"].clone()
 }
 
@@ -361,13 +363,14 @@ async fn connection_test_is_a_one_token_post() {
 
 #[wasm_bindgen_test]
 async fn cors_refusal_is_told_from_unreachable() {
-    start("{}").await;
-    // Anthropic's preset adds its opt-in header, which the sandbox's CORS rules do not allow:
-    // the browser refuses the preflight, although the server is up and answers key-less probes.
+    // An Anthropic organisation that turned off direct browser access: the preflight asking for
+    // the opt-in header is refused, although the server is up and answers key-less probes.
+    start(r#"{"cors_refuse_headers": ["anthropic-dangerous-direct-browser-access"]}"#).await;
     let strict = Connection {
         preset: Preset::Anthropic,
         ..sandbox()
     };
+    assert_eq!(strict.protocol(), Protocol::AnthropicMessages);
     let error = chat(&strict, &key(), &scene("x"), CallOptions::default())
         .await
         .unwrap_err();
@@ -377,7 +380,7 @@ async fn cors_refusal_is_told_from_unreachable() {
     // The refused call never reached the provider; only the key-less probe did.
     let stats = control("GET", "/_sandbox/stats", None).await;
     assert!(
-        stats["requests"].get("POST /v1/chat/completions").is_none(),
+        stats["requests"].get("POST /v1/messages").is_none(),
         "{stats}"
     );
     assert_eq!(stats["status"]["405"], 1, "{stats}");

@@ -5,7 +5,9 @@
 use crate::domain::cost::money::Money;
 use crate::domain::cost::pricing::PriceSet;
 use crate::domain::cost::profile::Profile;
-use crate::domain::provider::chat::{ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat};
+use crate::domain::provider::chat::{
+    ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat, Role,
+};
 use crate::domain::provider::routing::{ResponseFormat as RouteFormat, Route};
 use crate::domain::provider::token_estimate::Calibration;
 
@@ -36,6 +38,28 @@ pub fn route_request(route: &Route, messages: Vec<ChatMessage>) -> ChatRequest {
             },
         }),
     }
+}
+
+/// The conversations (by index) whose leading system message another conversation of the run
+/// starts with too: a character bible sent again. Only those mark it for the prompt cache
+/// (Anthropic's `cache_control`): a cache write costs 1.25× the input price, worth it only when
+/// a later request reads it back.
+fn shared_system_prefixes(conversations: &[Vec<ChatMessage>]) -> Vec<usize> {
+    fn first_system(messages: &[ChatMessage]) -> Option<&str> {
+        messages
+            .first()
+            .filter(|m| m.role == Role::System && !m.content.is_empty())
+            .map(|m| m.content.as_str())
+    }
+    let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for conversation in conversations {
+        if let Some(prefix) = first_system(conversation) {
+            *uses.entry(prefix).or_default() += 1;
+        }
+    }
+    (0..conversations.len())
+        .filter(|&index| first_system(&conversations[index]).is_some_and(|p| uses[p] > 1))
+        .collect()
 }
 
 /// What a run is planned from.
@@ -78,12 +102,14 @@ pub fn plan_run(input: RunInput<'_>) -> RunPlan {
     let max_tokens = route
         .chat_settings()
         .map_or(1024, |settings| u64::from(settings.max_tokens));
+    let shared = shared_system_prefixes(&input.conversations);
     let items: Vec<(BatchItem, ChatRequest)> = input
         .conversations
         .into_iter()
         .enumerate()
         .map(|(index, messages)| {
-            let chat = route_request(route, messages);
+            let cache = shared.contains(&index);
+            let chat = route_request(route, messages).cache_system(cache);
             let item = BatchItem::from_messages(
                 format!("item-{index:04}"),
                 input.connection_id,
@@ -258,5 +284,25 @@ mod tests {
         assert_eq!(item.model, "gpt-4.1-mini");
         assert_eq!(item.max_output_tokens, 1);
         assert_eq!(plan.config.retry.max_attempts, 1);
+    }
+
+    #[test]
+    fn only_a_system_prefix_sent_again_is_marked_for_the_cache() {
+        let book = PriceBook::defaults();
+        let take =
+            |system: &str, line: &str| vec![ChatMessage::system(system), ChatMessage::user(line)];
+        let plan = plan_run(input(
+            &book,
+            vec![
+                take("bible A", "one"),
+                take("bible A", "two"),
+                take("bible B", "three"),
+                vec![ChatMessage::user("no system")],
+            ],
+        ));
+        let marks: Vec<bool> = plan.items.iter().map(|(_, r)| r.cache_system).collect();
+        assert_eq!(marks, [true, true, false, false]);
+        // The flag is ours, never a chat-completions field.
+        assert!(!plan.items[0].1.to_json().contains("cache"));
     }
 }

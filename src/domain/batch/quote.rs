@@ -83,6 +83,7 @@ impl Pricing {
         let priced = PricedUsage {
             input_tokens: usage.prompt,
             cached_input_tokens: usage.cached,
+            cache_write_tokens: usage.cache_write,
             output_tokens: usage.completion,
             requests: 1,
             ..PricedUsage::default()

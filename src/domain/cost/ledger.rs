@@ -77,6 +77,10 @@ pub struct LedgerEntry {
     pub prompt_tokens: u64,
     /// The part of `prompt_tokens` served from the prompt cache.
     pub cached_tokens: u64,
+    /// The part of `prompt_tokens` written to the prompt cache (Anthropic's
+    /// `cache_creation_input_tokens`), billed at the cache-write price.
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     /// Completion tokens, reasoning included.
     pub completion_tokens: u64,
     /// The part of `completion_tokens` spent on hidden reasoning.
@@ -173,6 +177,7 @@ impl LedgerEntry {
         Usage {
             prompt: self.prompt_tokens,
             cached: self.cached_tokens,
+            cache_write: self.cache_write_tokens,
             completion: self.completion_tokens,
             reasoning: self.reasoning_tokens,
             total: self.total_tokens,
@@ -199,6 +204,7 @@ impl LedgerEntry {
                     None => PricedUsage {
                         input_tokens: usage.prompt,
                         cached_input_tokens: usage.cached,
+                        cache_write_tokens: usage.cache_write,
                         output_tokens: usage.completion,
                         requests: 1,
                         ..PricedUsage::default()
@@ -220,6 +226,7 @@ impl LedgerEntry {
             project: call.project.map(str::to_string),
             prompt_tokens: usage.prompt,
             cached_tokens: usage.cached,
+            cache_write_tokens: usage.cache_write,
             completion_tokens: usage.completion,
             reasoning_tokens: usage.reasoning,
             total_tokens: usage.total,

@@ -80,7 +80,8 @@ pub enum ApiError {
     RequestTimeout,
     /// The user or the app aborted the request.
     Cancelled,
-    /// The response was not what an OpenAI-compatible API sends.
+    /// The response was not what the connection's protocol (OpenAI chat completions or Anthropic
+    /// Messages) sends.
     Malformed {
         /// Our description of what was wrong (never the raw body).
         detail: String,
@@ -364,11 +365,12 @@ impl ApiError {
                 .to_string(),
             ApiError::Malformed { detail } => match lang {
                 Lang::ZhCn => format!(
-                    "服务返回的内容无法识别（{detail}）。请确认 Base URL 指向 OpenAI 兼容接口。"
+                    "服务返回的内容无法识别（{detail}）。请确认 Base URL 与该连接所选的协议（OpenAI 兼容或 Anthropic Messages）相符。"
                 ),
                 Lang::En => format!(
                     "The service returned something unrecognizable ({detail}). Check that the \
-                     base URL points at an OpenAI-compatible API."
+                     base URL matches the protocol chosen for this connection (OpenAI-compatible \
+                     or Anthropic Messages)."
                 ),
             },
             ApiError::StreamCut { partial } => {
@@ -663,12 +665,16 @@ fn classify_upstream(status: u16, upstream: &Upstream, headers: &RateLimitHeader
     if (500..600).contains(&status) {
         return ApiError::ServerError { status };
     }
-    if upstream.has_id(&[
-        "server_error",
-        "internal_error",
-        "api_error",
-        "overloaded_error",
-    ]) {
+    // Anthropic's error types carried in a 200 body or a stream's `error` event, with the
+    // status Anthropic gives them over HTTP (529 overloaded, 504 timeout), so retry policy and
+    // messages treat them the same whichever way they arrived.
+    if upstream.has_id(&["overloaded_error"]) {
+        return ApiError::ServerError { status: 529 };
+    }
+    if upstream.has_id(&["timeout_error"]) {
+        return ApiError::ServerError { status: 504 };
+    }
+    if upstream.has_id(&["server_error", "internal_error", "api_error"]) {
         return ApiError::ServerError { status: 500 };
     }
     // A relay whose upstream failed, reported in a 200 body in place of a reply.
@@ -694,6 +700,8 @@ const QUOTA_WORDS: &[&str] = &[
     "insufficient balance",
     "insufficient credit",
     "insufficient funds",
+    // Anthropic: "Your credit balance is too low to access the Anthropic API."
+    "credit balance is too low",
     "余额不足",
     "额度不足",
     "额度已用尽",
@@ -722,7 +730,12 @@ const RATE_WORDS: &[&str] = &[
     "限流",
     "并发",
 ];
-const CONTEXT_IDS: &[&str] = &["context_length_exceeded", "string_above_max_length"];
+const CONTEXT_IDS: &[&str] = &[
+    "context_length_exceeded",
+    "string_above_max_length",
+    // Anthropic's 413.
+    "request_too_large",
+];
 const CONTEXT_WORDS: &[&str] = &[
     "context length",
     "context_length",
@@ -747,7 +760,9 @@ const KEY_WORDS: &[&str] = &[
     "令牌",
     "密钥",
 ];
-const MODEL_IDS: &[&str] = &["model_not_found"];
+/// `not_found_error` is Anthropic's 404 (an unknown model, or a wrong path such as a doubled
+/// `/v1`), which the model-not-found message covers.
+const MODEL_IDS: &[&str] = &["model_not_found", "not_found_error"];
 const MODEL_WORDS: &[&str] = &[
     "model_not_found",
     "模型不存在",
@@ -916,6 +931,80 @@ mod tests {
             "<html><body>Not Found</body></html>",
             "model_not_found",
         );
+    }
+
+    #[test]
+    fn anthropic_error_bodies() {
+        let body = |kind: &str, message: &str| {
+            format!(r#"{{"type":"error","error":{{"type":"{kind}","message":"{message}"}}}}"#)
+        };
+        let none = RateLimitHeaders::default();
+        let cases = [
+            (401, body("authentication_error", "invalid x-api-key"), ApiError::InvalidKey),
+            (
+                404,
+                body("not_found_error", "model: claude-9"),
+                ApiError::ModelNotFound,
+            ),
+            (
+                429,
+                body(
+                    "rate_limit_error",
+                    "Number of request tokens has exceeded your per-minute rate limit",
+                ),
+                ApiError::RateLimited {
+                    retry_after_ms: None,
+                },
+            ),
+            (
+                529,
+                body("overloaded_error", "Overloaded"),
+                ApiError::ServerError { status: 529 },
+            ),
+            (
+                500,
+                body("api_error", "Internal server error"),
+                ApiError::ServerError { status: 500 },
+            ),
+            (
+                400,
+                body(
+                    "invalid_request_error",
+                    "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+                ),
+                ApiError::InsufficientQuota,
+            ),
+            (
+                413,
+                body("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+                ApiError::ContextTooLong,
+            ),
+            (
+                504,
+                body("timeout_error", "Request timed out"),
+                ApiError::ServerError { status: 504 },
+            ),
+        ];
+        for (status, body, expect) in cases {
+            assert_eq!(classify(status, &body, &none), expect, "{status} {body}");
+            // The same body inside a 200 reply or a stream's error event.
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let embedded = embedded_error(&value, 200).unwrap();
+            assert_eq!(embedded.kind(), expect.kind(), "embedded {body}");
+        }
+        // Overloaded: retryable, and nothing was generated, so nothing was billed.
+        let overloaded = classify(529, &body("overloaded_error", "Overloaded"), &none);
+        assert!(overloaded.can_retry() && !overloaded.may_be_billed());
+        let value: Value = serde_json::from_str(&body("overloaded_error", "Overloaded")).unwrap();
+        assert_eq!(
+            embedded_error(&value, 200),
+            Some(ApiError::ServerError { status: 529 })
+        );
+        // The retry delay comes from the headers.
+        let headers = RateLimitHeaders::parse([("retry-after", "7")], 0);
+        let limited = classify(429, &body("rate_limit_error", "slow down"), &headers);
+        assert_eq!(limited.retry_after_ms(), Some(7_000));
+        assert!(!limited.may_be_billed());
     }
 
     #[test]

@@ -141,6 +141,12 @@ pub struct ChatRequest {
     /// The reply's format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ResponseFormat>,
+    /// Mark the system prompt as a prompt-cache breakpoint. Only the Anthropic Messages body
+    /// uses it (`cache_control` on the last system block, see
+    /// [`crate::domain::provider::messages::messages_body`]): Anthropic caches nothing without
+    /// it, while OpenAI-style caches are automatic, so it is never part of [`Self::to_json`].
+    #[serde(skip)]
+    pub cache_system: bool,
 }
 
 impl ChatRequest {
@@ -154,7 +160,15 @@ impl ChatRequest {
             stream: None,
             stream_options: None,
             response_format: None,
+            cache_system: false,
         }
+    }
+
+    /// Asks for the system prompt (a character bible, say) to be cached where the protocol
+    /// needs asking (Anthropic Messages); ignored by OpenAI chat completions.
+    pub fn cache_system(mut self, on: bool) -> ChatRequest {
+        self.cache_system = on;
+        self
     }
 
     /// Sets the sampling temperature.
@@ -235,15 +249,21 @@ impl ChatRequest {
 
 /// Normalized token usage of one call.
 ///
-/// Invariants: `cached <= prompt` (cached tokens are part of the prompt, billed at the cache
-/// price instead of the input price, never in addition to it) and `reasoning <= completion`
-/// (reasoning tokens are part of the completion).
+/// Invariants: `cached + cache_write <= prompt` (cache reads and cache writes are part of the
+/// prompt, billed at the cache-read or cache-write price instead of the input price, never in
+/// addition to it) and `reasoning <= completion` (reasoning tokens are part of the completion).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// Prompt (input) tokens, cached ones included.
     pub prompt: u64,
-    /// The part of `prompt` served from the provider's prompt cache.
+    /// The part of `prompt` served from the provider's prompt cache (cache reads).
     pub cached: u64,
+    /// The part of `prompt` written to the provider's prompt cache (Anthropic's
+    /// `cache_creation_input_tokens`), billed at the cache-write price (1.25× input for
+    /// Anthropic's 5-minute cache). Zero for OpenAI-style providers, whose cache is automatic
+    /// and free to fill. Absent in usage stored before it existed.
+    #[serde(default)]
+    pub cache_write: u64,
     /// Completion (output) tokens, reasoning included.
     pub completion: u64,
     /// The part of `completion` spent on hidden reasoning.
@@ -264,6 +284,7 @@ impl Usage {
         Usage {
             prompt,
             cached: 0,
+            cache_write: 0,
             completion,
             reasoning: 0,
             total: prompt + completion,
@@ -272,9 +293,14 @@ impl Usage {
         }
     }
 
-    /// Prompt tokens billed at the full input price (`prompt - cached`).
+    /// Prompt tokens billed at the full input price: `prompt - cached - cache_write`. Cache
+    /// writes are excluded because they have a price of their own (as in
+    /// [`crate::domain::cost::pricing::Usage`], where `cache_write_tokens` is part of
+    /// `input_tokens` and priced apart); counting them here too would bill them twice.
     pub fn uncached_prompt(&self) -> u64 {
-        self.prompt.saturating_sub(self.cached)
+        self.prompt
+            .saturating_sub(self.cached)
+            .saturating_sub(self.cache_write)
     }
 }
 
@@ -359,6 +385,7 @@ impl RawUsage {
         Usage {
             prompt,
             cached,
+            cache_write: 0,
             completion,
             reasoning,
             total: self.total_tokens.unwrap_or(prompt + completion),
@@ -510,7 +537,9 @@ impl WireMessage {
 }
 
 /// A token count that may arrive as a number, a float, a numeric string or null.
-fn de_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn de_count<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
     Ok(match Option::<Value>::deserialize(deserializer)? {
         Some(Value::Number(n)) => n.as_u64().or_else(|| {
             n.as_f64()
@@ -612,6 +641,7 @@ mod tests {
             Usage {
                 prompt: 2006,
                 cached: 1920,
+                cache_write: 0,
                 completion: 300,
                 reasoning: 128,
                 total: 2306,
@@ -674,6 +704,20 @@ mod tests {
             ..Usage::default()
         };
         assert_eq!(usage.uncached_prompt(), 86);
+        // Anthropic: 100 plain input + 1,500 written + 400 read; only the 100 are at input price.
+        let anthropic = Usage {
+            prompt: 2000,
+            cached: 400,
+            cache_write: 1500,
+            ..Usage::default()
+        };
+        assert_eq!(anthropic.uncached_prompt(), 100);
+        // Usage stored before `cache_write` existed still loads.
+        let old: Usage = serde_json::from_str(
+            r#"{"prompt":5,"cached":1,"completion":2,"reasoning":0,"total":7,"estimated":false}"#,
+        )
+        .unwrap();
+        assert_eq!(old.cache_write, 0);
     }
 
     fn check_decode(body: &str, expect: Result<Completion, &str>) {

@@ -1,14 +1,18 @@
-//! Connections to OpenAI-compatible APIs: presets, base-URL validation, key hints, and the rule
-//! that a key is only ever sent to its own connection.
+//! Connections to model APIs: presets, the protocol a connection speaks (OpenAI chat
+//! completions or Anthropic Messages, [`Protocol`]), its model ids
+//! ([`crate::domain::provider::model_map`]) and rate limits ([`ConnectionLimits`]), base-URL
+//! validation, key hints, and the rule that a key is only ever sent to its own connection.
 //!
 //! A [`Connection`] is serializable and stored with the project; the key is not part of it. The
 //! key is an [`ApiKey`], which lives in memory (or in an opt-in store when the user ticks
-//! `remember_key`), is not `Serialize`, and prints as `sk-…(redacted)`.
+//! `remember_key`), is not `Serialize`, and prints as `sk-…(redacted)`. Fields added since the
+//! first release (`protocol`, `model_ids`, `limits`) are optional in storage: a connection
+//! stored before them loads with its preset's defaults.
 //!
-//! From a browser only two request headers are sent, `Authorization` and `Content-Type`
-//! ([`headers_for`]): any other header triggers a CORS preflight that many relays reject.
-//! Anthropic's own API is the exception and needs its opt-in header, carried by the preset
-//! ([`Preset::extra_headers`]).
+//! From a browser only the headers a protocol needs are sent: for OpenAI chat completions
+//! `Authorization` and `Content-Type` ([`headers_for`]), since any other header triggers a CORS
+//! preflight that many relays reject. Anthropic's own API also needs its opt-in header, and only
+//! there ([`Connection::browser_headers`]).
 //!
 //! ```
 //! use duanju_studio::domain::provider::connection::{endpoint, may_send_key, validate_base_url};
@@ -22,6 +26,7 @@
 //! ```
 
 use crate::domain::encoding::wire_names::wire_enum;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -41,14 +46,33 @@ wire_enum! {
         DeepSeek = "deep_seek",
         /// The OpenRouter router.
         OpenRouter = "open_router",
-        /// Anthropic's own API, through its OpenAI-compatible endpoint.
+        /// Anthropic's own API, over its Messages protocol (`POST /v1/messages`).
         Anthropic = "anthropic",
         /// The native test server in `sandbox/`, on this machine.
         LocalSandbox = "local_sandbox",
-        /// Any other OpenAI-compatible endpoint.
+        /// Any other endpoint (OpenAI-compatible unless the user picks Messages).
         Custom = "custom",
     }
 }
+
+wire_enum! {
+    /// The wire protocol a connection speaks. `ALL` is the menu order.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Protocol {
+        /// OpenAI chat completions: `POST {base}/chat/completions`, `Authorization: Bearer`.
+        OpenAiChat = "openai_chat",
+        /// Anthropic Messages: `POST {base}/messages`, `x-api-key` and `anthropic-version`.
+        AnthropicMessages = "anthropic_messages",
+    }
+}
+
+/// Anthropic's opt-in for calls from a browser (without it, api.anthropic.com refuses the CORS
+/// preflight; an organisation can also turn browser access off).
+pub const ANTHROPIC_BROWSER_HEADER: (&str, &str) =
+    ("anthropic-dangerous-direct-browser-access", "true");
+
+/// The host of Anthropic's own API.
+pub const ANTHROPIC_HOST: &str = "api.anthropic.com";
 
 /// What the app knows about a preset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,10 +91,18 @@ pub struct PresetSpec {
     pub min_key_len: usize,
     /// A key to prefill: only the sandbox's, which is public test data.
     pub prefilled_key: Option<&'static str>,
-    /// Extra headers a browser must send (only Anthropic's direct-browser-access opt-in).
+    /// Extra headers a browser must send (only Anthropic's direct-browser-access opt-in). Sent
+    /// only under the rule of [`Connection::browser_headers`].
     pub browser_headers: &'static [(&'static str, &'static str)],
-    /// A model to test the connection with (a real one-token POST, since some relays allow
-    /// `GET /models` but block `POST`).
+    /// The protocol a new connection from this preset speaks.
+    pub protocol: Protocol,
+    /// Rate limits a new connection from this preset starts with (see each preset's comment for
+    /// where the figures come from; `None` where nothing is published).
+    pub limits: ConnectionLimits,
+    /// The catalog model to test the connection with (a real one-token POST, since some relays
+    /// allow `GET /models` but block `POST`). A catalog name, like a route's: the id sent is
+    /// [`Connection::probe_model`], through the connection's mapping, so a user who remapped
+    /// the model probes what a run will send.
     pub probe_model: &'static str,
 }
 
@@ -88,6 +120,9 @@ const PRESETS: [PresetSpec; 7] = [
         prefilled_key: None,
         browser_headers: &[],
         probe_model: "deepseek-v3.2",
+        protocol: Protocol::OpenAiChat,
+        // The relay publishes no per-key limits.
+        limits: ConnectionLimits::UNKNOWN,
     },
     PresetSpec {
         preset: Preset::OpenAi,
@@ -99,6 +134,14 @@ const PRESETS: [PresetSpec; 7] = [
         prefilled_key: None,
         browser_headers: &[],
         probe_model: "gpt-4.1",
+        protocol: Protocol::OpenAiChat,
+        // OpenAI's usage tier 1 for gpt-4.1: 500 requests and 30,000 tokens per minute
+        // (platform.openai.com/docs/models/gpt-4.1, read 2026-12); higher tiers allow more.
+        limits: ConnectionLimits {
+            rpm: Some(500),
+            tpm: Some(30_000),
+            concurrency: None,
+        },
     },
     PresetSpec {
         preset: Preset::DeepSeek,
@@ -109,7 +152,11 @@ const PRESETS: [PresetSpec; 7] = [
         min_key_len: 20,
         prefilled_key: None,
         browser_headers: &[],
-        probe_model: "deepseek-chat",
+        probe_model: "deepseek-v3.2",
+        protocol: Protocol::OpenAiChat,
+        // "DeepSeek API does NOT constrain user's rate limit" (api-docs.deepseek.com, "Rate
+        // Limit", read 2026-12): it answers 429 or 503 under load instead.
+        limits: ConnectionLimits::UNKNOWN,
     },
     PresetSpec {
         preset: Preset::OpenRouter,
@@ -120,7 +167,12 @@ const PRESETS: [PresetSpec; 7] = [
         min_key_len: 20,
         prefilled_key: None,
         browser_headers: &[],
-        probe_model: "google/gemini-2.5-flash",
+        probe_model: "gemini-2.5-flash",
+        protocol: Protocol::OpenAiChat,
+        // OpenRouter publishes fixed limits only for `:free` variants (20 requests per minute);
+        // paid models are limited per key by credits and by the upstream provider
+        // (openrouter.ai/docs, "Limits", read 2026-12).
+        limits: ConnectionLimits::UNKNOWN,
     },
     PresetSpec {
         preset: Preset::Anthropic,
@@ -130,8 +182,18 @@ const PRESETS: [PresetSpec; 7] = [
         key_prefix: Some("sk-ant-"),
         min_key_len: 20,
         prefilled_key: None,
-        browser_headers: &[("anthropic-dangerous-direct-browser-access", "true")],
-        probe_model: "claude-sonnet-4-5",
+        browser_headers: &[ANTHROPIC_BROWSER_HEADER],
+        probe_model: "claude-sonnet-4.5",
+        protocol: Protocol::AnthropicMessages,
+        // Anthropic's usage tier 1 for Claude Sonnet 4.x: 50 requests per minute and 30,000
+        // input tokens per minute, the lowest published figure (docs.anthropic.com, "Rate
+        // limits", read 2026-12). The app counts input plus `max_tokens` against tpm, which
+        // is stricter still.
+        limits: ConnectionLimits {
+            rpm: Some(50),
+            tpm: Some(30_000),
+            concurrency: None,
+        },
     },
     PresetSpec {
         preset: Preset::LocalSandbox,
@@ -143,6 +205,10 @@ const PRESETS: [PresetSpec; 7] = [
         prefilled_key: Some(SANDBOX_KEY),
         browser_headers: &[],
         probe_model: "deepseek-v3.2",
+        protocol: Protocol::OpenAiChat,
+        // The sandbox's defaults: no rpm or tpm limit unless its config sets one
+        // (sandbox/src/config.rs, `rpm: None`, `tpm: None`), and no concurrency limit.
+        limits: ConnectionLimits::UNKNOWN,
     },
     PresetSpec {
         preset: Preset::Custom,
@@ -154,6 +220,8 @@ const PRESETS: [PresetSpec; 7] = [
         prefilled_key: None,
         browser_headers: &[],
         probe_model: "deepseek-v3.2",
+        protocol: Protocol::OpenAiChat,
+        limits: ConnectionLimits::UNKNOWN,
     },
 ];
 
@@ -171,8 +239,134 @@ impl Preset {
     }
 
     /// Extra headers a browser must send to this provider (empty for all but Anthropic).
+    /// Requests should use [`Connection::browser_headers`], which also weighs the protocol and
+    /// the host.
     pub fn extra_headers(self) -> &'static [(&'static str, &'static str)] {
         self.spec().browser_headers
+    }
+
+    /// The protocol a new connection from this preset speaks: Messages for Anthropic, OpenAI
+    /// chat completions for every other.
+    pub fn default_protocol(self) -> Protocol {
+        self.spec().protocol
+    }
+
+    /// The rate limits a new connection from this preset starts with.
+    pub fn default_limits(self) -> ConnectionLimits {
+        self.spec().limits
+    }
+}
+
+impl Protocol {
+    /// The protocol's name in the user's language.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Protocol::OpenAiChat => lang.pick(
+                "OpenAI 兼容（Chat Completions）",
+                "OpenAI-compatible (chat completions)",
+            ),
+            Protocol::AnthropicMessages => lang.pick("Anthropic Messages", "Anthropic Messages"),
+        }
+    }
+}
+
+/// A connection's rate limits. `None` in a dimension means unknown or unlimited there. Stored
+/// with the connection ([`Connection::limits`]); the scheduler enforces them through the batch
+/// limiter ([`Connection::batch_limits`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionLimits {
+    /// Requests per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpm: Option<u32>,
+    /// Tokens per minute (estimated input tokens plus `max_tokens` of each request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpm: Option<u64>,
+    /// Requests in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+}
+
+/// A limit outside its range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitError {
+    /// rpm is not within 1..=[`ConnectionLimits::MAX_RPM`].
+    Rpm,
+    /// tpm is not within 1..=[`ConnectionLimits::MAX_TPM`].
+    Tpm,
+    /// Concurrency is not within 1..=[`ConnectionLimits::MAX_CONCURRENCY`].
+    Concurrency,
+}
+
+impl LimitError {
+    /// The error text.
+    pub fn message(&self, lang: Lang) -> String {
+        let (zh, en, max) = match self {
+            LimitError::Rpm => (
+                "每分钟请求数（RPM）",
+                "Requests per minute (RPM)",
+                u64::from(ConnectionLimits::MAX_RPM),
+            ),
+            LimitError::Tpm => (
+                "每分钟 token 数（TPM）",
+                "Tokens per minute (TPM)",
+                ConnectionLimits::MAX_TPM,
+            ),
+            LimitError::Concurrency => (
+                "并发数",
+                "Concurrency",
+                u64::from(ConnectionLimits::MAX_CONCURRENCY),
+            ),
+        };
+        match lang {
+            Lang::ZhCn => format!("{zh}必须在 1 到 {max} 之间；留空表示不限制。"),
+            Lang::En => format!("{en} must be between 1 and {max}; leave it empty for no limit."),
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// No limit known in any dimension.
+    pub const UNKNOWN: ConnectionLimits = ConnectionLimits {
+        rpm: None,
+        tpm: None,
+        concurrency: None,
+    };
+    /// The highest rpm accepted.
+    pub const MAX_RPM: u32 = 100_000;
+    /// The highest tpm accepted.
+    pub const MAX_TPM: u64 = 1_000_000_000;
+    /// The highest concurrency accepted (a browser opens about 6 connections to one host over
+    /// HTTP/1.1; HTTP/2 multiplexes more).
+    pub const MAX_CONCURRENCY: u32 = 64;
+
+    /// Every limit outside its range, in field order; empty when they can be stored.
+    pub fn problems(&self) -> Vec<LimitError> {
+        let mut problems = Vec::new();
+        if self.rpm.is_some_and(|v| !(1..=Self::MAX_RPM).contains(&v)) {
+            problems.push(LimitError::Rpm);
+        }
+        if self.tpm.is_some_and(|v| !(1..=Self::MAX_TPM).contains(&v)) {
+            problems.push(LimitError::Tpm);
+        }
+        let concurrency = 1..=Self::MAX_CONCURRENCY;
+        if self.concurrency.is_some_and(|v| !concurrency.contains(&v)) {
+            problems.push(LimitError::Concurrency);
+        }
+        problems
+    }
+
+    /// The batch limiter's limits for a lane of this connection: the same rpm and tpm (a value
+    /// above the limiter's `u32` range cannot pass [`Self::problems`] and is saturated), and
+    /// the concurrency, or the limiter's default of
+    /// [`Limits::DEFAULT_CONCURRENCY`](crate::domain::batch::Limits::DEFAULT_CONCURRENCY) when
+    /// none is known.
+    pub fn batch_limits(&self) -> crate::domain::batch::Limits {
+        use crate::domain::batch::Limits;
+        Limits {
+            rpm: self.rpm,
+            tpm: self.tpm.map(|tpm| u32::try_from(tpm).unwrap_or(u32::MAX)),
+            max_concurrency: self.concurrency.unwrap_or(Limits::DEFAULT_CONCURRENCY),
+        }
     }
 }
 
@@ -192,6 +386,16 @@ pub struct Connection {
     /// Whether the user chose to keep the key in this browser's storage.
     #[serde(default)]
     pub remember_key: bool,
+    /// The protocol the user chose; `None` speaks the preset's ([`Connection::protocol`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// The user's model ids: catalog model → the id this connection sends
+    /// ([`Connection::model_id`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_ids: BTreeMap<String, String>,
+    /// The limits the user set; `None` uses the preset's ([`Connection::limits`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ConnectionLimits>,
 }
 
 impl Connection {
@@ -209,13 +413,111 @@ impl Connection {
             base_url: preset.spec().base_url.to_string(),
             price_profile_id: price_profile_id.into(),
             remember_key: false,
+            protocol: None,
+            model_ids: BTreeMap::new(),
+            limits: None,
         }
+    }
+
+    /// The protocol this connection speaks: the user's choice, else its preset's.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+            .unwrap_or_else(|| self.preset.default_protocol())
+    }
+
+    /// Chooses the protocol; the preset's own is stored as no choice, so that a connection
+    /// follows its preset.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = (protocol != self.preset.default_protocol()).then_some(protocol);
+    }
+
+    /// The extra headers a browser sends on this connection: Anthropic's opt-in
+    /// ([`ANTHROPIC_BROWSER_HEADER`]) when it speaks Messages to Anthropic itself (the host is
+    /// api.anthropic.com, or the preset is Anthropic's); none otherwise.
+    ///
+    /// Why not whenever it speaks Messages: a relay that speaks Messages (HolySheep's
+    /// `/v1/messages`) does not need the header, and a non-standard header makes the browser
+    /// send a CORS preflight that many relays answer without allowing it, so the call would
+    /// fail before it is sent. And over OpenAI chat completions it is never needed.
+    pub fn browser_headers(&self) -> &'static [(&'static str, &'static str)] {
+        const OPT_IN: &[(&str, &str)] = &[ANTHROPIC_BROWSER_HEADER];
+        let anthropic = self.preset == Preset::Anthropic
+            || ParsedUrl::parse(&self.base_url, false).is_ok_and(|url| url.host == ANTHROPIC_HOST);
+        if self.protocol() == Protocol::AnthropicMessages && anthropic {
+            OPT_IN
+        } else {
+            &[]
+        }
+    }
+
+    /// This connection's rate limits: the user's, else its preset's defaults. The stored
+    /// limits replace the preset's as a whole (a dimension left `None` there is unlimited):
+    /// an editor starts from this value and stores the whole of it.
+    pub fn limits(&self) -> ConnectionLimits {
+        self.limits.unwrap_or_else(|| self.preset.default_limits())
+    }
+
+    /// The batch limiter's limits for this connection's lane ([`ConnectionLimits::batch_limits`]
+    /// of [`Connection::limits`]), for every call made on it.
+    pub fn batch_limits(&self) -> crate::domain::batch::Limits {
+        self.limits().batch_limits()
+    }
+
+    /// The same as a lane entry of a batch's configuration: this connection (its id is the
+    /// lane), every model.
+    pub fn lane_limits(&self) -> crate::domain::batch::LaneLimits {
+        crate::domain::batch::LaneLimits {
+            lane: self.id.clone(),
+            model: None,
+            limits: self.batch_limits(),
+        }
+    }
+
+    /// The model id the connection test sends: the preset's probe model
+    /// ([`PresetSpec::probe_model`], a catalog name) through [`Connection::model_id`].
+    pub fn probe_model(&self) -> &str {
+        self.model_id(self.preset.spec().probe_model)
+    }
+
+    /// Sets the limits, refused with every problem when one is out of range. Limits equal to
+    /// the preset's defaults are stored as none, so a later release's corrected defaults reach
+    /// them.
+    pub fn set_limits(&mut self, limits: ConnectionLimits) -> Result<(), Vec<LimitError>> {
+        let problems = limits.problems();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.limits = (limits != self.preset.default_limits()).then_some(limits);
+        Ok(())
     }
 
     /// The chat completions URL of this connection.
     pub fn chat_completions_url(&self) -> Result<String, UrlError> {
         let base = validate_base_url(&self.base_url)?;
         Ok(endpoint(base.as_str(), "/chat/completions"))
+    }
+
+    /// The URL of `path` (`/messages`, `/models?limit=1000`) in this connection's API. An
+    /// OpenAI-style base URL already holds its version (`…/v1`, DeepSeek's bare host); Anthropic's
+    /// paths are below `/v1`, which a relay's base URL usually already ends in: it is added
+    /// only when missing, so `https://relay/v1` never becomes `…/v1/v1/messages`.
+    pub fn api_url(&self, path: &str) -> Result<String, UrlError> {
+        let base = validate_base_url(&self.base_url)?;
+        let base = base.as_str();
+        Ok(match self.protocol() {
+            Protocol::AnthropicMessages if !base.ends_with("/v1") => {
+                endpoint(&format!("{base}/v1"), path)
+            }
+            _ => endpoint(base, path),
+        })
+    }
+
+    /// The URL a chat call goes to: chat completions, or Messages.
+    pub fn chat_url(&self) -> Result<String, UrlError> {
+        match self.protocol() {
+            Protocol::OpenAiChat => self.api_url("/chat/completions"),
+            Protocol::AnthropicMessages => self.api_url("/messages"),
+        }
     }
 
     /// Whether `key` may stay with this connection when its base URL becomes `new_base_url`:
@@ -1030,5 +1332,292 @@ mod tests {
                 assert!(preset.extra_headers().is_empty(), "{preset:?}");
             }
         }
+    }
+
+    #[test]
+    fn protocols_default_to_the_presets() {
+        for preset in Preset::ALL {
+            let expect = if preset == Preset::Anthropic {
+                Protocol::AnthropicMessages
+            } else {
+                Protocol::OpenAiChat
+            };
+            assert_eq!(preset.default_protocol(), expect, "{preset:?}");
+            let c = Connection::from_preset("c", preset, "relay", Lang::En);
+            assert_eq!(c.protocol(), expect, "{preset:?}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Protocol::AnthropicMessages).unwrap(),
+            r#""anthropic_messages""#
+        );
+        assert_eq!(
+            Protocol::ALL.map(Protocol::as_str),
+            ["openai_chat", "anthropic_messages"]
+        );
+        // A relay switched to Messages stores the choice; switching back stores none.
+        let mut relay = Connection::from_preset("c", Preset::HolySheep, "relay", Lang::En);
+        relay.set_protocol(Protocol::AnthropicMessages);
+        assert_eq!(relay.protocol, Some(Protocol::AnthropicMessages));
+        assert_eq!(relay.protocol(), Protocol::AnthropicMessages);
+        let json = serde_json::to_string(&relay).unwrap();
+        assert!(
+            json.contains(r#""protocol":"anthropic_messages""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Connection>(&json).unwrap(), relay);
+        relay.set_protocol(Protocol::OpenAiChat);
+        assert_eq!(relay.protocol, None);
+        assert_ne!(
+            Protocol::OpenAiChat.label(Lang::ZhCn),
+            Protocol::OpenAiChat.label(Lang::En)
+        );
+    }
+
+    #[test]
+    fn connections_stored_before_protocols_and_limits_still_load() {
+        let old = r#"{"id":"a1","preset":"anthropic","name":"Claude","base_url":"https://api.anthropic.com/v1","price_profile_id":"official"}"#;
+        let c: Connection = serde_json::from_str(old).unwrap();
+        assert_eq!(c.protocol, None);
+        assert_eq!(c.protocol(), Protocol::AnthropicMessages);
+        assert!(c.model_ids.is_empty());
+        assert_eq!(c.model_id("claude-sonnet-4.5"), "claude-sonnet-4-5");
+        assert_eq!(c.limits, None);
+        assert_eq!(c.limits().rpm, Some(50));
+        assert!(!c.remember_key);
+        // And a fresh connection writes none of the new fields.
+        let json = serde_json::to_string(&c).unwrap();
+        for field in ["protocol", "model_ids", "limits"] {
+            assert!(!json.contains(field), "{json}");
+        }
+        let unknown = old.replace(
+            r#""preset":"anthropic""#,
+            r#""preset":"anthropic","protocol":"grpc""#,
+        );
+        assert!(serde_json::from_str::<Connection>(&unknown).is_err());
+    }
+
+    #[test]
+    fn the_anthropic_opt_in_goes_only_to_anthropic_over_messages() {
+        let opt_in: &[(&str, &str)] = &[("anthropic-dangerous-direct-browser-access", "true")];
+        let anthropic = Connection::from_preset("a", Preset::Anthropic, "official", Lang::En);
+        assert_eq!(anthropic.browser_headers(), opt_in);
+        // Anthropic's preset switched to chat completions: no opt-in.
+        let mut chat = anthropic.clone();
+        chat.set_protocol(Protocol::OpenAiChat);
+        assert!(chat.browser_headers().is_empty());
+        // A custom connection to Anthropic's host over Messages needs it too (any case, any path).
+        let mut custom = Connection::from_preset("c", Preset::Custom, "official", Lang::En);
+        custom.base_url = "https://API.anthropic.com/v1/".into();
+        assert!(custom.browser_headers().is_empty(), "chat completions");
+        custom.set_protocol(Protocol::AnthropicMessages);
+        assert_eq!(custom.browser_headers(), opt_in);
+        // A relay speaking Messages does not: the header would only risk its preflight.
+        let mut relay = Connection::from_preset("r", Preset::HolySheep, "relay", Lang::En);
+        relay.set_protocol(Protocol::AnthropicMessages);
+        assert!(relay.browser_headers().is_empty());
+        for host in [
+            "https://api.anthropic.com.evil.com/v1",
+            "https://relay.example/api.anthropic.com/v1",
+            "not a url",
+        ] {
+            custom.base_url = host.into();
+            assert!(custom.browser_headers().is_empty(), "{host}");
+        }
+        // Every other preset, on its own protocol: none.
+        for preset in Preset::ALL {
+            let c = Connection::from_preset("p", preset, "relay", Lang::En);
+            assert_eq!(
+                c.browser_headers().is_empty(),
+                preset != Preset::Anthropic,
+                "{preset:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_come_from_the_preset_until_the_user_sets_them() {
+        let openai = Connection::from_preset("o", Preset::OpenAi, "official", Lang::En);
+        assert_eq!(
+            openai.limits(),
+            ConnectionLimits {
+                rpm: Some(500),
+                tpm: Some(30_000),
+                concurrency: None
+            }
+        );
+        let anthropic = Connection::from_preset("a", Preset::Anthropic, "official", Lang::En);
+        assert_eq!(
+            (anthropic.limits().rpm, anthropic.limits().tpm),
+            (Some(50), Some(30_000))
+        );
+        for preset in [
+            Preset::HolySheep,
+            Preset::DeepSeek,
+            Preset::OpenRouter,
+            Preset::LocalSandbox,
+            Preset::Custom,
+        ] {
+            assert_eq!(
+                preset.default_limits(),
+                ConnectionLimits::UNKNOWN,
+                "{preset:?}"
+            );
+        }
+        for preset in Preset::ALL {
+            assert!(preset.default_limits().problems().is_empty(), "{preset:?}");
+        }
+
+        let mut sandbox = Connection::from_preset("s", Preset::LocalSandbox, "relay", Lang::En);
+        let mine = ConnectionLimits {
+            rpm: Some(60),
+            tpm: Some(6_000),
+            concurrency: Some(2),
+        };
+        sandbox.set_limits(mine).unwrap();
+        assert_eq!(sandbox.limits(), mine);
+        let json = serde_json::to_string(&sandbox).unwrap();
+        assert!(
+            json.contains(r#""limits":{"rpm":60,"tpm":6000,"concurrency":2}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Connection>(&json).unwrap(), sandbox);
+        // Partial stored limits read back with the rest unlimited.
+        let partial: ConnectionLimits = serde_json::from_str(r#"{"rpm":30}"#).unwrap();
+        assert_eq!(
+            partial,
+            ConnectionLimits {
+                rpm: Some(30),
+                ..ConnectionLimits::UNKNOWN
+            }
+        );
+        // Back to the preset's defaults: nothing stored.
+        sandbox.set_limits(ConnectionLimits::UNKNOWN).unwrap();
+        assert_eq!(sandbox.limits, None);
+        // The whole stored value replaces the preset's: unlimited rpm on OpenAI is a choice.
+        let mut unlimited = openai.clone();
+        unlimited.set_limits(ConnectionLimits::UNKNOWN).unwrap();
+        assert_eq!(unlimited.limits(), ConnectionLimits::UNKNOWN);
+        assert_eq!(unlimited.limits, Some(ConnectionLimits::UNKNOWN));
+    }
+
+    #[test]
+    fn limits_are_validated() {
+        let ok = |rpm, tpm, concurrency| {
+            ConnectionLimits {
+                rpm,
+                tpm,
+                concurrency,
+            }
+            .problems()
+        };
+        assert!(ok(Some(1), Some(1), Some(1)).is_empty());
+        assert!(ok(Some(100_000), Some(1_000_000_000), Some(64)).is_empty());
+        assert!(ok(None, None, None).is_empty());
+        assert_eq!(ok(Some(0), None, None), [LimitError::Rpm]);
+        assert_eq!(ok(Some(100_001), None, None), [LimitError::Rpm]);
+        assert_eq!(ok(None, Some(0), None), [LimitError::Tpm]);
+        assert_eq!(ok(None, Some(1_000_000_001), None), [LimitError::Tpm]);
+        assert_eq!(ok(None, None, Some(0)), [LimitError::Concurrency]);
+        assert_eq!(ok(None, None, Some(65)), [LimitError::Concurrency]);
+        assert_eq!(
+            ok(Some(0), Some(0), Some(0)),
+            [LimitError::Rpm, LimitError::Tpm, LimitError::Concurrency]
+        );
+        let mut c = Connection::from_preset("c", Preset::Custom, "relay", Lang::En);
+        let bad = ConnectionLimits {
+            rpm: Some(0),
+            ..ConnectionLimits::UNKNOWN
+        };
+        assert_eq!(c.set_limits(bad), Err(vec![LimitError::Rpm]));
+        assert_eq!(c.limits, None, "a refused value is not stored");
+        assert_eq!(
+            LimitError::Rpm.message(Lang::En),
+            "Requests per minute (RPM) must be between 1 and 100000; leave it empty for no limit."
+        );
+        assert_eq!(
+            LimitError::Concurrency.message(Lang::ZhCn),
+            "并发数必须在 1 到 64 之间；留空表示不限制。"
+        );
+        assert!(LimitError::Tpm.message(Lang::ZhCn).contains("1000000000"));
+    }
+
+    #[test]
+    fn limits_feed_the_batch_limiter() {
+        use crate::domain::batch::Limits;
+        let limits = ConnectionLimits {
+            rpm: Some(60),
+            tpm: Some(6_000),
+            concurrency: Some(2),
+        };
+        assert_eq!(
+            limits.batch_limits(),
+            Limits {
+                rpm: Some(60),
+                tpm: Some(6_000),
+                max_concurrency: 2
+            }
+        );
+        assert_eq!(ConnectionLimits::UNKNOWN.batch_limits(), Limits::default());
+        let huge = ConnectionLimits {
+            tpm: Some(u64::MAX),
+            ..ConnectionLimits::UNKNOWN
+        };
+        assert_eq!(huge.batch_limits().tpm, Some(u32::MAX));
+        // A connection's lane: its stored limits, else its preset's.
+        let mut sandbox = Connection::from_preset("s1", Preset::LocalSandbox, "relay", Lang::En);
+        assert_eq!(sandbox.batch_limits(), Limits::default());
+        sandbox.set_limits(limits).unwrap();
+        let lane = sandbox.lane_limits();
+        assert_eq!((lane.lane.as_str(), lane.model.as_deref()), ("s1", None));
+        assert_eq!(
+            lane.limits,
+            Limits {
+                rpm: Some(60),
+                tpm: Some(6_000),
+                max_concurrency: 2
+            }
+        );
+        let anthropic = Connection::from_preset("a", Preset::Anthropic, "official", Lang::En);
+        assert_eq!(
+            anthropic.batch_limits(),
+            Limits {
+                rpm: Some(50),
+                tpm: Some(30_000),
+                max_concurrency: Limits::DEFAULT_CONCURRENCY
+            }
+        );
+    }
+
+    #[test]
+    fn a_messages_base_gets_v1_once_and_chat_keeps_its_base() {
+        let mut conn = Connection::from_preset("a", Preset::Anthropic, "p", Lang::En);
+        assert_eq!(
+            conn.chat_url().unwrap(),
+            "https://api.anthropic.com/v1/messages"
+        );
+        conn.base_url = "https://api.anthropic.com".into();
+        assert_eq!(
+            conn.chat_url().unwrap(),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(
+            conn.api_url("/models?limit=1000").unwrap(),
+            "https://api.anthropic.com/v1/models?limit=1000"
+        );
+        let mut relay = Connection::from_preset("h", Preset::HolySheep, "p", Lang::En);
+        assert_eq!(
+            relay.chat_url().unwrap(),
+            "https://api.holysheep.ai/v1/chat/completions"
+        );
+        relay.set_protocol(Protocol::AnthropicMessages);
+        assert_eq!(
+            relay.chat_url().unwrap(),
+            "https://api.holysheep.ai/v1/messages"
+        );
+        let deepseek = Connection::from_preset("d", Preset::DeepSeek, "p", Lang::En);
+        assert_eq!(
+            deepseek.chat_url().unwrap(),
+            "https://api.deepseek.com/chat/completions"
+        );
     }
 }

@@ -5,6 +5,8 @@
 pub mod api_error;
 pub mod chat;
 pub mod connection;
+pub mod messages;
+pub mod model_map;
 pub mod ratelimit;
 pub mod routing;
 pub mod sse;

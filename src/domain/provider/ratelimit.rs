@@ -8,6 +8,10 @@
 //! them only when the server lists them in `Access-Control-Expose-Headers`, so every field is
 //! optional and the app must work without any of them.
 //!
+//! Anthropic sends the same facts as `anthropic-ratelimit-{requests,tokens}-{limit,remaining,
+//! reset}`, the resets as RFC 3339 instants (`2026-12-07T16:00:30Z`) that become delays from
+//! now. [`RATE_LIMIT_HEADER_NAMES`] lists every header read, for the transport to pick out.
+//!
 //! ```
 //! use duanju_studio::domain::provider::ratelimit::RateLimitHeaders;
 //!
@@ -18,6 +22,26 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+
+/// Every header [`RateLimitHeaders::parse`] understands, lower case: the web transport reads
+/// exactly these from a response (a browser's `Headers` cannot be listed in full when CORS hides
+/// some), so a name added to `parse` must be added here; a test checks both agree.
+pub const RATE_LIMIT_HEADER_NAMES: &[&str] = &[
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-reset-tokens",
+    "anthropic-ratelimit-requests-limit",
+    "anthropic-ratelimit-tokens-limit",
+    "anthropic-ratelimit-requests-remaining",
+    "anthropic-ratelimit-tokens-remaining",
+    "anthropic-ratelimit-requests-reset",
+    "anthropic-ratelimit-tokens-reset",
+    "retry-after",
+    "retry-after-ms",
+];
 
 /// The rate-limit facts found in one response's headers. Every field is `None` when the header
 /// was absent, unreadable, or hidden from the browser by CORS.
@@ -44,8 +68,8 @@ pub struct RateLimitHeaders {
 impl RateLimitHeaders {
     /// Reads the rate-limit headers out of `(name, value)` pairs. Names are matched
     /// case-insensitively; unknown headers and unreadable values are ignored. `now_ms` is the
-    /// current Unix time in milliseconds, needed only to turn an HTTP-date `retry-after` into a
-    /// delay.
+    /// current Unix time in milliseconds, needed only to turn an HTTP-date `retry-after` or an
+    /// Anthropic reset instant into a delay. OpenAI's and Anthropic's names fill the same fields.
     pub fn parse<I, N, V>(headers: I, now_ms: u64) -> RateLimitHeaders
     where
         I: IntoIterator<Item = (N, V)>,
@@ -71,6 +95,26 @@ impl RateLimitHeaders {
                 "x-ratelimit-reset-tokens" => {
                     (&mut parsed.reset_tokens_ms, parse_duration_ms(value))
                 }
+                "anthropic-ratelimit-requests-limit" => {
+                    (&mut parsed.limit_requests, parse_count(value))
+                }
+                "anthropic-ratelimit-tokens-limit" => {
+                    (&mut parsed.limit_tokens, parse_count(value))
+                }
+                "anthropic-ratelimit-requests-remaining" => {
+                    (&mut parsed.remaining_requests, parse_count(value))
+                }
+                "anthropic-ratelimit-tokens-remaining" => {
+                    (&mut parsed.remaining_tokens, parse_count(value))
+                }
+                "anthropic-ratelimit-requests-reset" => (
+                    &mut parsed.reset_requests_ms,
+                    parse_rfc3339_ms(value).map(|at| at.saturating_sub(now_ms)),
+                ),
+                "anthropic-ratelimit-tokens-reset" => (
+                    &mut parsed.reset_tokens_ms,
+                    parse_rfc3339_ms(value).map(|at| at.saturating_sub(now_ms)),
+                ),
                 "retry-after" => (&mut parsed.retry_after_ms, parse_retry_after(value, now_ms)),
                 "retry-after-ms" => (
                     &mut parsed.retry_after_ms_exact,
@@ -230,6 +274,76 @@ pub fn parse_http_date_ms(value: &str) -> Option<u64> {
     u64::try_from(seconds).ok().map(|s| s * 1_000)
 }
 
+/// Parses an RFC 3339 instant (`2026-12-07T16:00:30Z`, optionally with fractional seconds, a
+/// lower-case `t`/`z` or a space, or an offset such as `+08:00`) into Unix milliseconds, as
+/// Anthropic sends its rate-limit resets. Returns `None` for anything else or before 1970.
+pub fn parse_rfc3339_ms(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let (date, rest) = (value.get(..10)?, value.get(10..)?);
+    let sep = rest.chars().next()?;
+    if !matches!(sep, 'T' | 't' | ' ') {
+        return None;
+    }
+    let rest = &rest[1..];
+    let number = |text: &str| -> Option<u32> {
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten()
+    };
+    let mut ymd = date.split('-');
+    let (year, month, day) = (
+        number(ymd.next()?)?,
+        number(ymd.next()?)?,
+        number(ymd.next()?)?,
+    );
+    let zone_at = rest.find(['Z', 'z', '+', '-'])?;
+    let (time, zone) = rest.split_at(zone_at);
+    let (time, fraction) = match time.split_once('.') {
+        Some((time, fraction)) => (time, Some(fraction)),
+        None => (time, None),
+    };
+    let mut hms = time.split(':');
+    let (h, m, s) = (
+        number(hms.next()?)?,
+        number(hms.next()?)?,
+        number(hms.next()?)?,
+    );
+    if hms.next().is_some()
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || year < 1970
+        || h > 23
+        || m > 59
+        || s > 60
+    {
+        return None;
+    }
+    let millis = match fraction {
+        Some(f) => {
+            number(f)?;
+            let digits: String = f.chars().chain("000".chars()).take(3).collect();
+            i64::from(digits.parse::<u32>().ok()?)
+        }
+        None => 0,
+    };
+    let offset_s = match zone {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (oh, om) = zone[1..].split_once(':')?;
+            let (oh, om) = (number(oh)?, number(om)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (i64::from(oh) * 3_600 + i64::from(om) * 60)
+        }
+    };
+    let days = days_from_civil(i64::from(year), month, day);
+    let seconds =
+        days * 86_400 + i64::from(h) * 3_600 + i64::from(m) * 60 + i64::from(s) - offset_s;
+    u64::try_from(seconds * 1_000 + millis).ok()
+}
+
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -369,6 +483,72 @@ mod tests {
         let huge = RateLimitHeaders::parse([("retry-after", "86400")], 0);
         assert_eq!(huge.retry_delay_capped_ms(60_000), Some(60_000));
         assert_eq!(cap_delay_ms(500, 60_000), 500);
+    }
+
+    #[test]
+    fn rfc3339_instants() {
+        // 2026-12-07T16:00:30Z is Unix time 1796659230.
+        assert_eq!(
+            parse_rfc3339_ms("2026-12-07T16:00:30Z"),
+            Some(1_796_659_230_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2026-12-07T16:00:30.25Z"),
+            Some(1_796_659_230_250)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2026-12-08T00:00:30+08:00"),
+            Some(1_796_659_230_000)
+        );
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339_ms("2026-12-07T16:00:30"), None);
+        assert_eq!(parse_rfc3339_ms("2026-13-07T16:00:30Z"), None);
+        assert_eq!(parse_rfc3339_ms("soon"), None);
+        assert_eq!(parse_rfc3339_ms("2026-12-07T16:00:3xZ"), None);
+    }
+
+    #[test]
+    fn anthropic_headers() {
+        let now = 1_796_659_200_000; // 2026-12-07T16:00:00Z
+        check(
+            &[
+                ("anthropic-ratelimit-requests-limit", "50"),
+                ("anthropic-ratelimit-requests-remaining", "49"),
+                ("anthropic-ratelimit-requests-reset", "2026-12-07T16:00:30Z"),
+                ("Anthropic-RateLimit-Tokens-Limit", "30000"),
+                ("anthropic-ratelimit-tokens-remaining", "29000"),
+                // Already past: no wait.
+                ("anthropic-ratelimit-tokens-reset", "2026-12-07T15:59:00Z"),
+                ("retry-after", "12"),
+            ],
+            now,
+            RateLimitHeaders {
+                limit_requests: Some(50),
+                remaining_requests: Some(49),
+                reset_requests_ms: Some(30_000),
+                limit_tokens: Some(30_000),
+                remaining_tokens: Some(29_000),
+                reset_tokens_ms: Some(0),
+                retry_after_ms: Some(12_000),
+                ..RateLimitHeaders::default()
+            },
+        );
+    }
+
+    #[test]
+    fn every_listed_header_is_understood() {
+        for name in RATE_LIMIT_HEADER_NAMES {
+            assert_eq!(*name, name.to_ascii_lowercase());
+            let value = if name.starts_with("anthropic-") && name.ends_with("-reset") {
+                "2026-12-07T16:00:30Z"
+            } else {
+                "5"
+            };
+            assert!(
+                !RateLimitHeaders::parse([(*name, value)], 0).is_empty(),
+                "{name} is listed but not parsed"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! - an `{"error":{…}}` chunk is an error event; a `data:` line that is not JSON is
 //!   [`ApiError::Malformed`].
 //!
+//! The line handling (`SseLines`, crate-internal) and the way a stream ends are shared with
+//! the Anthropic Messages decoder ([`crate::domain::provider::messages::MessagesDecoder`]).
+//!
 //! A JSON object spread over several `data:` lines of one event is joined, as the SSE
 //! specification says; a relay that omits the blank lines between events still works, since
 //! each complete line is decoded as soon as it parses.
@@ -46,7 +49,7 @@ pub enum StreamEvent {
     Role(String),
     /// A piece of the reply text.
     Content(String),
-    /// A piece of visible reasoning (DeepSeek's `reasoning_content`).
+    /// A piece of visible reasoning (DeepSeek's `reasoning_content`, Anthropic's `thinking`).
     Reasoning(String),
     /// Why generation stopped (`stop`, `length`, `content_filter`…).
     FinishReason(String),
@@ -55,7 +58,7 @@ pub enum StreamEvent {
     /// The provider reported an error inside the stream, or a chunk was not valid JSON. No
     /// further events follow.
     Error(ApiError),
-    /// `data: [DONE]`. No further events follow.
+    /// `data: [DONE]` (Anthropic: `message_stop`). No further events follow.
     Done,
 }
 
@@ -86,61 +89,36 @@ pub fn accumulate<'a>(events: impl IntoIterator<Item = &'a StreamEvent>) -> Comp
 /// hundred bytes, so a longer one is a broken or hostile stream, not worth holding in memory.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
-/// The incremental decoder. Create one per request, feed it text, then call [`Self::finish`].
-#[derive(Clone, Debug)]
-pub struct SseDecoder {
+/// One `data:` payload of an SSE stream, as [`SseLines`] delivers it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SseData {
+    /// A complete JSON value (possibly joined from several `data:` lines of one event).
+    Json(Value),
+    /// `data: [DONE]`.
+    Done,
+    /// The stream is broken (invalid or incomplete JSON, an endless line).
+    Broken(ApiError),
+}
+
+/// The protocol-independent half of SSE decoding, shared by the OpenAI and the Anthropic
+/// decoders so the subtle parts live once: a leading byte-order mark, `\n` / `\r\n` / `\r` line
+/// endings split anywhere (a `\r` at the end of a piece waits for a possible `\n`), comments,
+/// fields other than `data` (`event:` is redundant for both protocols: Anthropic repeats the
+/// event name as the data's `type`), `data:` lines joined until they form complete JSON, and the
+/// [`MAX_LINE_BYTES`] cap.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SseLines {
     /// Text received but not yet split into complete lines.
     buffer: String,
     /// `data:` lines of the current event that do not yet form complete JSON.
     pending: Option<String>,
     started: bool,
-    done: bool,
-    error: Option<ApiError>,
-    completion: Completion,
-    /// The requested model, for estimates when no usage arrives.
-    model: String,
-    /// The estimated prompt tokens, for estimates when no usage arrives.
-    prompt_tokens: u64,
 }
 
-impl SseDecoder {
-    /// A decoder for a stream answering a request to `model` whose prompt is estimated at
-    /// `prompt_tokens` tokens (used only if the stream reports no usage).
-    pub fn new(model: &str, prompt_tokens: u64) -> SseDecoder {
-        SseDecoder {
-            buffer: String::new(),
-            pending: None,
-            started: false,
-            done: false,
-            error: None,
-            completion: Completion::default(),
-            model: model.to_string(),
-            prompt_tokens,
-        }
-    }
-
-    /// A decoder for the stream answering `request`.
-    pub fn for_request(request: &ChatRequest) -> SseDecoder {
-        SseDecoder::new(&request.model, request.estimated_prompt_tokens())
-    }
-
-    /// True once `[DONE]` or an error arrived: the adapter may stop reading.
-    pub fn is_finished(&self) -> bool {
-        self.done || self.error.is_some()
-    }
-
-    /// Everything received so far, folded.
-    pub fn completion_so_far(&self) -> &Completion {
-        &self.completion
-    }
-
-    /// Feeds the next piece of text and returns the events it completed. Input after `[DONE]`
-    /// or an error is ignored.
-    pub fn push(&mut self, text: &str) -> Vec<StreamEvent> {
-        let mut events = Vec::new();
-        if self.is_finished() {
-            return events;
-        }
+impl SseLines {
+    /// Feeds the next piece of text and returns the payloads it completed.
+    pub(crate) fn push(&mut self, text: &str) -> Vec<SseData> {
+        let mut out = Vec::new();
         let text = if self.started || text.is_empty() {
             text
         } else {
@@ -157,11 +135,8 @@ impl SseDecoder {
                 b'\r' if buffer.as_bytes()[end + 1] == b'\n' => 2,
                 _ => 1,
             };
-            self.line(&buffer[consumed..end], false, &mut events);
+            self.line(&buffer[consumed..end], false, &mut out);
             consumed = end + terminator;
-            if self.is_finished() {
-                return events;
-            }
         }
         self.buffer = buffer[consumed..].to_string();
         let pending = self.pending.as_ref().map_or(0, String::len);
@@ -169,49 +144,36 @@ impl SseDecoder {
             self.buffer.clear();
             self.pending = None;
             let detail = format!("a stream line longer than {} MiB", MAX_LINE_BYTES >> 20);
-            self.fail(ApiError::malformed(detail), &mut events);
+            out.push(SseData::Broken(ApiError::malformed(detail)));
         }
-        events
+        out
     }
 
-    /// Ends the stream. Returns the completion when it ended properly (`[DONE]`, or a
-    /// `finish_reason` from a relay that omits `[DONE]`), with usage estimated and flagged when
-    /// none was sent; [`ApiError::StreamCut`] with what arrived when it was cut; or
-    /// [`ApiError::StreamError`] with the error the stream reported (or the way it was broken)
-    /// and what arrived before it. A final line without a line ending is accepted when it is
-    /// complete.
-    pub fn finish(mut self) -> Result<Completion, ApiError> {
-        if !self.is_finished() && !self.buffer.is_empty() {
-            let last = std::mem::take(&mut self.buffer);
-            let mut ignored = Vec::new();
-            self.line(last.trim_end_matches('\r'), true, &mut ignored);
+    /// Ends the input: a final line without a line ending counts when it is complete; one that
+    /// is not complete JSON is a cut, not a broken stream, so it yields nothing.
+    pub(crate) fn finish(&mut self) -> Vec<SseData> {
+        let mut out = Vec::new();
+        let last = std::mem::take(&mut self.buffer);
+        if !last.is_empty() {
+            self.line(last.trim_end_matches('\r'), true, &mut out);
         }
-        let completion = self
-            .completion
-            .with_usage_or_estimate(&self.model, self.prompt_tokens);
-        if let Some(error) = self.error {
-            // The reply had begun: what was generated before the error is billed.
-            return Err(ApiError::StreamError {
-                cause: Box::new(error),
-                partial: Box::new(completion),
-            });
-        }
-        if self.done || completion.finish_reason.is_some() {
-            Ok(completion)
-        } else {
-            Err(ApiError::StreamCut {
-                partial: Box::new(completion),
-            })
-        }
+        out
+    }
+
+    /// True when no text is held back (for tests of the memory cap).
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buffer.is_empty() && self.pending.is_none()
     }
 
     /// Handles one complete line. At the end of input (`at_eof`), a line that is not complete
     /// JSON is a cut, not a malformed stream.
-    fn line(&mut self, line: &str, at_eof: bool, events: &mut Vec<StreamEvent>) {
+    fn line(&mut self, line: &str, at_eof: bool, out: &mut Vec<SseData>) {
         if line.is_empty() {
             // The event ends: data that never became valid JSON is malformed.
             if self.pending.take().is_some() {
-                self.fail(ApiError::malformed("incomplete JSON in stream"), events);
+                let error = ApiError::malformed("incomplete JSON in stream");
+                out.push(SseData::Broken(error));
             }
             return;
         }
@@ -231,67 +193,221 @@ impl SseDecoder {
             None => value.to_string(),
         };
         if data.trim() == "[DONE]" {
-            self.done = true;
-            events.push(StreamEvent::Done);
+            out.push(SseData::Done);
             return;
         }
         match serde_json::from_str::<Value>(&data) {
-            Ok(chunk) => self.chunk(&chunk, events),
+            Ok(value) => out.push(SseData::Json(value)),
             Err(e) if e.is_eof() && !at_eof => self.pending = Some(data),
             Err(_) if at_eof => {}
-            Err(e) => self.fail(
-                ApiError::malformed(format!("invalid JSON in stream ({e})")),
-                events,
-            ),
+            Err(e) => out.push(SseData::Broken(ApiError::malformed(format!(
+                "invalid JSON in stream ({e})"
+            )))),
+        }
+    }
+}
+
+/// What every stream decoder tracks besides its protocol's own details: the line splitter,
+/// whether the stream ended or failed, the completion folded so far, and what to estimate usage
+/// from. Shared so both protocols end streams (complete, cut, failed) the same way.
+#[derive(Clone, Debug)]
+pub(crate) struct StreamState {
+    pub(crate) lines: SseLines,
+    pub(crate) done: bool,
+    pub(crate) error: Option<ApiError>,
+    pub(crate) completion: Completion,
+    /// The requested model, for estimates when no usage arrives.
+    pub(crate) model: String,
+    /// The estimated prompt tokens, for estimates when no usage arrives.
+    prompt_tokens: u64,
+}
+
+impl StreamState {
+    pub(crate) fn new(model: &str, prompt_tokens: u64) -> StreamState {
+        StreamState {
+            lines: SseLines::default(),
+            done: false,
+            error: None,
+            completion: Completion::default(),
+            model: model.to_string(),
+            prompt_tokens,
         }
     }
 
-    /// Turns one parsed chunk into events.
-    fn chunk(&mut self, value: &Value, events: &mut Vec<StreamEvent>) {
-        if let Some(error) = api_error::embedded_error(value, 200) {
-            return self.fail(error, events);
-        }
-        let chunk = match WireChunk::from_value(value) {
-            Ok(chunk) => chunk,
-            Err(error) => return self.fail(error, events),
-        };
-        let mut emit = |event: StreamEvent, completion: &mut Completion| {
-            apply_event(completion, &event);
-            events.push(event);
-        };
-        if let Some(model) = chunk.model.as_ref().filter(|m| !m.is_empty()) {
-            if self.completion.model.is_none() {
-                emit(StreamEvent::Model(model.clone()), &mut self.completion);
-            }
-        }
-        if let Some(choice) = chunk.first_choice() {
-            if let Some(delta) = choice.delta.as_ref().or(choice.message.as_ref()) {
-                if let Some(role) = delta.role.as_ref().filter(|r| !r.is_empty()) {
-                    emit(StreamEvent::Role(role.clone()), &mut self.completion);
-                }
-                if let Some(text) = delta.reasoning_content.as_ref().filter(|t| !t.is_empty()) {
-                    emit(StreamEvent::Reasoning(text.clone()), &mut self.completion);
-                }
-                let text = delta.text();
-                if !text.is_empty() {
-                    emit(StreamEvent::Content(text), &mut self.completion);
-                }
-            }
-            if let Some(reason) = choice.finish_reason.as_ref().filter(|r| !r.is_empty()) {
-                emit(
-                    StreamEvent::FinishReason(reason.clone()),
-                    &mut self.completion,
-                );
-            }
-        }
-        if let Some(usage) = chunk.usage.as_ref().filter(|u| !u.is_empty()) {
-            emit(StreamEvent::Usage(usage.normalize()), &mut self.completion);
-        }
+    pub(crate) fn is_finished(&self) -> bool {
+        self.done || self.error.is_some()
     }
 
-    fn fail(&mut self, error: ApiError, events: &mut Vec<StreamEvent>) {
+    /// Folds `event` into the completion and reports it.
+    pub(crate) fn emit(&mut self, event: StreamEvent, events: &mut Vec<StreamEvent>) {
+        apply_event(&mut self.completion, &event);
+        events.push(event);
+    }
+
+    /// Ends the stream as finished properly (`[DONE]`, `message_stop`).
+    pub(crate) fn end(&mut self, events: &mut Vec<StreamEvent>) {
+        self.done = true;
+        events.push(StreamEvent::Done);
+    }
+
+    /// Ends the stream with an error.
+    pub(crate) fn fail(&mut self, error: ApiError, events: &mut Vec<StreamEvent>) {
         events.push(StreamEvent::Error(error.clone()));
         self.error = Some(error);
+    }
+
+    /// Splits `text` and hands each JSON payload to `chunk`, until the stream finishes; input
+    /// after the end is ignored.
+    pub(crate) fn push(
+        &mut self,
+        text: &str,
+        mut chunk: impl FnMut(&mut StreamState, &Value, &mut Vec<StreamEvent>),
+    ) -> Vec<StreamEvent> {
+        let mut events = Vec::new();
+        if self.is_finished() {
+            return events;
+        }
+        let items = self.lines.push(text);
+        self.handle(items, &mut chunk, &mut events);
+        events
+    }
+
+    /// Ends the input: a complete final line without a line ending is still handled.
+    pub(crate) fn end_input(
+        &mut self,
+        mut chunk: impl FnMut(&mut StreamState, &Value, &mut Vec<StreamEvent>),
+    ) {
+        if !self.is_finished() {
+            let items = self.lines.finish();
+            self.handle(items, &mut chunk, &mut Vec::new());
+        }
+    }
+
+    /// How the stream ended, after [`Self::end_input`]: the completion when it
+    /// `ended_properly`, with usage estimated and flagged when none was sent;
+    /// [`ApiError::StreamError`] with the error and what arrived before it; else
+    /// [`ApiError::StreamCut`] with what arrived.
+    pub(crate) fn outcome(self, ended_properly: bool) -> Result<Completion, ApiError> {
+        let completion = self
+            .completion
+            .with_usage_or_estimate(&self.model, self.prompt_tokens);
+        if let Some(error) = self.error {
+            // The reply had begun: what was generated before the error is billed.
+            return Err(ApiError::StreamError {
+                cause: Box::new(error),
+                partial: Box::new(completion),
+            });
+        }
+        if ended_properly {
+            Ok(completion)
+        } else {
+            Err(ApiError::StreamCut {
+                partial: Box::new(completion),
+            })
+        }
+    }
+
+    fn handle(
+        &mut self,
+        items: Vec<SseData>,
+        chunk: &mut impl FnMut(&mut StreamState, &Value, &mut Vec<StreamEvent>),
+        events: &mut Vec<StreamEvent>,
+    ) {
+        for item in items {
+            if self.is_finished() {
+                return;
+            }
+            match item {
+                SseData::Json(value) => chunk(self, &value, events),
+                SseData::Done => self.end(events),
+                SseData::Broken(error) => self.fail(error, events),
+            }
+        }
+    }
+}
+
+/// The incremental decoder. Create one per request, feed it text, then call [`Self::finish`].
+#[derive(Clone, Debug)]
+pub struct SseDecoder {
+    state: StreamState,
+}
+
+impl SseDecoder {
+    /// A decoder for a stream answering a request to `model` whose prompt is estimated at
+    /// `prompt_tokens` tokens (used only if the stream reports no usage).
+    pub fn new(model: &str, prompt_tokens: u64) -> SseDecoder {
+        SseDecoder {
+            state: StreamState::new(model, prompt_tokens),
+        }
+    }
+
+    /// A decoder for the stream answering `request`.
+    pub fn for_request(request: &ChatRequest) -> SseDecoder {
+        SseDecoder::new(&request.model, request.estimated_prompt_tokens())
+    }
+
+    /// True once `[DONE]` or an error arrived: the adapter may stop reading.
+    pub fn is_finished(&self) -> bool {
+        self.state.is_finished()
+    }
+
+    /// Everything received so far, folded.
+    pub fn completion_so_far(&self) -> &Completion {
+        &self.state.completion
+    }
+
+    /// Feeds the next piece of text and returns the events it completed. Input after `[DONE]`
+    /// or an error is ignored.
+    pub fn push(&mut self, text: &str) -> Vec<StreamEvent> {
+        self.state.push(text, chat_chunk)
+    }
+
+    /// Ends the stream. Returns the completion when it ended properly (`[DONE]`, or a
+    /// `finish_reason` from a relay that omits `[DONE]`), with usage estimated and flagged when
+    /// none was sent; [`ApiError::StreamCut`] with what arrived when it was cut; or
+    /// [`ApiError::StreamError`] with the error the stream reported (or the way it was broken)
+    /// and what arrived before it. A final line without a line ending is accepted when it is
+    /// complete.
+    pub fn finish(mut self) -> Result<Completion, ApiError> {
+        self.state.end_input(chat_chunk);
+        let ended = self.state.done || self.state.completion.finish_reason.is_some();
+        self.state.outcome(ended)
+    }
+}
+
+/// Turns one parsed chat-completion chunk into events.
+fn chat_chunk(state: &mut StreamState, value: &Value, events: &mut Vec<StreamEvent>) {
+    if let Some(error) = api_error::embedded_error(value, 200) {
+        return state.fail(error, events);
+    }
+    let chunk = match WireChunk::from_value(value) {
+        Ok(chunk) => chunk,
+        Err(error) => return state.fail(error, events),
+    };
+    if let Some(model) = chunk.model.as_ref().filter(|m| !m.is_empty()) {
+        if state.completion.model.is_none() {
+            state.emit(StreamEvent::Model(model.clone()), events);
+        }
+    }
+    if let Some(choice) = chunk.first_choice() {
+        if let Some(delta) = choice.delta.as_ref().or(choice.message.as_ref()) {
+            if let Some(role) = delta.role.as_ref().filter(|r| !r.is_empty()) {
+                state.emit(StreamEvent::Role(role.clone()), events);
+            }
+            if let Some(text) = delta.reasoning_content.as_ref().filter(|t| !t.is_empty()) {
+                state.emit(StreamEvent::Reasoning(text.clone()), events);
+            }
+            let text = delta.text();
+            if !text.is_empty() {
+                state.emit(StreamEvent::Content(text), events);
+            }
+        }
+        if let Some(reason) = choice.finish_reason.as_ref().filter(|r| !r.is_empty()) {
+            state.emit(StreamEvent::FinishReason(reason.clone()), events);
+        }
+    }
+    if let Some(usage) = chunk.usage.as_ref().filter(|u| !u.is_empty()) {
+        state.emit(StreamEvent::Usage(usage.normalize()), events);
     }
 }
 
@@ -499,7 +615,7 @@ mod tests {
             events.extend(decoder.push(&piece));
         }
         assert!(decoder.is_finished());
-        assert!(decoder.buffer.is_empty());
+        assert!(decoder.state.lines.is_empty());
         assert!(
             matches!(&events[..], [StreamEvent::Error(ApiError::Malformed { detail })] if detail.contains("1 MiB")),
             "{events:?}"

@@ -1,8 +1,9 @@
 //! The character bible as a cache-friendly prompt prefix, and the savings its cache hits bring.
 //!
 //! Providers cache the longest prompt prefix they have seen recently (OpenAI from 1,024 tokens,
-//! DeepSeek by 64-token blocks, Anthropic at marked breakpoints; the sandbox caches a leading
-//! system message of 32 tokens or more). A prefix only hits when its bytes are identical, so
+//! DeepSeek by 64-token blocks, Anthropic at marked breakpoints from 1,024 tokens, 2,048 on Haiku;
+//! the sandbox follows the OpenAI and Anthropic rules). A prefix shorter than the provider's
+//! minimum saves nothing, which [`cache_notice`] says before a run. A prefix only hits when its bytes are identical, so
 //! [`bible_prefix`] writes the characters of a scene in one fixed form, sorted by name then id,
 //! with nothing that changes between calls (no date, no scene text, no counter): every prompt
 //! about a scene with the same cast starts with the same system message, and the task's own
@@ -11,10 +12,13 @@
 //! A character appears in a scene when its name is one of the scene's cue names or occurs in
 //! its heading, synopsis or text (ASCII letters compared without case).
 
-use crate::domain::cost::money::Money;
+use crate::domain::cost::money::{format_count, Money};
 use crate::domain::cost::pricing::{ModelPrice, Usage as PriceUsage};
+use crate::domain::i18n::Lang;
 use crate::domain::project::{Character, Scene};
 use crate::domain::provider::chat::{ChatMessage, Usage};
+use crate::domain::provider::connection::Protocol;
+use crate::domain::provider::token_estimate::{estimate_text, TOKENS_PER_MESSAGE};
 use crate::domain::script::fountain::{self, Element};
 
 /// The characters of `cast` that appear in `scene`, sorted by name then id.
@@ -124,6 +128,59 @@ impl CacheTally {
             });
         }
     }
+}
+
+/// The fewest prompt tokens a provider caches, for a request to `model` over `protocol`:
+/// OpenAI's automatic cache and Anthropic's `cache_control` both start at 1,024 tokens, Anthropic
+/// at 2,048 on Haiku models (`shared/PROVIDERS.md`, "Prompt caching rules").
+pub fn min_cached_prefix(protocol: Protocol, model: &str) -> u64 {
+    match protocol {
+        Protocol::AnthropicMessages if model.to_ascii_lowercase().contains("haiku") => 2048,
+        Protocol::AnthropicMessages | Protocol::OpenAiChat => 1024,
+    }
+}
+
+/// Why a run's shared prefix (its character bible) will not be cached: it is shorter than the
+/// provider's minimum. Shown before the run, so nobody counts on savings that cannot come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheNotice {
+    /// The prefix's estimated tokens.
+    pub prefix_tokens: u64,
+    /// The provider's minimum ([`min_cached_prefix`]).
+    pub needed_tokens: u64,
+}
+
+impl CacheNotice {
+    /// The notice: "no cache: prefix 640 tokens; it needs 1,024".
+    pub fn message(&self, lang: Lang) -> String {
+        let (have, need) = (
+            format_count(self.prefix_tokens),
+            format_count(self.needed_tokens),
+        );
+        match lang {
+            Lang::ZhCn => format!(
+                "不会命中缓存：人物小传前缀约 {have} tokens，服务商至少需要 {need} tokens 才缓存。"
+            ),
+            Lang::En => format!(
+                "No cache: the character-bible prefix is about {have} tokens; the provider \
+                 caches from {need}."
+            ),
+        }
+    }
+}
+
+/// The notice for a run whose requests share the system prompt `prefix` (estimated for
+/// `model`), or `None` when it is long enough to be cached (or there is no prefix).
+pub fn cache_notice(protocol: Protocol, model: &str, prefix: &str) -> Option<CacheNotice> {
+    if prefix.is_empty() {
+        return None;
+    }
+    let prefix_tokens = estimate_text(model, prefix) + TOKENS_PER_MESSAGE;
+    let needed_tokens = min_cached_prefix(protocol, model);
+    (prefix_tokens < needed_tokens).then_some(CacheNotice {
+        prefix_tokens,
+        needed_tokens,
+    })
 }
 
 /// What the cached prompt tokens of one call saved: their price at the full input rate minus
@@ -252,5 +309,34 @@ mod tests {
         tally.add(100, Some(Money::from_units(Currency::Cny, 5)));
         assert_eq!(tally.cached_tokens, 2_100);
         assert_eq!(tally.saved, Some(Money::from_units(Currency::Cny, 5)));
+    }
+
+    #[test]
+    fn a_bible_under_the_minimum_gets_a_notice_and_one_over_it_none() {
+        let short = "林夏：外冷内热。".repeat(20);
+        let notice = cache_notice(Protocol::OpenAiChat, "gpt-4.1", &short).expect("too short");
+        assert_eq!(notice.needed_tokens, 1024);
+        assert!(notice.prefix_tokens < 1024 && notice.prefix_tokens > 0);
+        assert!(notice.message(Lang::En).contains("caches from 1,024"));
+        assert!(notice.message(Lang::ZhCn).contains("1,024"));
+        let long = "林夏：外冷内热，说话简短，从不哭。".repeat(200);
+        assert_eq!(cache_notice(Protocol::OpenAiChat, "gpt-4.1", &long), None);
+        assert_eq!(cache_notice(Protocol::OpenAiChat, "gpt-4.1", ""), None);
+    }
+
+    #[test]
+    fn haiku_needs_twice_the_prefix_on_messages() {
+        assert_eq!(
+            min_cached_prefix(Protocol::AnthropicMessages, "claude-haiku-4-5"),
+            2048
+        );
+        assert_eq!(
+            min_cached_prefix(Protocol::AnthropicMessages, "claude-sonnet-4.5"),
+            1024
+        );
+        assert_eq!(
+            min_cached_prefix(Protocol::OpenAiChat, "claude-haiku-4-5"),
+            1024
+        );
     }
 }

@@ -100,6 +100,32 @@ where
     merged
 }
 
+/// A map merged key by key: an entry this tab added, changed or removed is added, changed or
+/// removed; every other entry is kept as stored. (A connection's model ids: a mapping set in one
+/// tab and another set in a second tab are both kept.)
+pub fn merge_map<K, V>(
+    base: &BTreeMap<K, V>,
+    mine: &BTreeMap<K, V>,
+    theirs: &BTreeMap<K, V>,
+) -> BTreeMap<K, V>
+where
+    K: Ord + Clone,
+    V: PartialEq + Clone,
+{
+    let mut merged = theirs.clone();
+    for key in base.keys().chain(mine.keys()) {
+        let (before, ours) = (base.get(key), mine.get(key));
+        if before == ours {
+            continue;
+        }
+        match ours {
+            Some(value) => merged.insert(key.clone(), value.clone()),
+            None => merged.remove(key),
+        };
+    }
+    merged
+}
+
 /// The three records the connections are stored in (`kv` `connections`, `active_connection`,
 /// `keys`). `Debug` masks the keys ([`ApiKey`]).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,6 +164,9 @@ pub fn merge_connections(
                     &t.price_profile_id,
                 ),
                 remember_key: three_way(Some(&b.remember_key), &m.remember_key, &t.remember_key),
+                protocol: three_way(Some(&b.protocol), &m.protocol, &t.protocol),
+                model_ids: merge_map(&b.model_ids, &m.model_ids, &t.model_ids),
+                limits: three_way(Some(&b.limits), &m.limits, &t.limits),
             },
             None => m.clone(),
         },

@@ -12,7 +12,9 @@ use crate::domain::cost::pricing::PriceSet;
 use crate::domain::cost::profile::{Cost, ExchangeRate, Profile};
 use crate::domain::i18n::Lang;
 use crate::domain::project::Budget;
-use crate::domain::provider::connection::{ApiKey, Connection, Preset, SANDBOX_KEY};
+use crate::domain::provider::connection::{
+    ApiKey, Connection, ConnectionLimits, Preset, Protocol, SANDBOX_KEY,
+};
 use crate::domain::provider::routing::{RouteTable, TaskType};
 
 // ---------------------------------------------------------------- values and lists
@@ -169,6 +171,80 @@ fn connections_merge_field_by_field() {
         "another field: kept"
     );
     assert_eq!(merged.list[0].base_url, "https://c.example.com/v1");
+}
+
+#[test]
+fn protocols_model_ids_and_limits_merge_like_the_other_fields() {
+    let mut c = conn("c", "C", "https://c.example.com/v1");
+    c.set_model_id("gemini-2.5-flash", "google/gemini-2.5-flash")
+        .unwrap();
+    c.set_model_id("gpt-4.1", "openai/gpt-4.1").unwrap();
+    let base = record(vec![c], Some("c"), &[]);
+    let limits = |rpm| ConnectionLimits {
+        rpm: Some(rpm),
+        ..ConnectionLimits::UNKNOWN
+    };
+
+    // Here: Messages, one mapping added, one removed, rpm 60.
+    let mut mine = base.clone();
+    let ours = &mut mine.list[0];
+    ours.set_protocol(Protocol::AnthropicMessages);
+    ours.set_model_id("claude-sonnet-4.5", "claude-sonnet-4-5-20250929")
+        .unwrap();
+    ours.clear_model_id("gpt-4.1");
+    ours.set_limits(limits(60)).unwrap();
+    // There: another mapping added, one changed; protocol and limits untouched.
+    let mut theirs = base.clone();
+    let stored = &mut theirs.list[0];
+    stored
+        .set_model_id("deepseek-v3.2", "deepseek/deepseek-v3.2")
+        .unwrap();
+    stored
+        .set_model_id("gemini-2.5-flash", "google/gemini-2.5-flash-001")
+        .unwrap();
+
+    let merged = &merge_connections(&base, &mine, &theirs).list[0];
+    assert_eq!(merged.protocol(), Protocol::AnthropicMessages);
+    assert_eq!(merged.limits(), limits(60));
+    let ids: Vec<(&str, &str)> = merged
+        .model_ids
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("claude-sonnet-4.5", "claude-sonnet-4-5-20250929"),
+            ("deepseek-v3.2", "deepseek/deepseek-v3.2"),
+            ("gemini-2.5-flash", "google/gemini-2.5-flash-001"),
+        ],
+        "added here and there kept, removed here gone, changed there kept"
+    );
+
+    // The same mapping and the limits edited in both tabs: this tab's (the later) edit wins.
+    let mut mine2 = base.clone();
+    mine2.list[0]
+        .set_model_id("gemini-2.5-flash", "gemini-flash-here")
+        .unwrap();
+    mine2.list[0].set_limits(limits(30)).unwrap();
+    let mut theirs2 = base.clone();
+    theirs2.list[0]
+        .set_model_id("gemini-2.5-flash", "gemini-flash-there")
+        .unwrap();
+    theirs2.list[0].set_limits(limits(90)).unwrap();
+    theirs2.list[0].set_protocol(Protocol::AnthropicMessages);
+    let merged2 = &merge_connections(&base, &mine2, &theirs2).list[0];
+    assert_eq!(merged2.model_id("gemini-2.5-flash"), "gemini-flash-here");
+    assert_eq!(merged2.limits(), limits(30));
+    assert_eq!(
+        merged2.protocol(),
+        Protocol::AnthropicMessages,
+        "untouched here: kept"
+    );
+
+    // Untouched in this tab: the stored values stay, whatever they are.
+    let merged3 = merge_connections(&base, &base, &theirs2);
+    assert_eq!(merged3.list[0], theirs2.list[0]);
 }
 
 #[test]
