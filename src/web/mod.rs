@@ -7,6 +7,7 @@ pub mod exec;
 pub mod files;
 pub mod http;
 pub mod idb;
+pub mod models;
 pub mod prefs;
 pub mod pwa;
 pub mod share_link;

@@ -232,13 +232,13 @@ test('a project budget stops its storyboard batch before the cap; raising it and
 
 test('a reload in the middle of a storyboard run: the resumed batch lands each reply once, in its scene', { timeout: 180000 }, async () => {
   await sandboxReset();
-  // Replies take 1.5 s (streamed at once after it) and the panel sends one a second: the reload
-  // finds some scenes done, one in flight and the rest queued.
+  // Replies take 1.5 s (streamed at once after it) and the connection's rate is set to 60 rpm
+  // (one a second): the reload finds some scenes done, one in flight and the rest queued.
   await sandboxConfig({ latency_ms: { min: 1500, max: 1500 }, stream_chunk_delay_ms: 0 });
   const ctx = await newContext(browser, { locale: 'en-US' });
   const { page, problems } = await open(ctx, '/settings');
   try {
-    await sandboxProject(page, 'Reload storyboard e2e');
+    await sandboxProject(page, 'Reload storyboard e2e', { rpm: 60 });
     const extra = [4, 5, 6].map((n) => `\nEXT. 街角 ${n} - 夜 #${n}#\n\n林梅在雨里奔跑，第${n}次回头。\n`).join('');
     const fixture = (await readFile(FIXTURE, 'utf8')) + extra;
     await page.getByTestId('script-file').setInputFiles({ name: 'r.fountain', mimeType: 'text/plain', buffer: Buffer.from(fixture) });

@@ -42,8 +42,15 @@ export async function storedProject(page, name, ready = () => true) {
 
 /** From the Settings page: adds the sandbox connection, opens the Studio and creates the
  * project `name`, open in the editor. */
-export async function sandboxProject(page, name) {
+export async function sandboxProject(page, name, { rpm } = {}) {
   await addSandboxConnection(page, SANDBOX_URL);
+  if (rpm !== undefined) {
+    // The connection's rate (Settings → API and limits): every run on it is paced by it.
+    const field = page.getByTestId('conn-rpm');
+    await field.fill(String(rpm));
+    await field.blur();
+    await page.waitForFunction((want) => document.querySelector('[data-testid="conn-rpm"]')?.value === want, String(rpm));
+  }
   await gotoStudio(page);
   await listReady(page);
   await page.getByTestId('proj-new-name').fill(name);

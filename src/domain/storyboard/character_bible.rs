@@ -183,6 +183,26 @@ pub fn cache_notice(protocol: Protocol, model: &str, prefix: &str) -> Option<Cac
     })
 }
 
+/// The notice for a run whose items carry these system prefixes: about the longest prefix sent
+/// more than once (only a repeated prefix can be read back from a cache), `None` when it is long
+/// enough or nothing repeats.
+pub fn run_cache_notice(
+    protocol: Protocol,
+    model: &str,
+    prefixes: &[Option<String>],
+) -> Option<CacheNotice> {
+    let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for prefix in prefixes.iter().flatten() {
+        *uses.entry(prefix.as_str()).or_default() += 1;
+    }
+    let longest = uses
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(prefix, _)| prefix)
+        .max_by_key(|prefix| prefix.len())?;
+    cache_notice(protocol, model, longest)
+}
+
 /// What the cached prompt tokens of one call saved: their price at the full input rate minus
 /// their price at the cached rate. `None` when the catalog has no input price for the model.
 pub fn cache_savings(price: &ModelPrice, usage: &Usage) -> Option<Money> {
@@ -337,6 +357,19 @@ mod tests {
         assert_eq!(
             min_cached_prefix(Protocol::OpenAiChat, "claude-haiku-4-5"),
             1024
+        );
+    }
+
+    #[test]
+    fn a_run_is_told_about_its_longest_repeated_prefix_only() {
+        let short = Some("林夏：外冷内热。".to_string());
+        let once = Some("陈总：".repeat(600));
+        let run = [short.clone(), short.clone(), once, None];
+        let notice = run_cache_notice(Protocol::OpenAiChat, "gpt-4.1", &run).expect("short");
+        assert!(notice.prefix_tokens < 100);
+        assert_eq!(
+            run_cache_notice(Protocol::OpenAiChat, "gpt-4.1", &[short, None]),
+            None
         );
     }
 }

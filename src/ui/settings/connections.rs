@@ -1,5 +1,6 @@
 //! The connections panel of Settings: add a connection from a preset, pick the active one, and
-//! edit it (name, base URL, key, price profile, "remember on this device"), then test it.
+//! edit it (name, base URL, key, price profile, "remember on this device"; its protocol, limits
+//! and model ids in [`crate::ui::settings::connection_api`]), then test it.
 //!
 //! The key is kept in memory ([`crate::ui::state::Connections`]) unless the user ticks
 //! "remember", which is explained next to the box. Base URLs go through
@@ -13,7 +14,7 @@
 //! some relays refuse even though they allow `GET /models`). It runs through the executor
 //! ([`crate::web::exec::once`]) like any other paid call, so its billed usage is in the ledger.
 
-use crate::domain::batch::{plan_request, Limits, RunInput};
+use crate::domain::batch::{plan_request, RunInput};
 use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
 use crate::domain::provider::api_error::ApiError;
@@ -25,6 +26,7 @@ use crate::domain::provider::token_estimate::Calibration;
 use crate::ui::common::book_editing::ConfirmButton;
 use crate::ui::common::ledger_view::millis;
 use crate::ui::i18n::{t, use_lang};
+use crate::ui::settings::connection_api::ConnectionApiSettings;
 use crate::ui::state::use_app_state;
 use crate::web::exec::once::{run_once, OnceOptions, OnceProblem};
 use crate::web::exec::{BatchMeta, ExecError};
@@ -459,7 +461,7 @@ fn ConnectionEditor(
                             conversations: Vec::new(),
                             prices: &prices,
                             profile: &profile,
-                            limits: Limits::rpm(60),
+                            limits: connection.batch_limits(),
                             budget: None,
                             calibration: &Calibration::default(),
                         },
@@ -613,6 +615,7 @@ fn ConnectionEditor(
                     )}</span>
                 </div>
             </div>
+            <ConnectionApiSettings id=id.clone() connection/>
             <label class="ds-check" for="conn-remember">
                 <input
                     type="checkbox"

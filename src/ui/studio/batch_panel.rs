@@ -19,8 +19,10 @@ use crate::domain::i18n::Lang;
 use crate::domain::project::Budget;
 use crate::domain::provider::chat::{ChatMessage, ChatRequest};
 use crate::domain::provider::connection::Connection;
+use crate::domain::provider::model_map::{missing_models, MissingModel};
 use crate::domain::provider::routing::{Route, TaskType};
 use crate::domain::provider::token_estimate::Calibration;
+use crate::domain::storyboard::character_bible::{run_cache_notice, CacheNotice};
 use crate::domain::storyboard::scene_runs::RunPurpose;
 use crate::domain::tabs::budget_share::worst_case_of;
 use crate::ui::common::ledger_view::{exact_amount, millis};
@@ -34,6 +36,7 @@ use crate::web::exec::{
 };
 use crate::web::exec::{load_calibration, save_calibration};
 use crate::web::idb;
+use crate::web::models;
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -55,8 +58,9 @@ pub struct BatchRequest {
     pub label: String,
     /// Stop before the batch could spend more than this.
     pub budget: Option<Money>,
-    /// The connection's limits (requests and tokens per minute, concurrency).
-    pub limits: Limits,
+    /// Limits for this run; `None` runs at the connection's own (its requests and tokens per
+    /// minute and concurrency, set in Settings: [`Connection::batch_limits`]).
+    pub limits: Option<Limits>,
     /// The project the calls belong to, when any.
     pub project: Option<String>,
     /// That project's spending cap: the batch stops before the project's ledger total plus
@@ -96,6 +100,8 @@ pub enum BatchProblem {
     Exec(ExecError),
     /// A single call was not sent (see [`OnceProblem`]).
     Once(OnceProblem),
+    /// The connection's model list lacks the route's model: refused before anything is paid.
+    MissingModel(MissingModel),
 }
 
 impl BatchProblem {
@@ -108,6 +114,7 @@ impl BatchProblem {
             BatchProblem::LockedElsewhere => "locked_elsewhere",
             BatchProblem::Exec(_) | BatchProblem::Once(OnceProblem::Exec(_)) => "storage",
             BatchProblem::Once(OnceProblem::Refused(_)) => "refused",
+            BatchProblem::MissingModel(_) => "missing_model",
         }
     }
 
@@ -140,6 +147,7 @@ impl BatchProblem {
                 .into(),
             BatchProblem::Exec(e) => e.message(lang),
             BatchProblem::Once(e) => e.message(lang),
+            BatchProblem::MissingModel(m) => m.message(lang),
         }
     }
 }
@@ -189,7 +197,7 @@ pub fn plan_batch(
         conversations,
         prices: &prices,
         profile: &profile,
-        limits: request.limits,
+        limits: request.limits.unwrap_or_else(|| connection.batch_limits()),
         budget: request.budget,
         calibration,
     });
@@ -208,8 +216,8 @@ pub fn plan_batch(
     }
 }
 
-/// The pace of a single call's lane (one request: it leaves at once).
-const ONCE_RPM: u32 = 60;
+/// The batch panel's starting rate on a connection whose rpm is unknown.
+const DEFAULT_BATCH_RPM: u32 = 60;
 
 /// Teaches `calibration` a billed prompt and keeps it in `kv` when it learned.
 fn learn(calibration: StoredValue<Calibration>, sample: &UsageSample) {
@@ -257,6 +265,9 @@ pub struct BatchHandle {
     pub view: RwSignal<Option<Snapshot>>,
     /// Why it cannot run (storage failed, no key for its connection), if so.
     pub problem: RwSignal<Option<BatchProblem>>,
+    /// Why its repeated character bible will not be cached (shorter than the provider caches),
+    /// said before anyone counts on the savings.
+    pub cache_notice: RwSignal<Option<CacheNotice>>,
     exec: StoredValue<Option<Executor>, LocalStorage>,
 }
 
@@ -265,6 +276,7 @@ impl BatchHandle {
         BatchHandle {
             view: RwSignal::new(None),
             problem: RwSignal::new(None),
+            cache_notice: RwSignal::new(None),
             exec: StoredValue::new_local(None),
         }
     }
@@ -458,6 +470,14 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
             service.calibration.try_set_value(stored);
         }
     });
+    // The active connection's model listing, for the check before a run.
+    Effect::new(move |_| {
+        if let Some(active) = state.connection.get() {
+            spawn_local(async move {
+                let _ = models::listing_for(&active.connection).await;
+            });
+        }
+    });
     let loaded = state.connections.loaded;
     Effect::new(move |resumed: Option<bool>| {
         if resumed == Some(true) {
@@ -470,6 +490,23 @@ pub fn provide_batch_service(ledger: RwSignal<Vec<LedgerEntry>>) -> BatchService
         true
     });
     service
+}
+
+/// Refuses a run whose route model the connection's known listing lacks
+/// ([`models::known_listing`]; no listing known: nothing to check, the provider says it after
+/// the first request).
+fn check_models(conn: &Connection, state: &AppState, task: TaskType) -> Result<(), BatchProblem> {
+    let model = state
+        .book
+        .with_untracked(|book| book.routes.route(task).model.clone());
+    let listed = models::known_listing(conn);
+    match missing_models(conn, &[model.as_str()], listed.as_deref())
+        .into_iter()
+        .next()
+    {
+        Some(missing) => Err(BatchProblem::MissingModel(missing)),
+        None => Ok(()),
+    }
 }
 
 /// The Studio's [`BatchService`].
@@ -487,6 +524,7 @@ impl BatchService {
         if active.key.is_empty() {
             return Err(BatchProblem::NoKey);
         }
+        check_models(&active.connection, &self.state, request.task)?;
         let mut plan = self.state.book.with_untracked(|book| {
             self.calibration
                 .with_value(|c| plan_batch(book, &active.connection, &request, c))
@@ -503,7 +541,13 @@ impl BatchService {
                 budget.remaining_for_batch(all, project, Money::zero(budget.currency), others)
             }));
         }
-        self.start_plan(plan, active.connection, active.key, ticket)
+        let notice = self.state.book.with_untracked(|book| {
+            let model = &book.routes.route(request.task).model;
+            run_cache_notice(active.connection.protocol(), model, &request.prefixes)
+        });
+        let handle = self.start_plan(plan, active.connection, active.key, ticket)?;
+        handle.cache_notice.set(notice);
+        Ok(handle)
     }
 
     /// Runs one call the user waits for through the executor ([`run_once`]): `messages` on
@@ -531,7 +575,7 @@ impl BatchService {
                     conversations: vec![call.messages],
                     prices: &prices,
                     profile: &profile,
-                    limits: Limits::rpm(ONCE_RPM),
+                    limits: active.connection.batch_limits(),
                     budget: None,
                     calibration,
                 })
@@ -907,7 +951,14 @@ pub fn BatchPanel() -> impl IntoView {
     let task = RwSignal::new(TaskType::DEFAULT);
     let text = RwSignal::new(String::new());
     let takes = RwSignal::new(1usize);
-    let rpm = RwSignal::new(60u32);
+    // The rate starts at the connection's (60 when it is unknown) and may be set lower or higher
+    // for this batch; tokens per minute and concurrency stay the connection's.
+    let rpm = RwSignal::new(
+        state
+            .connection
+            .with_untracked(|c| c.as_ref().and_then(|c| c.connection.limits().rpm))
+            .unwrap_or(DEFAULT_BATCH_RPM),
+    );
     let budget = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
 
@@ -927,7 +978,13 @@ pub fn BatchPanel() -> impl IntoView {
         prefixes: Vec::new(),
         label: String::new(),
         budget: budget_money.get().ok().flatten(),
-        limits: Limits::rpm(rpm.get().max(1)),
+        limits: Some(Limits {
+            rpm: Some(rpm.get().max(1)),
+            ..state
+                .connection
+                .with(|c| c.as_ref().map(|c| c.connection.batch_limits()))
+                .unwrap_or_default()
+        }),
         project: None,
         project_budget: None,
         purpose: None,
@@ -1103,7 +1160,7 @@ pub fn BatchPanel() -> impl IntoView {
                     <label for="batch-rpm">{t("速率上限（每分钟请求数）", "Rate limit (requests per minute)")}</label>
                     <input id="batch-rpm" data-testid="batch-rpm" type="number" min="1"
                         prop:value=move || rpm.get().to_string()
-                        on:input=move |ev| rpm.set(event_target_value(&ev).parse::<u32>().unwrap_or(60).max(1))/>
+                        on:input=move |ev| rpm.set(event_target_value(&ev).parse::<u32>().unwrap_or(DEFAULT_BATCH_RPM).max(1))/>
                 </div>
                 <div class="ds-field">
                     <label for="batch-budget">{t("预算上限（美元，可空）", "Budget cap (USD, optional)")}</label>

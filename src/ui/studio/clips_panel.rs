@@ -31,7 +31,7 @@ use crate::ui::state::{use_app_state, AppState};
 use crate::ui::studio::batch_panel::BatchService;
 use crate::ui::studio::editor_model::EditorModel;
 use crate::ui::studio::script_panel::{current_episode, project_route, EpisodePicker};
-use crate::web::exec::jobs::{JobHost, JobRunner, JobsView, SaveFuture, Submission, CONCURRENCY};
+use crate::web::exec::jobs::{concurrency, JobHost, JobRunner, JobsView, SaveFuture, Submission};
 use crate::web::idb::StorageError;
 use crate::web::{tabs, video};
 use leptos::prelude::*;
@@ -430,9 +430,12 @@ pub fn ClipsPanel(
             )}</p>
             <div class="ds-pipe-actions">
                 <button type="button" class="ds-btn" data-testid="clips-generate" on:click=generate>
-                    {move || match lang.get() {
-                        Lang::ZhCn => format!("生成本集片段（同时 {CONCURRENCY} 个）"),
-                        Lang::En => format!("Generate this episode's clips ({CONCURRENCY} at a time)"),
+                    {move || {
+                        let at_once = state.connection.with(|c| concurrency(c.as_ref().map(|c| &c.connection)));
+                        match lang.get() {
+                            Lang::ZhCn => format!("生成本集片段（同时 {at_once} 个）"),
+                            Lang::En => format!("Generate this episode's clips ({at_once} at a time)"),
+                        }
                     }}
                 </button>
                 <button type="button" class="ds-btn ds-btn--ghost" data-testid="clips-retry" on:click=retry_failed>

@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use crate::domain::batch::{BatchStatus, ItemState, Limits};
+use crate::domain::batch::{BatchStatus, ItemState};
 use crate::domain::i18n::Lang;
 use crate::domain::project::Project;
 use crate::domain::provider::routing::TaskType;
@@ -29,10 +29,6 @@ use crate::ui::studio::editor_model::EditorModel;
 use crate::ui::studio::script_panel::{episode_scenes, EpisodePicker};
 use crate::web::exec::Snapshot;
 use leptos::prelude::*;
-
-/// The rate the pipeline panels' batches start at (the executor also follows the provider's
-/// rate-limit headers).
-pub(crate) const PIPELINE_RPM: u32 = 60;
 
 /// Follows the batch in `run`: `on_item(index, snapshot)` once for every item that ends (done
 /// or failed), then `on_settled(snapshot)` once when no item is left to answer (or the batch
@@ -81,7 +77,8 @@ pub(crate) fn follow_batch(
 
 /// What holds up a pipeline panel's run, said in the panel: its own refusal (`problem`), why its
 /// batch cannot run (`{prefix}-problem`), and why the batch stopped — a budget, the account's
-/// quota, the key (`{prefix}-stopped`; the batch panel's Resume button continues it).
+/// quota, the key (`{prefix}-stopped`; the batch panel's Resume button continues it); and, as a
+/// warning, a character bible too short for the provider to cache (`{prefix}-cache-notice`).
 #[component]
 pub(crate) fn PipelineProblems(
     /// The panel's own message, if any.
@@ -94,6 +91,7 @@ pub(crate) fn PipelineProblems(
     let lang = use_lang();
     let problem_id = format!("{prefix}-problem");
     let (own_id, stopped_id) = (problem_id.clone(), format!("{prefix}-stopped"));
+    let notice_id = format!("{prefix}-cache-notice");
     let stopped = move || {
         let snapshot = run.get()?.view.get()?;
         let BatchStatus::Stopped { reason } = snapshot.batch.status else {
@@ -113,6 +111,12 @@ pub(crate) fn PipelineProblems(
             <p class="ds-alert ds-alert--error" role="alert" data-testid=problem_id.clone() data-kind=p.kind()>{p.message(lang.get())}</p>
         })}
         {stopped}
+        {move || run.get().and_then(|h| h.cache_notice.get()).map(|notice| view! {
+            <p class="ds-alert ds-alert--warn" data-testid=notice_id.clone()
+                data-prefix-tokens=notice.prefix_tokens data-needed-tokens=notice.needed_tokens>
+                {notice.message(lang.get())}
+            </p>
+        })}
     }
 }
 
@@ -135,7 +139,7 @@ pub(crate) fn start_pipeline_batch(
         prefixes,
         label,
         budget: None,
-        limits: Limits::rpm(PIPELINE_RPM),
+        limits: None,
         project: Some(project.id.clone()),
         project_budget: project.settings.budget,
         purpose: Some(purpose),

@@ -1,5 +1,5 @@
 //! The executor's job kind: video clips (images and speech will run the same way). A
-//! [`JobRunner`] works through shots [`CONCURRENCY`] at a time, each submitted, polled,
+//! [`JobRunner`] works through shots the connection's [`concurrency`] at a time, each submitted, polled,
 //! downloaded and stored before its worker takes the next:
 //!
 //! 1. **stored before send**: the shot's job is saved in the project (and the save awaited)
@@ -38,8 +38,16 @@ use crate::web::idb::{self, StorageError, LEDGER};
 use crate::web::tabs;
 use crate::web::video::{self, VideoError};
 
-/// How many shots render at once in a run.
-pub const CONCURRENCY: usize = 2;
+/// How many shots render at once on a connection whose concurrency is unknown.
+pub const DEFAULT_CONCURRENCY: usize = 2;
+
+/// How many shots render at once on `connection`: its concurrency (Settings), else
+/// [`DEFAULT_CONCURRENCY`].
+pub fn concurrency(connection: Option<&Connection>) -> usize {
+    connection
+        .and_then(|c| c.limits().concurrency)
+        .map_or(DEFAULT_CONCURRENCY, |n| n.max(1) as usize)
+}
 
 /// A save in progress.
 pub type SaveFuture = Pin<Box<dyn Future<Output = Result<(), String>>>>;
@@ -158,7 +166,7 @@ impl JobRunner {
         !self.inner.view.borrow().active.is_empty()
     }
 
-    /// Runs `ids` with [`CONCURRENCY`] workers: each shot without a job is submitted, each
+    /// Runs `ids` with the connection's [`concurrency`] of workers: each shot without a job is submitted, each
     /// accepted job polled to its stored clip; with `resubmit`, failed and unknown jobs are sent
     /// again. A shot already in a run is skipped. When the budget stops a shot, the shots not
     /// started stay as they are.
@@ -167,7 +175,8 @@ impl JobRunner {
         let rows: Vec<String> = ids.into_iter().filter(|id| !view.contains(id)).collect();
         self.update(|v| v.active.extend(rows.iter().cloned()));
         let queue = Rc::new(RefCell::new(VecDeque::from(rows)));
-        for _ in 0..CONCURRENCY {
+        let link = self.inner.host.link();
+        for _ in 0..concurrency(link.as_ref().map(|(c, _)| c)) {
             let (queue, this) = (queue.clone(), self.clone());
             spawn_local(async move {
                 loop {

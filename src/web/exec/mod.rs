@@ -27,7 +27,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`batch`] | [`Executor`]: storage, lock, pump, send, answer, timers |
-//! | [`jobs`] | the job kinds: video clips submitted, polled, downloaded and stored, [`jobs::CONCURRENCY`] at a time |
+//! | [`jobs`] | the job kinds: video clips submitted, polled, downloaded and stored, the connection's [`jobs::concurrency`] at a time |
 //! | [`lock`] | one runner per batch across tabs: the Web Lock, or the IndexedDB lease without it |
 //! | [`once`] | one interactive call (streamed or whole) as a one-item batch, with its own transport |
 //!
