@@ -8,11 +8,11 @@ use std::rc::Rc;
 
 use crate::http::{billed, start};
 use duanju_studio::domain::i18n::Lang;
-use duanju_studio::domain::provider::chat::{ChatMessage, ChatRequest};
+use duanju_studio::domain::provider::chat::{ChatMessage, ChatRequest, Usage};
 use duanju_studio::domain::provider::connection::{
     ApiKey, Connection, Preset, Protocol, SANDBOX_KEY,
 };
-use duanju_studio::web::http::{chat, chat_stream, CallOptions};
+use duanju_studio::web::http::{chat, chat_stream, CallError, CallOptions, CallOutcome};
 use wasm_bindgen_test::*;
 
 const SANDBOX: &str = "http://127.0.0.1:18787";
@@ -39,6 +39,21 @@ fn bible(lines: usize) -> String {
         .collect()
 }
 
+/// Sends `request` whole on the Messages connection with `key`.
+async fn send(key: &ApiKey, request: &ChatRequest) -> Result<CallOutcome, CallError> {
+    chat(&messages_sandbox(), key, request, CallOptions::default()).await
+}
+
+/// Sends one take on `system` marked for the prompt cache and returns its usage.
+async fn cached_take(system: &str, line: &str) -> Usage {
+    send(&key(), &take(system, line).cache_system(true))
+        .await
+        .expect("a take succeeds (a prefix under the minimum runs uncached, without error)")
+        .completion
+        .usage
+        .expect("usage")
+}
+
 fn take(system: &str, line: &str) -> ChatRequest {
     ChatRequest::new(
         "claude-sonnet-4.5",
@@ -51,14 +66,9 @@ fn take(system: &str, line: &str) -> ChatRequest {
 #[wasm_bindgen_test]
 async fn a_whole_messages_reply_reports_the_billed_usage() {
     start("{}").await;
-    let outcome = chat(
-        &messages_sandbox(),
-        &key(),
-        &take("你是短剧编剧。", "写一句台词。"),
-        CallOptions::default(),
-    )
-    .await
-    .expect("the Messages call succeeds");
+    let outcome = send(&key(), &take("你是短剧编剧。", "写一句台词。"))
+        .await
+        .expect("the Messages call succeeds");
     let completion = &outcome.completion;
     assert!(!completion.content.is_empty());
     assert_eq!(completion.finish_reason.as_deref(), Some("stop"));
@@ -111,16 +121,7 @@ async fn a_bible_over_the_minimum_is_written_once_then_read_from_the_cache() {
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     for line in ["第一条。", "第二条。", "第三条。"] {
-        let request = take(&system, line).cache_system(true);
-        let outcome = chat(
-            &messages_sandbox(),
-            &key(),
-            &request,
-            CallOptions::default(),
-        )
-        .await
-        .expect("a take succeeds");
-        let usage = outcome.completion.usage.expect("usage");
+        let usage = cached_take(&system, line).await;
         reads.push(usage.cached);
         writes.push(usage.cache_write);
         assert!(usage.cached + usage.cache_write <= usage.prompt);
@@ -150,16 +151,7 @@ async fn a_bible_under_the_minimum_is_never_cached_and_no_marker_is_refused() {
     start("{}").await;
     let system = bible(10);
     for line in ["第一条。", "第二条。"] {
-        let request = take(&system, line).cache_system(true);
-        let outcome = chat(
-            &messages_sandbox(),
-            &key(),
-            &request,
-            CallOptions::default(),
-        )
-        .await
-        .expect("a short prefix with cache_control runs uncached, without error");
-        let usage = outcome.completion.usage.expect("usage");
+        let usage = cached_take(&system, line).await;
         assert_eq!((usage.cached, usage.cache_write), (0, 0));
     }
     assert_eq!(billed().await["cached_tokens"].as_u64(), Some(0));
@@ -168,11 +160,9 @@ async fn a_bible_under_the_minimum_is_never_cached_and_no_marker_is_refused() {
 #[wasm_bindgen_test]
 async fn overloaded_is_a_retryable_529_and_a_wrong_key_is_never_echoed() {
     start("{}").await;
-    let error = chat(
-        &messages_sandbox(),
+    let error = send(
         &key(),
         &take("你是短剧编剧。", "[[sandbox:fault=server_503]] 写一句。"),
-        CallOptions::default(),
     )
     .await
     .unwrap_err();
@@ -185,14 +175,9 @@ async fn overloaded_is_a_retryable_529_and_a_wrong_key_is_never_echoed() {
     );
 
     let wrong = ApiKey::new("sk-ant-wrong-key-0123456789abcdef");
-    let error = chat(
-        &messages_sandbox(),
-        &wrong,
-        &take("你是短剧编剧。", "写一句。"),
-        CallOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let error = send(&wrong, &take("你是短剧编剧。", "写一句。"))
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), "invalid_key", "{error:?}");
     for lang in [Lang::ZhCn, Lang::En] {
         assert!(!error.message(lang).contains("wrong-key"));

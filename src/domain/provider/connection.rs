@@ -491,12 +491,6 @@ impl Connection {
         Ok(())
     }
 
-    /// The chat completions URL of this connection.
-    pub fn chat_completions_url(&self) -> Result<String, UrlError> {
-        let base = validate_base_url(&self.base_url)?;
-        Ok(endpoint(base.as_str(), "/chat/completions"))
-    }
-
     /// The URL of `path` (`/messages`, `/models?limit=1000`) in this connection's API. An
     /// OpenAI-style base URL already holds its version (`…/v1`, DeepSeek's bare host); Anthropic's
     /// paths are below `/v1`, which a relay's base URL usually already ends in: it is added
@@ -1118,7 +1112,7 @@ mod tests {
         }
         let connection = Connection::from_preset("c1", Preset::HolySheep, "relay", Lang::ZhCn);
         assert_eq!(
-            connection.chat_completions_url(),
+            connection.chat_url(),
             Ok("https://api.holysheep.ai/v1/chat/completions".to_string())
         );
         assert_eq!(connection.name, "HolySheep 中转");
