@@ -44,3 +44,6 @@ mod storage;
 
 #[path = "web/video.rs"]
 mod video;
+
+#[path = "web/gate.rs"]
+mod gate;

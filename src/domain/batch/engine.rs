@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashSet;
+
+use super::gate::{Admission, Unlimited};
 use super::item::{BatchItem, ItemFailure, ItemState};
 use super::limiter::{LaneLimiter, LimiterConfig, Limits, MINUTE_MS, SECOND_MS};
 use super::quote::Pricing;
@@ -637,15 +640,56 @@ impl Batch {
         self.lane_index(&lane, &model)
     }
 
+    /// The cache groups whose first request is in flight with none of the group answered yet:
+    /// their other items wait. A provider's cache entry is readable only once the response that
+    /// wrote it has begun, so they would each write (and pay for) the prefix again instead of
+    /// reading it. (A group whose first request failed sends its next one alone.)
+    fn warming_cache_groups(&self) -> HashSet<u32> {
+        let mut answered = HashSet::new();
+        let mut in_flight = HashSet::new();
+        for item in &self.items {
+            let Some(group) = item.cache_group else {
+                continue;
+            };
+            match item.state {
+                ItemState::Done { .. } => {
+                    answered.insert(group);
+                }
+                ItemState::Running { .. } => {
+                    in_flight.insert(group);
+                }
+                _ => {}
+            }
+        }
+        in_flight.retain(|group| !answered.contains(group));
+        in_flight
+    }
+
+    /// Whether the first request of `item`'s cache group is still warming its cache (`warming`:
+    /// [`Self::warming_cache_groups`], plus the groups dispatched since).
+    fn waits_for_cache(item: &BatchItem, warming: &HashSet<u32>) -> bool {
+        item.cache_group
+            .is_some_and(|group| warming.contains(&group))
+    }
+
     /// The requests to send now. Every item returned is already marked
     /// [`ItemState::Running`]: the executor persists the batch, then sends. Call it again after
     /// every result and whenever the timer of [`Self::next_wake_ms`] fires.
     pub fn next_actions(&mut self, now_ms: f64) -> Vec<Action> {
+        self.next_actions_through(now_ms, &mut Unlimited)
+    }
+
+    /// [`Self::next_actions`] through the connection's `gate` too: an item leaves only when
+    /// its lane and the gate (every call on the connection, from any run) both admit it, and
+    /// the gate counts it. Dispatch stops at the first item the gate holds, so runs sharing a
+    /// connection take turns rather than the smaller requests overtaking.
+    pub fn next_actions_through(&mut self, now_ms: f64, gate: &mut dyn Admission) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.status != BatchStatus::Running {
             return actions;
         }
         self.wake_waiting(now_ms);
+        let mut warming = self.warming_cache_groups();
         let mut running = self.running_per_lane();
         let mut committed = self.committed();
         let mut blocked = vec![false; self.lanes.len()];
@@ -658,7 +702,7 @@ impl Batch {
                 blocked.resize(self.lanes.len(), false);
                 running.resize(self.lanes.len(), 0);
             }
-            if blocked[lane] {
+            if blocked[lane] || Self::waits_for_cache(&self.items[index], &warming) {
                 continue;
             }
             // The budget first: when the next item in line cannot fit, dispatch stops (or, with
@@ -681,6 +725,9 @@ impl Batch {
                 blocked[lane] = true;
                 continue;
             }
+            if !gate.try_admit(now_ms, tokens) {
+                break;
+            }
             committed += worst;
             let item = &mut self.items[index];
             item.sends += 1;
@@ -698,6 +745,14 @@ impl Batch {
                 .limiter
                 .record_send(now_ms, tokens, &self.config.limiter);
             running[lane] += 1;
+            if let Some(group) = self.items[index].cache_group {
+                // Unless the group has answered before, its others wait for this one.
+                if !self.items.iter().any(|i| {
+                    i.cache_group == Some(group) && matches!(i.state, ItemState::Done { .. })
+                }) {
+                    warming.insert(group);
+                }
+            }
             self.first_send_ms.get_or_insert(now_ms);
         }
         self.settle();
@@ -709,6 +764,14 @@ impl Batch {
     /// when only an answer (or the user) can move the batch on. Call it after
     /// [`Self::next_actions`]: a user action or a recovery changes the answer.
     pub fn next_wake_ms(&self, now_ms: f64) -> Option<f64> {
+        self.next_wake_ms_through(now_ms, &Unlimited)
+    }
+
+    /// [`Self::next_wake_ms`] for a batch dispatched through `gate`
+    /// ([`Self::next_actions_through`]): a lane ready before the gate waits for the gate; a
+    /// gate whose concurrency is full sets no time (a call ending on the connection wakes the
+    /// batch instead).
+    pub fn next_wake_ms_through(&self, now_ms: f64, gate: &dyn Admission) -> Option<f64> {
         if self.status != BatchStatus::Running {
             return None;
         }
@@ -719,6 +782,7 @@ impl Batch {
         };
         let running = self.running_per_lane();
         let committed = self.committed();
+        let warming = self.warming_cache_groups();
         let mut seen = vec![false; self.lanes.len()];
         let horizon = self.longest_wait_ms();
         for item in &self.items {
@@ -738,7 +802,8 @@ impl Batch {
                 earliest(now_ms);
                 continue;
             };
-            if seen[lane] {
+            // An item waiting for its cache group's first answer: that answer wakes the batch.
+            if seen[lane] || Self::waits_for_cache(item, &warming) {
                 continue;
             }
             seen[lane] = true;
@@ -751,7 +816,14 @@ impl Batch {
             if running[lane] >= limiter.max_concurrency() as usize {
                 continue;
             }
-            earliest(limiter.ready_at(now_ms, item.token_cost(), &self.config.limiter));
+            let tokens = item.token_cost();
+            if let Some(open) = gate.ready_at(now_ms, tokens) {
+                earliest(
+                    limiter
+                        .ready_at(now_ms, tokens, &self.config.limiter)
+                        .max(open),
+                );
+            }
         }
         wake
     }

@@ -198,6 +198,11 @@ pub struct BatchItem {
     /// batch counts it as spent.
     #[serde(default, with = "stored::cost")]
     pub unknown_spent: Cost,
+    /// The items of a run that send the same cached prefix (the character bible) share a group
+    /// (a hash of the prefix): the first goes alone, the others once it has answered, since a
+    /// provider's cache entry is readable only after the response that wrote it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_group: Option<u32>,
 }
 
 impl BatchItem {
@@ -226,6 +231,7 @@ impl BatchItem {
             tried_models: Vec::new(),
             last_error: None,
             unknown_spent: Cost::ZERO,
+            cache_group: None,
         }
     }
 
@@ -250,6 +256,12 @@ impl BatchItem {
                 .collect(),
             ..BatchItem::chat(id, lane, model, estimate(model), max_output_tokens)
         }
+    }
+
+    /// The same item in the cache group `group` (see [`BatchItem::cache_group`]).
+    pub fn in_cache_group(mut self, group: Option<u32>) -> BatchItem {
+        self.cache_group = group;
+        self
     }
 
     /// The same item with fallback models (their prompt estimates default to this model's).

@@ -8,6 +8,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`gate`] | per connection, page-wide: one rpm/tpm/concurrency ceiling over every run and call on it ([`ConnectionGate`], consulted through [`Admission`]) |
 //! | [`limiter`] | per lane (connection + model): rpm and tpm GCRAs with at most 1 s of burst, per-second and per-minute windows, the 429 slowdown, `x-ratelimit-*` headers |
 //! | [`retry`] | what each failure means (retry, slow the lane, fall back, fail, stop) and full-jitter backoff |
 //! | [`item`] | [`BatchItem`] and its [`ItemState`]s |
@@ -65,6 +66,7 @@
 
 pub mod answer;
 pub mod engine;
+pub mod gate;
 pub mod item;
 pub mod limiter;
 pub mod plan;
@@ -77,6 +79,7 @@ pub use engine::{
     Action, Batch, BatchConfig, BatchError, BatchEvent, BatchStatus, Counts, FallbackConfig,
     FallbackReason, Lane, LaneLimits, Outcome, Progress, StopReason,
 };
+pub use gate::{Admission, ConnectionGate, Turn, Unlimited};
 pub use item::{BatchItem, ClipSpec, ItemFailure, ItemState};
 pub use limiter::{LaneLimiter, LimiterConfig, Limits};
 pub use plan::{plan_request, plan_run, plan_single, route_request, RunInput, RunPlan};

@@ -5,6 +5,7 @@
 use crate::domain::cost::money::Money;
 use crate::domain::cost::pricing::PriceSet;
 use crate::domain::cost::profile::Profile;
+use crate::domain::encoding::hash::fnv1a32;
 use crate::domain::provider::chat::{
     ChatMessage, ChatRequest, JsonSchemaFormat, ResponseFormat, Role,
 };
@@ -40,11 +41,11 @@ pub fn route_request(route: &Route, messages: Vec<ChatMessage>) -> ChatRequest {
     }
 }
 
-/// The conversations (by index) whose leading system message another conversation of the run
-/// starts with too: a character bible sent again. Only those mark it for the prompt cache
+/// Per conversation, the cache group (a hash of the prefix) when its leading system message
+/// is one another conversation of the run starts with too: a character bible sent again. Only those mark it for the prompt cache
 /// (Anthropic's `cache_control`): a cache write costs 1.25× the input price, worth it only when
 /// a later request reads it back.
-fn shared_system_prefixes(conversations: &[Vec<ChatMessage>]) -> Vec<usize> {
+fn shared_system_prefixes(conversations: &[Vec<ChatMessage>]) -> Vec<Option<u32>> {
     fn first_system(messages: &[ChatMessage]) -> Option<&str> {
         messages
             .first()
@@ -57,8 +58,13 @@ fn shared_system_prefixes(conversations: &[Vec<ChatMessage>]) -> Vec<usize> {
             *uses.entry(prefix).or_default() += 1;
         }
     }
-    (0..conversations.len())
-        .filter(|&index| first_system(&conversations[index]).is_some_and(|p| uses[p] > 1))
+    conversations
+        .iter()
+        .map(|conversation| {
+            first_system(conversation)
+                .filter(|prefix| uses[prefix] > 1)
+                .map(|prefix| fnv1a32(prefix.as_bytes()))
+        })
         .collect()
 }
 
@@ -108,8 +114,8 @@ pub fn plan_run(input: RunInput<'_>) -> RunPlan {
         .into_iter()
         .enumerate()
         .map(|(index, messages)| {
-            let cache = shared.contains(&index);
-            let chat = route_request(route, messages).cache_system(cache);
+            let group = shared[index];
+            let chat = route_request(route, messages).cache_system(group.is_some());
             let item = BatchItem::from_messages(
                 format!("item-{index:04}"),
                 input.connection_id,
@@ -118,7 +124,8 @@ pub fn plan_run(input: RunInput<'_>) -> RunPlan {
                 &chat.messages,
                 max_tokens,
                 input.calibration,
-            );
+            )
+            .in_cache_group(group);
             (item, chat)
         })
         .collect();

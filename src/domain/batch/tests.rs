@@ -786,3 +786,111 @@ fn a_wait_set_before_the_clock_went_back_an_hour_is_cut_to_the_longest_legitimat
     assert!(batch.next_actions(now).is_empty());
     assert_eq!(batch.next_actions(wake).len(), 1);
 }
+
+/// Two batches on one connection, each paced to the connection's 120 rpm by its own lanes,
+/// dispatched through one gate: together they never send more than the connection's ceiling
+/// (2 in any second, 120 in a minute), and the gate's concurrency holds across them.
+#[test]
+fn two_batches_through_one_gate_share_the_connection_ceiling() {
+    let limits = Limits {
+        rpm: Some(120),
+        tpm: None,
+        max_concurrency: 3,
+    };
+    let new_batch = |id: &str| {
+        let items = (0..200)
+            .map(|i| BatchItem::chat(format!("{id}-{i}"), "relay", "deepseek-v3.2", 100, 100))
+            .collect();
+        Batch::new(id, items, BatchConfig::with_limits(limits), 7).unwrap()
+    };
+    let mut batches = [new_batch("storyboard"), new_batch("takes")];
+    let mut gate = ConnectionGate::new(limits);
+    // (answer time, batch, item) of the requests in flight.
+    let mut in_flight: Vec<(f64, usize, String)> = Vec::new();
+    let mut sends: Vec<f64> = Vec::new();
+    let mut sent_by = [0usize; 2];
+    let mut now = 0.0;
+    while now < 90_000.0 {
+        in_flight.retain(|(at, b, id)| {
+            if *at > now {
+                return true;
+            }
+            gate.release();
+            batches[*b].on_result(id, now, ok()).unwrap();
+            false
+        });
+        for (b, batch) in batches.iter_mut().enumerate() {
+            let mut turn = gate.turn(b as u64);
+            for Action::Send { item_id, .. } in batch.next_actions_through(now, &mut turn) {
+                // Each call takes 1.7 s, so the concurrency of 3 binds as well as the rate.
+                in_flight.push((now + 1_700.0, b, item_id));
+                sends.push(now);
+                sent_by[b] += 1;
+            }
+            assert!(gate.in_flight() <= 3, "{} in flight", gate.in_flight());
+        }
+        assert_eq!(gate.in_flight() as usize, in_flight.len());
+        now += 10.0;
+    }
+    for (i, &t) in sends.iter().enumerate() {
+        let second = sends[i..].iter().take_while(|&&u| u < t + 1_000.0).count();
+        assert!(second <= 2, "{second} sends in the second from {t} ms");
+        let minute = sends[i..].iter().take_while(|&&u| u < t + 60_000.0).count();
+        assert!(minute <= 120, "{minute} sends in the minute from {t} ms");
+    }
+    // Both runs got their turns: the one asking second is not starved.
+    assert!(sent_by[0].abs_diff(sent_by[1]) <= 3, "sent {sent_by:?}");
+    assert!(sent_by[0] + sent_by[1] >= 150, "sent {sent_by:?}");
+    // Alone, each batch's lanes would allow 120 rpm each: the wake time honours the gate.
+    let wake = batches[0].next_wake_ms_through(now, &gate.turn(0));
+    let own = batches[0].next_wake_ms(now);
+    assert!(wake.is_none() || own.is_none_or(|own| wake.unwrap() >= own));
+}
+
+/// Items sending one cached prefix: the first goes alone and the rest once it has answered
+/// (a provider's cache is readable only after the writing response began); items outside the
+/// group are not held; a group whose first request failed sends the next one alone.
+#[test]
+fn a_cache_group_s_first_request_goes_alone() {
+    let mut items: Vec<BatchItem> = (0..4)
+        .map(|i| {
+            BatchItem::chat(
+                format!("take-{i}"),
+                "relay",
+                "claude-sonnet-4.5",
+                1_500,
+                200,
+            )
+            .in_cache_group(Some(7))
+        })
+        .collect();
+    items.push(BatchItem::chat(
+        "other",
+        "relay",
+        "claude-sonnet-4.5",
+        100,
+        100,
+    ));
+    let mut batch = Batch::new("takes", items, unlimited(), 1).unwrap();
+    assert_eq!(sent_ids(&batch.next_actions(0.0)), ["take-0", "other"]);
+    // Nothing more until take-0 answers, and no timer for it either: its answer wakes the batch.
+    assert!(batch.next_actions(5_000.0).is_empty());
+    assert_eq!(batch.next_wake_ms(5_000.0), None);
+    batch.on_result("take-0", 6_000.0, ok()).unwrap();
+    assert_eq!(
+        sent_ids(&batch.next_actions(6_000.0)),
+        ["take-1", "take-2", "take-3"]
+    );
+
+    // A first request that fails: the next of the group still goes alone.
+    let items = (0..3)
+        .map(|i| BatchItem::chat(format!("t{i}"), "relay", "m", 1_500, 200).in_cache_group(Some(9)))
+        .collect();
+    let mut batch = Batch::new("takes", items, unlimited(), 1).unwrap();
+    assert_eq!(sent_ids(&batch.next_actions(0.0)), ["t0"]);
+    batch
+        .on_result("t0", 100.0, Outcome::err(ApiError::ContextTooLong, 10.0))
+        .unwrap();
+    assert!(matches!(state(&batch, "t0"), ItemState::Failed { .. }));
+    assert_eq!(sent_ids(&batch.next_actions(100.0)), ["t1"]);
+}

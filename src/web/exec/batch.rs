@@ -43,8 +43,8 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::domain::batch::{
-    Action, Answer, Batch, BatchConfig, BatchError, BatchItem, BatchStatus, CallContext, Failure,
-    ItemState, Progress, Reply, UsageSample,
+    Action, Admission, Answer, Batch, BatchConfig, BatchError, BatchItem, BatchStatus, CallContext,
+    Failure, ItemState, Progress, Reply, Unlimited, UsageSample,
 };
 use crate::domain::cost::ledger::LedgerEntry;
 use crate::domain::i18n::Lang;
@@ -55,6 +55,7 @@ use crate::web::idb::{Db, StorageError, BATCHES, BATCH_ITEMS, LEDGER};
 use crate::web::tabs::{self, TabChannel, BATCH_CHANNEL};
 use crate::web::timer::Timer;
 
+use super::gate::{self, Permit, SharedGate, Waiting};
 use super::lock::{try_lock, HeldLock};
 
 /// What the executor needs besides the engine's state to run a batch again after a reload.
@@ -324,6 +325,13 @@ struct Inner {
     /// Read before each dispatch: what the project's budget leaves this batch (`None`: keep
     /// the last value). See [`Executor::set_project_limit`].
     project_limit: RefCell<Option<ProjectLimit>>,
+    /// The connection's page-wide gate while connected, and this batch's subscription to it:
+    /// a call ending anywhere on the connection pumps this batch again.
+    gate: RefCell<Option<(Rc<SharedGate>, Waiting)>>,
+    /// The places this batch's requests in flight hold at the gate, by item: given back when
+    /// the call ends, or all at once when the executor closes (so a call left running by a
+    /// closed panel does not hold the connection).
+    permits: RefCell<Vec<(String, Permit)>>,
 }
 
 /// Runs one batch in this tab. Cheap to clone (a shared handle).
@@ -442,6 +450,8 @@ impl Executor {
                 closed: Cell::new(false),
                 storage_error: RefCell::new(None),
                 project_limit: RefCell::new(None),
+                gate: RefCell::new(None),
+                permits: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -531,6 +541,8 @@ impl Executor {
         self.inner.timer.borrow_mut().take();
         self.inner.lock.borrow_mut().take();
         self.inner.channel.borrow_mut().take();
+        self.inner.permits.borrow_mut().clear();
+        self.inner.gate.borrow_mut().take();
     }
 
     /// Pauses dispatch (requests in flight still finish).
@@ -694,13 +706,14 @@ impl Executor {
         let now = tabs::now_ms();
         let limit = self.inner.project_limit.borrow().clone();
         let project_remaining = limit.and_then(|limit| limit(self));
+        let gate = self.gate(&connection);
         let (actions, saved) = {
             let mut state = self.inner.state.borrow_mut();
             if project_remaining.is_some() {
                 state.batch.set_project_remaining(project_remaining);
             }
             let before = state.batch.status.clone();
-            let actions = state.batch.next_actions(now);
+            let actions = self.with_turn(|gate| state.batch.next_actions_through(now, gate));
             // Dispatch can stop the batch by itself (a budget reached before any send): that
             // status is stored and shown like any other change.
             let stopped = state.batch.status != before;
@@ -714,6 +727,8 @@ impl Executor {
             let saved = (!actions.is_empty() || stopped).then(|| self.save(&changed));
             (actions, saved)
         };
+        // Each request the gate admitted holds its place until its call ends.
+        let permits: Vec<Permit> = actions.iter().map(|_| gate.adopt()).collect();
         self.schedule(now);
         if saved.is_none() {
             return;
@@ -732,8 +747,8 @@ impl Executor {
                 this.storage_failed(e);
                 return;
             }
-            for action in actions {
-                this.send(action, &connection, &key);
+            for (action, permit) in actions.into_iter().zip(permits) {
+                this.send(action, &connection, &key, permit);
             }
         });
     }
@@ -795,7 +810,32 @@ impl Executor {
         }
     }
 
-    fn send(&self, action: Action, connection: &Connection, key: &ApiKey) {
+    /// The page's gate of `connection`, subscribed to once per connection.
+    fn gate(&self, connection: &Connection) -> Rc<SharedGate> {
+        let gate = gate::for_connection(connection);
+        let mut held = self.inner.gate.borrow_mut();
+        if !held.as_ref().is_some_and(|(g, _)| Rc::ptr_eq(g, &gate)) {
+            let weak: Weak<Inner> = Rc::downgrade(&self.inner);
+            let waiting = gate.on_release(move || {
+                if let Some(inner) = weak.upgrade() {
+                    Executor { inner }.pump();
+                }
+            });
+            *held = Some((gate.clone(), waiting));
+        }
+        gate
+    }
+
+    /// Runs `f` with this batch's turn at its connection's gate ([`Self::gate`]), or through
+    /// no gate before it is connected.
+    fn with_turn<R>(&self, f: impl FnOnce(&mut dyn Admission) -> R) -> R {
+        match self.inner.gate.borrow().as_ref() {
+            Some((gate, waiting)) => gate.turn(waiting, |turn| f(turn)),
+            None => f(&mut Unlimited),
+        }
+    }
+
+    fn send(&self, action: Action, connection: &Connection, key: &ApiKey, permit: Permit) {
         let Action::Send { item_id, model, .. } = action;
         let request = {
             let state = self.inner.state.borrow();
@@ -807,11 +847,23 @@ impl Executor {
             request
         };
         let at_ms = tabs::now_ms();
+        if !self.inner.closed.get() {
+            self.inner
+                .permits
+                .borrow_mut()
+                .push((item_id.clone(), permit));
+        }
         let call = (self.inner.transport)(connection, key, &request);
         let this = self.clone();
         let connection = connection.clone();
         spawn_local(async move {
             let result = call.await;
+            // The call has ended: its place on the connection is free before the answer is
+            // handled (which pumps this batch again).
+            this.inner
+                .permits
+                .borrow_mut()
+                .retain(|(id, _)| id != &item_id);
             this.answered(&item_id, &model, at_ms, &connection, result)
                 .await;
         });
@@ -844,6 +896,15 @@ impl Executor {
             else {
                 return;
             };
+            // A lane paused by a 429 (or by headers saying the quota is spent) holds every run
+            // on the connection, not only this one.
+            let lane = &state.batch.items[index].lane;
+            if let (Some(lane), Some((gate, _))) = (
+                state.batch.lane(lane, model),
+                self.inner.gate.borrow().as_ref(),
+            ) {
+                gate.pause_until(lane.limiter.paused_until_ms);
+            }
             if let Some(text) = &answered.output {
                 state.outputs[index] = Some(text.clone());
             }
@@ -864,7 +925,10 @@ impl Executor {
 
     /// Sets the timer for the engine's next wake-up (replacing the previous one).
     fn schedule(&self, now: f64) {
-        let wake = self.inner.state.borrow().batch.next_wake_ms(now);
+        let wake = {
+            let state = self.inner.state.borrow();
+            self.with_turn(|gate| state.batch.next_wake_ms_through(now, gate))
+        };
         let mut timer = self.inner.timer.borrow_mut();
         timer.take();
         let Some(wake) = wake else {

@@ -6,10 +6,12 @@
 //!    before the request leaves, and its provider id before polling starts;
 //! 2. **the budget**: the host plans the shot and checks the project's budget right before the
 //!    send ([`JobHost::submission`], with [`crate::domain::media::clip_run::clip_budget_check`]);
-//! 3. **polling** follows the [`PollSchedule`]; a finished clip is downloaded at once (provider
+//! 3. **the connection's gate**: each submit and each poll takes a permit from the connection's
+//!    page-wide [`gate`] first, so clips share the rpm and concurrency with the chat runs on it;
+//! 4. **polling** follows the [`PollSchedule`]; a finished clip is downloaded at once (provider
 //!    links expire), kept in IndexedDB (`clips`), and its ledger entry stored before the job
 //!    stops counting as in flight;
-//! 4. **outcome unknown**: a job saved but never answered (the tab closed, or the network
+//! 5. **outcome unknown**: a job saved but never answered (the tab closed, or the network
 //!    failed mid-request) is marked so and sent again only when the user asks
 //!    ([`crate::domain::media::clip_run::job_step`]); accepted jobs resume polling on reopening.
 //!
@@ -37,6 +39,8 @@ use crate::domain::provider::connection::{ApiKey, Connection};
 use crate::web::idb::{self, StorageError, LEDGER};
 use crate::web::tabs;
 use crate::web::video::{self, VideoError};
+
+use super::gate;
 
 /// How many shots render at once on a connection whose concurrency is unknown.
 pub const DEFAULT_CONCURRENCY: usize = 2;
@@ -270,6 +274,8 @@ impl JobRunner {
     ) -> Option<VideoJob> {
         let host = self.inner.host.clone();
         let lang = host.lang();
+        // The connection's place first: a job is saved as sent only when it can leave at once.
+        let permit = gate::for_connection(connection).acquire(0).await;
         if !self.put_job(job.clone()) {
             return None;
         }
@@ -277,7 +283,9 @@ impl JobRunner {
             self.fail(job, message);
             return None;
         }
-        match video::submit(connection, key, shape, &body, None).await {
+        let submitted = video::submit(connection, key, shape, &body, None).await;
+        drop(permit);
+        match submitted {
             Ok(state) => {
                 let job = VideoJob {
                     provider_job_id: Some(state.id),
@@ -331,7 +339,10 @@ impl JobRunner {
             if !host.alive() {
                 return; // The editor closed.
             }
-            let state = match video::status(connection, key, shape, &id, None).await {
+            let permit = gate::for_connection(connection).acquire(0).await;
+            let status = video::status(connection, key, shape, &id, None).await;
+            drop(permit);
+            let state = match status {
                 Ok(state) => state,
                 Err(e) if e.is_transient() => continue,
                 Err(e) => {

@@ -8,7 +8,8 @@
 //! 1. **stored before send**: the item is written as running (IndexedDB `batch_items`) and the
 //!    write awaited before `fetch` starts;
 //! 2. **the connection's limits**: the engine's lanes pace sends at the connection's rpm/tpm and
-//!    concurrency;
+//!    concurrency, and every request also passes the connection's page-wide [`gate`], so runs
+//!    and calls on one connection at once (a storyboard and a clips run) share one ceiling;
 //! 3. **the budget**: before each dispatch the engine checks the item's worst case against the
 //!    batch's budget and what the project's budget leaves it (read again each time, so work of
 //!    the same project running elsewhere in the page counts);
@@ -27,6 +28,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`batch`] | [`Executor`]: storage, lock, pump, send, answer, timers |
+//! | [`gate`] | one [`gate::SharedGate`] per connection in the page: every request takes a permit before it leaves |
 //! | [`jobs`] | the job kinds: video clips submitted, polled, downloaded and stored, the connection's [`jobs::concurrency`] at a time |
 //! | [`lock`] | one runner per batch across tabs: the Web Lock, or the IndexedDB lease without it |
 //! | [`once`] | one interactive call (streamed or whole) as a one-item batch, with its own transport |
@@ -35,6 +37,7 @@
 //! this folder calls the HTTP client's paid calls.
 
 pub mod batch;
+pub mod gate;
 pub mod jobs;
 pub mod lock;
 pub mod once;
