@@ -18,6 +18,9 @@ mod http;
 #[path = "web/messages.rs"]
 mod messages;
 
+#[path = "web/probe.rs"]
+mod probe;
+
 #[path = "web/editors.rs"]
 mod editors;
 

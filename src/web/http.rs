@@ -23,10 +23,13 @@
 //!   stream line up to 1 MiB ([`crate::domain::provider::sse::MAX_LINE_BYTES`]), an error body
 //!   up to its first 64 KiB.
 //!
-//! Architecture invariant: the key goes only into the `Authorization` header of a request to the
-//! connection's own base URL (checked with [`may_send_key`]); requests carry exactly
-//! `Authorization` and `Content-Type` (plus Anthropic's opt-in header for that preset), never
-//! follow redirects and never send cookies; error text is redacted before it is kept.
+//! Architecture invariant: the key goes only into the key header of a request to the
+//! connection's own base URL (checked with [`may_send_key`]); requests carry only the headers
+//! their protocol needs (`Authorization` and `Content-Type`, or Messages' `x-api-key`,
+//! `anthropic-version` and `Content-Type`, plus Anthropic's opt-in header for Anthropic itself;
+//! a `GET` no `Content-Type`), never follow redirects and never send cookies; error text is
+//! redacted before it is kept. The connection test's free requests (`probe_fetch`, used by
+//! [`crate::web::probe`]) send fewer of those headers, never others.
 
 // A failed call is rare and its error is read once, by the caller that made the call: keeping
 // `CallError` unboxed makes it plainer to match on than the few hundred bytes it saves.
@@ -671,6 +674,9 @@ pub(crate) async fn get_text(
         return Err(ApiError::network(false));
     }
     let headers = request_headers(conn, key)?;
+    // A `GET` has no body: `Content-Type` would only be one more header for a preflight to
+    // refuse.
+    let _ = headers.delete("content-type");
     let opts = CallOptions {
         timeout_ms,
         cancel: None,
@@ -709,6 +715,89 @@ pub(crate) async fn get_text(
         return Err(error.redacted(key.expose()));
     }
     Ok(body)
+}
+
+/// What one free request of the connection test got ([`crate::web::probe`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Probed {
+    /// An HTTP answer: its status and the start of its body (at most the cap asked for, and
+    /// `truncated` when there was more), with the key masked.
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The body's beginning, redacted.
+        body: String,
+        /// True when the body was longer than the cap.
+        truncated: bool,
+    },
+    /// No answer: `fetch` was refused (a CORS refusal, nothing listening).
+    Refused,
+    /// No answer within the time limit.
+    TimedOut,
+}
+
+/// One free request of the connection test: a `GET` of `url`, or a `POST` of `body` when there
+/// is one, to a URL that must be on the connection's own base URL (or nothing is sent), with
+/// exactly `headers`, no cookies, no redirects. Nothing else is added: the test varies the
+/// headers to find the one a preflight refuses. Fails without sending when the base URL is
+/// invalid or `url` is not below it, or a header value cannot be sent.
+pub(crate) async fn probe_fetch(
+    conn: &Connection,
+    key: &ApiKey,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<&str>,
+    cap: usize,
+    timeout_ms: u32,
+) -> Result<Probed, ApiError> {
+    let window = web_sys::window().ok_or_else(|| ApiError::network(false))?;
+    let base = validate_base_url(&conn.base_url).map_err(|_| ApiError::network(false))?;
+    if !may_send_key(base.as_str(), url) {
+        return Err(ApiError::network(false));
+    }
+    let sent = Headers::new().map_err(|_| ApiError::network(false))?;
+    for (name, value) in headers {
+        sent.set(name, value).map_err(|_| ApiError::InvalidKey)?;
+    }
+    let opts = CallOptions {
+        timeout_ms,
+        cancel: None,
+    };
+    let abort = Abort::new(&opts).map_err(|_| ApiError::network(false))?;
+    let init = RequestInit::new();
+    init.set_method(if body.is_some() { "POST" } else { "GET" });
+    init.set_headers_headers(&sent);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_mode(RequestMode::Cors);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_redirect(RequestRedirect::Error);
+    init.set_signal(Some(&abort.signal()));
+    abort.arm();
+    let response = match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await {
+        Ok(response) => response.unchecked_into::<Response>(),
+        Err(_) if abort.aborted() => return Ok(Probed::TimedOut),
+        Err(_) => return Ok(Probed::Refused),
+    };
+    let status = response.status();
+    let (body, truncated) = read_body(&response, cap)
+        .await
+        .unwrap_or((String::new(), false));
+    Ok(Probed::Answered {
+        status,
+        body: redact(&body, key.expose()),
+        truncated,
+    })
+}
+
+/// Whether the server behind `url` answers at all (see `server_answers`): false when it
+/// cannot be reached, true when it is up and CORS refused the real request.
+pub(crate) async fn server_is_up(conn: &Connection, url: &str) -> bool {
+    let (Some(window), Ok(base)) = (web_sys::window(), validate_base_url(&conn.base_url)) else {
+        return false;
+    };
+    server_answers(&window, url, base.origin()).await
 }
 
 /// The page's clock in milliseconds (`performance.now()`, or the wall clock without it).

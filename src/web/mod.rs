@@ -9,6 +9,7 @@ pub mod http;
 pub mod idb;
 pub mod models;
 pub mod prefs;
+pub mod probe;
 pub mod pwa;
 pub mod share_link;
 pub mod tabs;

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod connection;
 pub mod messages;
 pub mod model_map;
+pub mod probe;
 pub mod ratelimit;
 pub mod routing;
 pub mod sse;

@@ -10,21 +10,27 @@
 //! connection to another origin clears its key (see [`Connection::keeps_key`]), so a key pasted
 //! for one site is never sent to another without the user pasting it again.
 //!
-//! The test is a real one-token `POST` (the same request as [`http::test_connection`], which
-//! some relays refuse even though they allow `GET /models`). It runs through the executor
-//! ([`crate::web::exec::once`]) like any other paid call, so its billed usage is in the ledger.
+//! The test runs the steps a browser takes ([`crate::domain::provider::probe`]): the free ones
+//! first ([`crate::web::probe::free_steps`]: the CORS preflight and `GET /models`), which name
+//! a refused preflight, a refused header, an unreachable server or a wrong key without paying;
+//! then a real one-token `POST` (the same request as [`http::test_connection`]) through the
+//! executor ([`crate::web::exec::once`]) like any other paid call, so its billed usage is in
+//! the ledger. When that `POST` gets no answer, its preflight was refused and nothing was
+//! sent: [`crate::web::probe::finish`] names the relay that blocks `POST` or the refused
+//! header. The steps are listed (`conn-probe-step`, with `data-step` and `data-status`) and
+//! the summary is `conn-test-result` (with `data-kind`, and `data-step` for a failure), all as
+//! text.
 
 use crate::domain::batch::{plan_request, RunInput};
 use crate::domain::cost::profile::Profile;
 use crate::domain::i18n::Lang;
-use crate::domain::provider::api_error::ApiError;
 use crate::domain::provider::connection::{
     key_hint, probe_request, validate_base_url, ApiKey, Connection, Preset, UrlError,
 };
+use crate::domain::provider::probe::{ProbeReport, Status};
 use crate::domain::provider::routing::TaskType;
 use crate::domain::provider::token_estimate::Calibration;
 use crate::ui::common::book_editing::ConfirmButton;
-use crate::ui::common::ledger_view::millis;
 use crate::ui::i18n::{t, use_lang};
 use crate::ui::settings::connection_api::ConnectionApiSettings;
 use crate::ui::state::use_app_state;
@@ -32,6 +38,7 @@ use crate::web::exec::once::{run_once, OnceOptions, OnceProblem};
 use crate::web::exec::{BatchMeta, ExecError};
 use crate::web::http::{CallOptions, TEST_TIMEOUT_MS};
 use crate::web::idb;
+use crate::web::probe::{finish, free_steps};
 use crate::web::tabs::new_tab_id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -69,54 +76,41 @@ fn new_connection_id() -> String {
 /// The outcome of a connection test.
 #[derive(Clone, Debug, PartialEq)]
 enum TestResult {
-    /// The one-token request was answered.
-    Ok {
-        /// How long it took, in milliseconds.
-        latency_ms: f64,
-        /// The model that answered.
-        model: String,
-    },
     /// No key was entered.
     NoKey,
     /// The base URL in the field is not valid.
     BadUrl(UrlError),
-    /// The request failed.
-    Failed(ApiError),
-    /// The request was not sent (it could not be stored first).
-    NotSent(OnceProblem),
+    /// The steps ran: each one's status, and the failed one's problem.
+    Report(ProbeReport),
+    /// The free steps passed but the paid request was not sent (it could not be stored first).
+    NotSent(ProbeReport, OnceProblem),
 }
 
 impl TestResult {
-    /// `ok`, or the failure's kind (see [`ApiError::kind`]).
+    /// `ok`, or the failure's kind (see [`ProbeReport::kind`]).
     fn kind(&self) -> &'static str {
         match self {
-            TestResult::Ok { .. } => "ok",
             TestResult::NoKey => "no_key",
             TestResult::BadUrl(_) => "bad_url",
-            TestResult::Failed(error) => error.kind(),
-            TestResult::NotSent(_) => "not_sent",
+            TestResult::Report(report) => report.kind(),
+            TestResult::NotSent(..) => "not_sent",
         }
+    }
+
+    /// True when every step passed.
+    fn is_ok(&self) -> bool {
+        self.kind() == "ok"
     }
 
     /// What happened, in the user's language.
     fn message(&self, lang: Lang) -> String {
         match self {
-            TestResult::Ok { latency_ms, model } => match lang {
-                Lang::ZhCn => format!(
-                    "连接正常：{model} 在 {} 内完成了一次 1 token 的请求。",
-                    millis(*latency_ms)
-                ),
-                Lang::En => format!(
-                    "Connection OK: {model} answered a one-token request in {}.",
-                    millis(*latency_ms)
-                ),
-            },
             TestResult::NoKey => lang
                 .pick("请先填写 API 密钥。", "Enter an API key first.")
                 .into(),
             TestResult::BadUrl(error) => error.message(lang).into(),
-            TestResult::Failed(error) => error.message(lang),
-            TestResult::NotSent(problem) => problem.message(lang),
+            TestResult::Report(report) => report.message(lang),
+            TestResult::NotSent(_, problem) => problem.message(lang),
         }
     }
 }
@@ -331,6 +325,8 @@ fn ConnectionEditor(
     let show_key = RwSignal::new(false);
     let testing = RwSignal::new(false);
     let result = RwSignal::new(None::<TestResult>);
+    // The steps as they run (and after), shown as a list.
+    let progress = RwSignal::new(None::<ProbeReport>);
     let remember =
         Memo::new(move |_| connection.with(|c| c.as_ref().is_some_and(|c| c.remember_key)));
     let profile_id = Memo::new(move |_| {
@@ -440,16 +436,30 @@ fn ConnectionEditor(
                 .with_untracked(|keys| keys.get(&id).cloned())
                 .unwrap_or_default();
             if let Err(error) = url_check.get_untracked() {
+                progress.set(None);
                 result.set(Some(TestResult::BadUrl(error)));
                 return;
             }
             if key.is_empty() {
+                progress.set(None);
                 result.set(Some(TestResult::NoKey));
                 return;
             }
             testing.set(true);
             result.set(None);
+            progress.set(Some(ProbeReport::new(&connection)));
             spawn_local(async move {
+                // The free steps first: they name a CORS refusal or a wrong key without paying.
+                let mut report = free_steps(&connection, &key, |so_far| {
+                    progress.set(Some(so_far.clone()));
+                })
+                .await;
+                if !report.is_clear() {
+                    progress.set(Some(report.clone()));
+                    result.set(Some(TestResult::Report(report)));
+                    testing.set(false);
+                    return;
+                }
                 let model = connection.preset.spec().probe_model;
                 let plan = state.book.with_untracked(|book| {
                     let (prices, profile) = book.pricing_for(&connection);
@@ -485,21 +495,30 @@ fn ConnectionEditor(
                 let id = format!("test-{}", new_tab_id());
                 let outcome = match idb::shared().await {
                     Ok(db) => {
-                        let link = (connection, key);
+                        let link = (connection.clone(), key.clone());
                         run_once(db, &id, meta, plan, link, options, |_| {}, |_| {}).await
                     }
                     Err(e) => Err(OnceProblem::Exec(ExecError::Storage(e))),
                 };
-                result.set(Some(match outcome {
-                    Ok(done) => match done.error {
-                        None => TestResult::Ok {
-                            latency_ms: done.entry.latency_ms,
-                            model: done.answered_by.unwrap_or_else(|| model.to_string()),
-                        },
-                        Some(error) => TestResult::Failed(error),
-                    },
-                    Err(problem) => TestResult::NotSent(problem),
-                }));
+                let done = match outcome {
+                    Ok(done) => {
+                        let outcome = match done.error {
+                            None => Ok((
+                                done.entry.latency_ms,
+                                done.answered_by.unwrap_or_else(|| model.to_string()),
+                            )),
+                            Some(error) => Err(error),
+                        };
+                        finish(&connection, &key, &mut report, outcome).await;
+                        TestResult::Report(report.clone())
+                    }
+                    Err(problem) => {
+                        report.skip_rest();
+                        TestResult::NotSent(report.clone(), problem)
+                    }
+                };
+                progress.set(Some(report));
+                result.set(Some(done));
                 testing.set(false);
             });
         }
@@ -643,15 +662,47 @@ fn ConnectionEditor(
                     {move || if testing.get() { testing_label() } else { test_label() }}
                 </button>
                 <span class="ds-field__hint">{t(
-                    "发送一次真实的 1 token 请求（会计入账本）。",
-                    "Sends a real one-token request (recorded in the ledger).",
+                    "先检查 CORS 预检与 GET /models（不计费），通过后再发送一次真实的 1 token 请求（会计入账本）；哪一步失败会写明原因和解决办法。",
+                    "Checks the CORS preflight and GET /models first (free), then sends one real one-token request (recorded in the ledger); a failed step is named, with what to do.",
                 )}</span>
             </div>
+            {move || progress.get().map(|report| view! {
+                <ol class="ds-lines ds-conn-probe" data-testid="conn-probe">
+                    {report.steps().iter().cloned().map(|line| {
+                        let status = line.status;
+                        let mark = match status {
+                            Status::Ok => "✓",
+                            Status::Failed => "✗",
+                            Status::Skipped => "–",
+                            Status::Pending => "…",
+                        };
+                        view! {
+                            <li
+                                class="ds-conn-probe__step"
+                                class:ds-conn-probe__step--failed=status == Status::Failed
+                                data-testid="conn-probe-step"
+                                data-step=line.step.id()
+                                data-status=status.id()
+                            >
+                                <span aria-hidden="true">{mark}" "</span>
+                                {move || line.step.label(lang.get())}
+                                {line.note.clone().map(|note| view! {
+                                    <span class="ds-field__hint">" — "{move || note.text(lang.get())}</span>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            })}
             <div role="status" aria-live="polite">
                 {move || result.get().map(|outcome| {
-                    let ok = matches!(outcome, TestResult::Ok { .. });
+                    let ok = outcome.is_ok();
                     let failed = !ok;
                     let kind = outcome.kind();
+                    let failed_step = match &outcome {
+                        TestResult::Report(report) => report.failure().map(|(step, _)| step.id()),
+                        _ => None,
+                    };
                     view! {
                         <p
                             class="ds-alert"
@@ -659,6 +710,7 @@ fn ConnectionEditor(
                             class:ds-alert--error=failed
                             data-testid="conn-test-result"
                             data-kind=kind
+                            data-step=failed_step
                         >
                             {move || outcome.message(lang.get())}
                         </p>
