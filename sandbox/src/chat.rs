@@ -989,7 +989,9 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Api
     // Errors found before the limiter still report the buckets' state.
     let peek = |error: ApiError| flow::peek(state, key, error);
     let request = ChatRequest::parse(body).map_err(peek)?;
-    match models::find(&request.model) {
+    // Under `model_ids: "openrouter"` the request names `vendor/model`; it is billed as the
+    // catalog model.
+    let billed_model = match models::resolve_served(state, &request.model) {
         None => return Err(peek(ApiError::model_not_found(&request.model))),
         Some(model) if !model.chat => return Err(peek(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -998,8 +1000,8 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Api
             Some("model"),
             None,
         ))),
-        Some(_) => {}
-    }
+        Some(model) => model.id,
+    };
     let prompt_tokens = request.prompt_tokens();
     if prompt_tokens > CONTEXT_WINDOW {
         return Err(peek(ApiError::context_length_exceeded(
@@ -1015,17 +1017,17 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Api
         key,
         token_cost,
         request.forced_fault(),
-        |shared, generates| {
-            // The longest boundary an earlier request remembered.
+        |shared, now, begins| {
+            // The longest boundary an earlier request remembered, once its response began.
             let cached = boundaries
                 .iter()
                 .rev()
-                .find(|(_, hash)| shared.prefix_cache.contains(*hash))
+                .find(|(_, hash)| shared.prefix_cache.contains(*hash, now))
                 .map_or(0, |(tokens, _)| *tokens);
-            // A prompt that reached generation is in the prefix cache.
-            if generates {
+            // A prompt that reached generation is in the prefix cache from its first byte.
+            if let Some(begins) = begins {
                 for (_, hash) in &boundaries {
-                    shared.prefix_cache.insert(*hash);
+                    shared.prefix_cache.insert(*hash, begins);
                 }
             }
             shared.completions += 1;
@@ -1041,7 +1043,7 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Api
         cache_creation_tokens: 0,
     };
     let (admitted, delay_ms) =
-        admission.into_admitted(state, key, &request.model, request.stream, usage, body);
+        admission.into_admitted(state, key, billed_model, request.stream, usage, body);
     let answer = Answer {
         admitted,
         id: format!("chatcmpl-{:016x}{:08x}", request.seed, counter as u32),

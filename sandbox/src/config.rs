@@ -10,8 +10,10 @@
 //! ([`FaultRates`]), `slow_first_byte_ms`, `rpm`, `tpm`, `hang_ms`,
 //! `retry_after_date_s`, `try_again_in_s`, `expose_rate_limit_headers`, the
 //! CORS refusals `cors_refuse_headers`, `cors_refuse_preflight` and
-//! `cors_block_post` (see [`crate::cors`](mod@crate::cors)), and `video`
-//! ([`VideoConfig`]); each is documented on [`SandboxConfig`].
+//! `cors_block_post` (see [`crate::cors`](mod@crate::cors)), `model_ids`
+//! ([`ModelIds`], how the models are named: as the catalog names them, or
+//! `vendor/model` as OpenRouter does), and `video` ([`VideoConfig`]); each
+//! is documented on [`SandboxConfig`].
 //!
 //! The billing mode (`--billing real|complete`) is not part of this
 //! configuration: it is fixed for the life of the process (see
@@ -85,8 +87,30 @@ pub struct SandboxConfig {
     /// blocks `POST` at its CORS layer. The POST never reaches the API, so
     /// nothing is generated or billed. False by default.
     pub cors_block_post: bool,
+    /// How the served models are named, in `GET /v1/models` and in the
+    /// `model` that chat completions and Messages accept: `"catalog"` (the
+    /// default, `gemini-2.5-flash`) or `"openrouter"` (`google/gemini-2.5-flash`,
+    /// and a bare catalog name is then a model-not-found error). See
+    /// [`crate::models`].
+    pub model_ids: ModelIds,
     /// Timing and failures of the video job APIs (see [`crate::video`]).
     pub video: VideoConfig,
+}
+
+/// How the sandbox names the models it serves (the `model_ids` field).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelIds {
+    /// Every model under its catalog name (`gemini-2.5-flash`, `claude-sonnet-4.5`), as the
+    /// relays and the official APIs of OpenAI and Anthropic name them.
+    #[default]
+    Catalog,
+    /// Every model as `{owned_by}/{catalog name}` (`google/gemini-2.5-flash`,
+    /// `deepseek/deepseek-v3.2`, `anthropic/claude-sonnet-4.5`, `openai/gpt-4.1`), as
+    /// OpenRouter lists and accepts them. A request naming the bare catalog name is answered
+    /// with the protocol's model-not-found error, as OpenRouter answers an id it does not
+    /// serve. A prefixed id is billed as its catalog model.
+    Openrouter,
 }
 
 impl Default for SandboxConfig {
@@ -106,6 +130,7 @@ impl Default for SandboxConfig {
             cors_refuse_headers: Vec::new(),
             cors_refuse_preflight: false,
             cors_block_post: false,
+            model_ids: ModelIds::Catalog,
             video: VideoConfig::default(),
         }
     }
@@ -490,6 +515,31 @@ mod tests {
         assert!(config.cors_refuse_headers.is_empty());
         assert!(!config.cors_refuse_preflight);
         assert!(!config.cors_block_post);
+        assert_eq!(config.model_ids, ModelIds::Catalog);
+    }
+
+    #[test]
+    fn model_ids_are_parsed_and_validated() {
+        let config = SandboxConfig::from_json(r#"{"model_ids":"openrouter"}"#).unwrap();
+        assert_eq!(config.model_ids, ModelIds::Openrouter);
+        let config = SandboxConfig::from_json(r#"{"model_ids":"catalog"}"#).unwrap();
+        assert_eq!(config.model_ids, ModelIds::Catalog);
+        let json = serde_json::to_value(SandboxConfig {
+            model_ids: ModelIds::Openrouter,
+            ..SandboxConfig::default()
+        })
+        .unwrap();
+        assert_eq!(json["model_ids"], "openrouter");
+        for bad in [
+            r#""OpenRouter""#,
+            r#""prefixed""#,
+            "true",
+            "null",
+            r#"["openrouter"]"#,
+        ] {
+            let text = format!(r#"{{"model_ids":{bad}}}"#);
+            assert!(SandboxConfig::from_json(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]

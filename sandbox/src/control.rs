@@ -67,8 +67,19 @@ pub async fn stats(State(state): State<AppState>) -> Response {
     Json(state.stats()).into_response()
 }
 
-/// `POST /_sandbox/reset`: zeroes the statistics, the prompt caches and the
-/// rate-limit buckets, keeps the configuration, and returns the empty stats.
+/// `GET /_sandbox/log`: every provider request in arrival order, as
+/// `{"requests": [{"at_ms", "method", "path", "status", "key", "model",
+/// "tokens"}, ...], "dropped": n}` (see [`crate::stats::LogEntry`]). Only
+/// the last [`crate::stats::LOG_CAPACITY`] requests are kept; `dropped`
+/// counts the older ones. Control routes and CORS preflights are not logged.
+pub async fn log(State(state): State<AppState>) -> Response {
+    // Serialized under the lock: the log can be large, so it is not copied.
+    Json(&state.lock().stats.log).into_response()
+}
+
+/// `POST /_sandbox/reset`: zeroes the statistics (the request log too), the
+/// prompt caches and the rate-limit buckets, keeps the configuration, and
+/// returns the empty stats.
 pub async fn reset(State(state): State<AppState>) -> Response {
     state.reset();
     Json(state.stats()).into_response()

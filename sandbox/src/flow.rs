@@ -126,15 +126,16 @@ impl Admission {
 
 /// Charges the rate limiter `token_cost` (a 429 when it refuses) and draws
 /// the faults (`forced_fault` wins), under one lock; `record` then runs under
-/// the same lock, told whether the request reaches generation (the prompt
-/// caches remember only those), to update the caches and counters, and what
-/// it returns comes back with the admission.
+/// the same lock, told the time now and, when the request reaches generation
+/// (the prompt caches remember only those), when its response begins (what it
+/// writes to a cache is readable from then), to update the caches and
+/// counters, and what it returns comes back with the admission.
 pub(crate) fn admit_locked<E: ProviderError, T>(
     state: &AppState,
     key: &str,
     token_cost: u64,
     forced_fault: Option<Fault>,
-    record: impl FnOnce(&mut Shared, bool) -> T,
+    record: impl FnOnce(&mut Shared, Instant, Option<Instant>) -> T,
 ) -> Result<(Admission, T), E> {
     let mut shared = state.lock();
     let limits = match shared.limiter.check(key, token_cost, Instant::now()) {
@@ -150,10 +151,13 @@ pub(crate) fn admit_locked<E: ProviderError, T>(
     let plan = config.draw_faults(&mut shared.fault_rng);
     let fault = forced_fault.or(plan.fault);
     let generates = fault.is_none_or(|fault| !fault.before_generation());
-    let recorded = record(&mut shared, generates);
+    let delay_ms = plan.delay_ms(&config);
+    let now = Instant::now();
+    let begins = generates.then(|| now + Duration::from_millis(delay_ms));
+    let recorded = record(&mut shared, now, begins);
     let admission = Admission {
         limits,
-        delay_ms: plan.delay_ms(&config),
+        delay_ms,
         config,
         fault,
     };

@@ -19,7 +19,8 @@
 //!   shape (`POST /v1/video/generate`, `GET /v1/video/status/{id}` or
 //!   `GET /v1/video/generate/{id}`), need the key too; the seeds' file links
 //!   `GET /v1/video/files/{id}.mp4` do not (see [`video`]);
-//! * `GET|POST /_sandbox/config`, `GET /_sandbox/stats` and
+//! * `GET|POST /_sandbox/config`, `GET /_sandbox/stats`, `GET /_sandbox/log`
+//!   (every provider request in arrival order, see [`stats::RequestLog`]) and
 //!   `POST /_sandbox/reset` control the sandbox; they need no key but the
 //!   control token in `x-sandbox-control` (see [`control`]), else 403.
 //!
@@ -131,6 +132,7 @@ pub fn app(state: AppState) -> Router {
             get(control::get_config).post(control::set_config),
         )
         .route("/_sandbox/stats", get(control::stats))
+        .route("/_sandbox/log", get(control::log))
         .route("/_sandbox/reset", post(control::reset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

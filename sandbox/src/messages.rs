@@ -837,10 +837,12 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
 fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), MessagesError> {
     let peek = |error: MessagesError| flow::peek(state, key, error);
     let request = MessagesRequest::parse(body).map_err(peek)?;
-    match models::find(&request.model) {
-        Some(model) if model.chat => {}
+    // Under `model_ids: "openrouter"` the request names `vendor/model`; it is billed as the
+    // catalog model.
+    let billed_model = match models::resolve_served(state, &request.model) {
+        Some(model) if model.chat => model.id,
         _ => return Err(peek(MessagesError::model_not_found(&request.model))),
-    }
+    };
     let prompt_tokens = request.prompt_tokens();
     if prompt_tokens > CONTEXT_WINDOW {
         return Err(peek(MessagesError::invalid_request(format!(
@@ -863,15 +865,15 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Mes
         key,
         token_cost,
         chat.forced_fault(),
-        |shared, generates| {
+        |shared, now, begins| {
             let read = eligible
                 .iter()
                 .rev()
-                .find(|point| shared.message_cache.contains(point.hash))
+                .find(|point| shared.message_cache.contains(point.hash, now))
                 .map_or(0, |point| point.tokens);
-            if generates {
+            if let Some(begins) = begins {
                 for point in &eligible {
-                    shared.message_cache.insert(point.hash);
+                    shared.message_cache.insert(point.hash, begins);
                 }
             }
             shared.messages_answered += 1;
@@ -889,7 +891,7 @@ fn admit(state: &AppState, key: &str, body: &Bytes) -> Result<(Answer, u64), Mes
         cache_creation_tokens: written,
     };
     let (admitted, delay_ms) =
-        admission.into_admitted(state, key, &request.model, request.stream, usage, body);
+        admission.into_admitted(state, key, billed_model, request.stream, usage, body);
     let answer = Answer {
         admitted,
         id: format!("msg_{:016x}{:08x}", request.seed, counter as u32),

@@ -4,6 +4,17 @@
 //! Anthropic's shape (`{data:[{type:"model", id, display_name, created_at}],
 //! has_more, first_id, last_id}`, its errors as for [`crate::messages`]);
 //! any other in OpenAI's.
+//!
+//! The configuration's `model_ids` ([`ModelIds`]) names the models: under
+//! `catalog` (the default) as [`MODELS`] does, under `openrouter` as
+//! `{owned_by}/{id}` (`google/gemini-2.5-flash`) in the listing, in
+//! `GET /v1/models/{id}` and in the `model` chat completions and Messages
+//! accept ([`resolve`]); a bare catalog name is then not found, and a
+//! prefixed id is billed (`billed.by_model`) under its catalog name. (Under
+//! `openrouter`, `GET /v1/models/{id}` has no route for an id with a slash,
+//! so it finds nothing, as OpenRouter serves no such route.)
+
+use std::borrow::Cow;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -12,6 +23,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::chat::authorize;
+use crate::config::ModelIds;
 use crate::error::ApiError;
 use crate::limits::rfc3339;
 use crate::messages::{self, MessagesError};
@@ -97,14 +109,44 @@ pub const MODELS: &[ModelInfo] = &[
     },
 ];
 
-/// Looks a model up by id.
+/// Looks a model up by its catalog id.
 pub fn find(id: &str) -> Option<&'static ModelInfo> {
     MODELS.iter().find(|model| model.id == id)
 }
 
-fn model_json(model: &ModelInfo) -> serde_json::Value {
+impl ModelInfo {
+    /// The id the sandbox lists and accepts for this model under `ids`.
+    pub fn served_id(&self, ids: ModelIds) -> Cow<'static, str> {
+        match ids {
+            ModelIds::Catalog => Cow::Borrowed(self.id),
+            ModelIds::Openrouter => Cow::Owned(format!("{}/{}", self.owned_by, self.id)),
+        }
+    }
+}
+
+/// The model a request's `model` names under `ids`: under
+/// [`ModelIds::Catalog`] a catalog id, under [`ModelIds::Openrouter`] only
+/// `{owned_by}/{catalog id}` (the vendor compared exactly, as OpenRouter
+/// does). `None` when no served id matches.
+pub fn resolve(ids: ModelIds, requested: &str) -> Option<&'static ModelInfo> {
+    match ids {
+        ModelIds::Catalog => find(requested),
+        ModelIds::Openrouter => {
+            let (vendor, id) = requested.split_once('/')?;
+            find(id).filter(|model| model.owned_by == vendor)
+        }
+    }
+}
+
+/// [`resolve`] under the configuration in force.
+pub fn resolve_served(state: &AppState, requested: &str) -> Option<&'static ModelInfo> {
+    let ids = state.lock().config.model_ids;
+    resolve(ids, requested)
+}
+
+fn model_json(model: &ModelInfo, ids: ModelIds) -> serde_json::Value {
     json!({
-        "id": model.id,
+        "id": model.served_id(ids),
         "object": "model",
         "created": model.created,
         "owned_by": model.owned_by,
@@ -116,11 +158,12 @@ fn anthropic(headers: &HeaderMap) -> bool {
     headers.contains_key("x-api-key") || headers.contains_key("anthropic-version")
 }
 
-fn anthropic_json(model: &ModelInfo) -> serde_json::Value {
+fn anthropic_json(model: &ModelInfo, ids: ModelIds) -> serde_json::Value {
+    let id = model.served_id(ids);
     json!({
         "type": "model",
-        "id": model.id,
-        "display_name": model.id,
+        "id": id,
+        "display_name": id,
         "created_at": rfc3339(model.created),
     })
 }
@@ -131,16 +174,18 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         if let Err(error) = messages::authorize(&state, &headers) {
             return error.into_response();
         }
-        let data: Vec<_> = MODELS.iter().map(anthropic_json).collect();
-        let first = MODELS.first().map(|m| m.id);
-        let last = MODELS.last().map(|m| m.id);
+        let ids = state.lock().config.model_ids;
+        let data: Vec<_> = MODELS.iter().map(|m| anthropic_json(m, ids)).collect();
+        let first = MODELS.first().map(|m| m.served_id(ids));
+        let last = MODELS.last().map(|m| m.served_id(ids));
         return Json(json!({"data": data, "has_more": false, "first_id": first, "last_id": last}))
             .into_response();
     }
     if let Err(error) = authorize(&state, &headers) {
         return error.into_response();
     }
-    let data: Vec<_> = MODELS.iter().map(model_json).collect();
+    let ids = state.lock().config.model_ids;
+    let data: Vec<_> = MODELS.iter().map(|m| model_json(m, ids)).collect();
     Json(json!({ "object": "list", "data": data })).into_response()
 }
 
@@ -154,16 +199,59 @@ pub async fn retrieve(
         if let Err(error) = messages::authorize(&state, &headers) {
             return error.into_response();
         }
-        return match find(&id) {
-            Some(model) => Json(anthropic_json(model)).into_response(),
+        let ids = state.lock().config.model_ids;
+        return match resolve(ids, &id) {
+            Some(model) => Json(anthropic_json(model, ids)).into_response(),
             None => MessagesError::model_not_found(&id).into_response(),
         };
     }
     if let Err(error) = authorize(&state, &headers) {
         return error.into_response();
     }
-    match find(&id) {
-        Some(model) => Json(model_json(model)).into_response(),
+    let ids = state.lock().config.model_ids;
+    match resolve(ids, &id) {
+        Some(model) => Json(model_json(model, ids)).into_response(),
         None => ApiError::model_not_found(&id).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_ids_resolve_only_bare() {
+        for model in MODELS {
+            assert_eq!(model.served_id(ModelIds::Catalog), model.id);
+            assert_eq!(resolve(ModelIds::Catalog, model.id), Some(model));
+        }
+        assert_eq!(resolve(ModelIds::Catalog, "google/gemini-2.5-flash"), None);
+        assert_eq!(resolve(ModelIds::Catalog, "nope"), None);
+    }
+
+    #[test]
+    fn openrouter_ids_are_vendor_prefixed_and_only_those_resolve() {
+        let or = ModelIds::Openrouter;
+        let served: Vec<_> = MODELS.iter().map(|m| m.served_id(or)).collect();
+        for id in [
+            "google/gemini-2.5-flash",
+            "deepseek/deepseek-v3.2",
+            "anthropic/claude-sonnet-4.5",
+            "openai/gpt-4.1",
+        ] {
+            assert!(served.iter().any(|s| s == id), "{id} in {served:?}");
+        }
+        for model in MODELS {
+            let id = model.served_id(or);
+            assert_eq!(resolve(or, &id), Some(model), "{id}");
+            // The bare catalog name is not served any more.
+            assert_eq!(resolve(or, model.id), None, "{}", model.id);
+        }
+        // The vendor must be the model's own, compared exactly.
+        assert_eq!(resolve(or, "openai/gemini-2.5-flash"), None);
+        assert_eq!(resolve(or, "Google/gemini-2.5-flash"), None);
+        assert_eq!(resolve(or, "google/"), None);
+        assert_eq!(resolve(or, "/gemini-2.5-flash"), None);
+        assert_eq!(resolve(or, "google/gemini-2.5-flash/x"), None);
     }
 }

@@ -1,10 +1,12 @@
 //! The server's shared state.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use crate::billing::BillingMode;
 use crate::config::{FaultRng, SandboxConfig};
@@ -73,29 +75,35 @@ pub(crate) fn constant_time_eq(expected: &[u8], provided: &[u8]) -> bool {
 pub const PREFIX_CACHE_CAPACITY: usize = 100_000;
 
 /// A set of prompt-prefix hashes that forgets its oldest entry once it holds
-/// [`PREFIX_CACHE_CAPACITY`] of them.
+/// [`PREFIX_CACHE_CAPACITY`] of them. Each hash can be read from the moment
+/// the response of the request that wrote it began, as at the providers: a
+/// request sent while the first is still being processed misses (Anthropic:
+/// "a cache entry only becomes available after the first response begins").
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PrefixCache {
-    hashes: HashSet<u64>,
+    ready_at: HashMap<u64, Instant>,
     order: VecDeque<u64>,
 }
 
 impl PrefixCache {
-    /// Whether `hash` is remembered.
-    pub fn contains(&self, hash: u64) -> bool {
-        self.hashes.contains(&hash)
+    /// Whether `hash` can be read at `now`.
+    pub fn contains(&self, hash: u64, now: Instant) -> bool {
+        self.ready_at.get(&hash).is_some_and(|ready| *ready <= now)
     }
 
-    /// Remembers `hash` (a hash already remembered keeps its age), evicting
-    /// the oldest hash when the cache is full.
-    pub fn insert(&mut self, hash: u64) {
-        if !self.hashes.insert(hash) {
+    /// Remembers `hash`, readable from `ready` (a hash already remembered
+    /// keeps its age and the earlier time), evicting the oldest hash when the
+    /// cache is full.
+    pub fn insert(&mut self, hash: u64, ready: Instant) {
+        if let Some(known) = self.ready_at.get_mut(&hash) {
+            *known = (*known).min(ready);
             return;
         }
+        self.ready_at.insert(hash, ready);
         self.order.push_back(hash);
         if self.order.len() > PREFIX_CACHE_CAPACITY {
             if let Some(oldest) = self.order.pop_front() {
-                self.hashes.remove(&oldest);
+                self.ready_at.remove(&oldest);
             }
         }
     }
@@ -276,15 +284,34 @@ mod tests {
     #[test]
     fn the_prefix_cache_forgets_its_oldest_hash_when_full() {
         let mut cache = PrefixCache::default();
+        let now = Instant::now();
         for hash in 0..PREFIX_CACHE_CAPACITY as u64 {
-            cache.insert(hash);
+            cache.insert(hash, now);
         }
-        cache.insert(0); // already there: it keeps its age
+        cache.insert(0, now); // already there: it keeps its age
         assert_eq!(cache.len(), PREFIX_CACHE_CAPACITY);
-        cache.insert(u64::MAX);
+        cache.insert(u64::MAX, now);
         assert_eq!(cache.len(), PREFIX_CACHE_CAPACITY);
-        assert!(!cache.contains(0));
-        assert!(cache.contains(1) && cache.contains(u64::MAX));
+        assert!(!cache.contains(0, now));
+        assert!(cache.contains(1, now) && cache.contains(u64::MAX, now));
+    }
+
+    #[test]
+    fn a_prefix_is_read_only_once_its_writer_s_response_has_begun() {
+        let mut cache = PrefixCache::default();
+        let now = Instant::now();
+        let begins = now + std::time::Duration::from_millis(300);
+        cache.insert(7, begins);
+        assert!(
+            !cache.contains(7, now),
+            "read while the writer is still processing"
+        );
+        assert!(cache.contains(7, begins));
+        // A second writer whose response begins earlier makes it readable earlier, never later.
+        cache.insert(7, now + std::time::Duration::from_millis(100));
+        assert!(cache.contains(7, now + std::time::Duration::from_millis(100)));
+        cache.insert(7, begins + std::time::Duration::from_secs(5));
+        assert!(cache.contains(7, begins));
     }
 
     #[test]

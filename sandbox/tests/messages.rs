@@ -613,3 +613,29 @@ async fn models_are_listed_in_anthropics_shape_for_anthropic_clients() {
     let openai = body_json(&get(&server, "/v1/models", &[("authorization", &bearer)]).await);
     assert_eq!(openai["object"], "list");
 }
+
+/// As at Anthropic, a cache entry is readable only once the response of the request that
+/// wrote it has begun: two requests sent together both write (and pay 1.25×), a third sent
+/// after the first answered reads.
+#[tokio::test]
+async fn requests_sent_together_both_miss_the_cache_they_write() {
+    let server = server(json!({"latency_ms": {"min": 300, "max": 300}}), Complete).await;
+    let system = long_text(1100, "efgh");
+    let prefix = 1100 + TOKENS_PER_MESSAGE;
+    let (one, two) = (
+        cached_request(MODEL, &system, "Take 1.", true),
+        cached_request(MODEL, &system, "Take 2.", true),
+    );
+    let (a, b) = tokio::join!(messages(&server, &one), messages(&server, &two));
+    for take in [body_json(&a), body_json(&b)] {
+        assert_eq!(take["usage"]["cache_read_input_tokens"], 0, "{take}");
+        assert_eq!(
+            take["usage"]["cache_creation_input_tokens"], prefix,
+            "{take}"
+        );
+    }
+    let third =
+        body_json(&messages(&server, &cached_request(MODEL, &system, "Take 3.", true)).await);
+    assert_eq!(third["usage"]["cache_read_input_tokens"], prefix, "{third}");
+    assert_eq!(third["usage"]["cache_creation_input_tokens"], 0, "{third}");
+}
