@@ -3,6 +3,7 @@
 //! estimate computation with its CSV and chart data, the seeds' figures and their corrections,
 //! and the ledger of what was actually spent, call by call.
 
+pub mod billing;
 pub mod estimate;
 pub mod estimate_csv;
 pub mod ledger;
