@@ -20,7 +20,13 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{RequestInit, Response};
 
-const SANDBOX: &str = "http://127.0.0.1:18787";
+/// The sandbox's root: `SANDBOX_URL` (its `/v1` API) when it was set at compile time, else
+/// scripts/test.sh's port.
+pub(crate) fn sandbox_root() -> &'static str {
+    option_env!("SANDBOX_URL")
+        .unwrap_or("http://127.0.0.1:18787/v1")
+        .trim_end_matches("/v1")
+}
 
 fn window() -> web_sys::Window {
     web_sys::window().unwrap()
@@ -29,7 +35,7 @@ fn window() -> web_sys::Window {
 /// Calls a sandbox control route and returns its JSON answer. The control routes need the
 /// sandbox's control token in `x-sandbox-control`: it is compiled in from
 /// `SANDBOX_CONTROL_TOKEN` (scripts/test.sh exports it before this tier).
-async fn control(method: &str, path: &str, body: Option<&str>) -> Value {
+pub(crate) async fn control(method: &str, path: &str, body: Option<&str>) -> Value {
     // Not `env!`: the rest of the browser tests build without it. (Not `.expect()` either:
     // clippy's option_env_unwrap would ask for `env!`.)
     let Some(token) = option_env!("SANDBOX_CONTROL_TOKEN") else {
@@ -46,10 +52,10 @@ async fn control(method: &str, path: &str, body: Option<&str>) -> Value {
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
-    let url = format!("{SANDBOX}{path}");
+    let url = format!("{}{path}", sandbox_root());
     let response: Response = JsFuture::from(window().fetch_with_str_and_init(&url, &init))
         .await
-        .expect("the sandbox runs on 127.0.0.1:18787")
+        .expect("the sandbox runs")
         .unchecked_into();
     let text = JsFuture::from(response.text().unwrap()).await.unwrap();
     let text = text.as_string().unwrap();
@@ -69,7 +75,7 @@ pub(crate) async fn billed() -> Value {
 
 fn sandbox() -> Connection {
     Connection {
-        base_url: format!("{SANDBOX}/v1"),
+        base_url: format!("{}/v1", sandbox_root()),
         ..Connection::from_preset("sandbox", Preset::LocalSandbox, "relay", Lang::ZhCn)
     }
 }

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::http::{control, start};
 use crate::support::{document, tick};
 use duanju_studio::domain::i18n::Lang;
 use duanju_studio::domain::provider::connection::{
@@ -23,51 +24,12 @@ use duanju_studio::web::http::test_connection;
 use duanju_studio::web::probe::{finish, free_steps};
 use leptos::mount::mount_to;
 use leptos::prelude::*;
-use serde_json::Value;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{RequestInit, Response};
 
 /// The sandbox's API base URL.
 fn api() -> &'static str {
     option_env!("SANDBOX_URL").unwrap_or("http://127.0.0.1:18787/v1")
-}
-
-/// The sandbox's root (its control routes).
-fn root() -> &'static str {
-    api().trim_end_matches("/v1")
-}
-
-/// Calls a sandbox control route (with the control token compiled in) and returns its JSON.
-async fn control(method: &str, path: &str, body: Option<&str>) -> Value {
-    let Some(token) = option_env!("SANDBOX_CONTROL_TOKEN") else {
-        panic!("SANDBOX_CONTROL_TOKEN was not set when the browser tests were compiled");
-    };
-    let headers = web_sys::Headers::new().unwrap();
-    headers.set("x-sandbox-control", token).unwrap();
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_headers(&headers);
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let url = format!("{}{path}", root());
-    let window = web_sys::window().unwrap();
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .expect("the sandbox runs")
-        .unchecked_into();
-    let text = JsFuture::from(response.text().unwrap()).await.unwrap();
-    let text = text.as_string().unwrap();
-    assert!(response.ok(), "{path}: {text}");
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Sets the sandbox's configuration and zeroes its statistics.
-async fn start(config: &str) {
-    control("POST", "/_sandbox/config", Some(config)).await;
-    control("POST", "/_sandbox/reset", None).await;
 }
 
 /// Restores the defaults.
