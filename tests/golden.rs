@@ -283,6 +283,65 @@ fn seed_corrections_match_the_estimator() {
     assert_eq!(video.cost.usd.display(), corrections[3].corrected.display());
 }
 
+/// The seeds' other two errors, both the claimed and the corrected figure from the estimator.
+#[test]
+fn seed_inventory_and_s7_double_count_are_corrected() {
+    use duanju_studio::domain::cost::plan::{seed_inventory_plan, ProfileChoice};
+    use duanju_studio::domain::cost::profile::{ExchangeRate, Profile};
+    let corrections = seed_corrections();
+    let by_case = |case: &str| {
+        corrections
+            .iter()
+            .find(|c| c.case == case)
+            .unwrap_or_else(|| panic!("no correction for {case}"))
+    };
+    // The inventory at the seeds' own (blended) route prices, through a profile of the plan.
+    let mut inventory = seed_inventory_plan();
+    inventory.profiles = vec![ProfileChoice::Custom(Profile {
+        id: "seeds".into(),
+        name: "The seeds' prices".into(),
+        base_url: String::new(),
+        price_set: "seed".into(),
+        exchange_rate: ExchangeRate::RELAY,
+        markup: Default::default(),
+    })];
+    inventory.baseline_profile = None;
+    let total = estimate(&inventory, &PriceBook::defaults())
+        .unwrap()
+        .profile("seeds")
+        .unwrap()
+        .total
+        .usd
+        .display();
+    let inventory_fix = by_case("000");
+    assert_eq!(total, inventory_fix.corrected.display());
+    assert_eq!(total, "$2,410.80");
+    assert_eq!(inventory_fix.claimed.display(), "$18,400.00");
+
+    // S7 as the seed writes it bills the 67 M planning tokens twice…
+    let previous = |plan: &ProductionPlan| {
+        estimate(plan, &PriceBook::defaults())
+            .unwrap()
+            .profile("previous-providers")
+            .unwrap()
+            .total
+            .usd
+            .display()
+    };
+    let as_written = plan("S7");
+    let s7 = by_case("S7");
+    assert_eq!(previous(&as_written), s7.claimed.display());
+    assert_eq!(s7.claimed.display(), "$10,037.00");
+    // …and split as the relay side splits the same 847 M, it is $9,501.00.
+    let mut split = as_written.clone();
+    assert_eq!(split.lines[0].output_tokens, 847_000_000);
+    split.lines[0].output_tokens = 847_000_000 - split.lines[1].output_tokens;
+    assert_eq!(previous(&split), s7.corrected.display());
+    assert_eq!(s7.corrected.display(), "$9,501.00");
+    let saving = by_case("S7 · S8");
+    assert_eq!(saving.corrected.display(), "$8,723.90");
+}
+
 #[test]
 fn every_seed_plan_round_trips_through_json_and_links() {
     for case in CASES {

@@ -118,6 +118,10 @@ test('the seed corrections, the price matrix and CSV export are offered', async 
   assert.match(text, /\$423\.40/);
   assert.match(text, /\$777\.10/);
   assert.match(text, /\$9,259\.90/);
+  // The inventory's "$18,400 a month" beside its own lines' $2,410.80, and S7's double count.
+  assert.match(text, /\$18,400\.00[\s\S]*\$2,410\.80/);
+  assert.match(text, /\$10,037\.00[\s\S]*\$9,501\.00/);
+  assert.match(text, /\$8,723\.90/);
 
   assert.equal(await page.getByTestId('price-matrix').count(), 0);
   await page.getByTestId('section-price-matrix').locator('summary').click();

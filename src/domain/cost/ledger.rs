@@ -116,6 +116,22 @@ pub struct LedgerEntry {
     /// `max_tokens`), so the spend shown is never below what the provider may have billed.
     #[serde(default)]
     pub worst_case: bool,
+    /// Set when the reply stated its own cost (OpenRouter's `usage.cost`): the cost above is the
+    /// stated one, and this is what the price set computed for the same usage, in 10⁻¹⁸
+    /// dollars, so the difference can be shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed_usd_units: Option<i128>,
+}
+
+/// A stated cost in dollars as an exact amount: the float's shortest decimal text, to the
+/// grid's 18 decimals. None for a negative, non-finite or absurd (≥ $1,000,000) figure.
+fn stated_usd(value: f64) -> Option<Money> {
+    if !(0.0..1_000_000.0).contains(&value) {
+        return None;
+    }
+    let text = crate::domain::cost::money::float_text(value)?;
+    let (units, _) = crate::domain::cost::money::parse_decimal_rounded(&text, 18).ok()?;
+    Some(Money::from_units(Currency::Usd, units))
 }
 
 /// What the caller knows about one finished call, to be priced into a [`LedgerEntry`].
@@ -215,6 +231,23 @@ impl LedgerEntry {
             }
             None => (Cost::ZERO, true),
         };
+        // The provider's own figure is what it billed: it wins over ours (no markup is added
+        // to it: a stated cost already holds the route's fee), and ours is kept beside it.
+        let stated = usage
+            .reported_cost_usd
+            .filter(|_| !usage.estimated && !call.worst_case)
+            .and_then(stated_usd);
+        let (cost, unpriced, computed_usd_units) = match stated {
+            Some(usd) => (
+                Cost {
+                    usd,
+                    cny: profile.exchange_rate.to_cny(usd),
+                },
+                false,
+                Some(cost.usd.units()),
+            ),
+            None => (cost, unpriced, None),
+        };
         LedgerEntry {
             at_ms: call.at_ms,
             day: day_of(call.at_ms),
@@ -240,7 +273,15 @@ impl LedgerEntry {
             outcome: call.error.map_or(OUTCOME_OK, ApiError::kind).to_string(),
             note: call.note.map(str::to_string),
             worst_case: call.worst_case,
+            computed_usd_units,
         }
+    }
+
+    /// For a call whose reply stated its cost: stated − computed, in dollars (positive when the
+    /// provider billed more than the price set says).
+    pub fn stated_difference(&self) -> Option<Money> {
+        self.computed_usd_units
+            .map(|computed| Money::from_units(Currency::Usd, self.cost_usd_units - computed))
     }
 
     /// The cost in both currencies.
@@ -610,6 +651,50 @@ mod tests {
         };
         let entry = LedgerEntry::priced(&call, &PriceSet::seed(), &relay());
         assert_eq!(entry.cost_usd_units, 420_000_000_000);
+    }
+
+    #[test]
+    fn a_stated_cost_wins_and_the_difference_is_kept() {
+        let connection = connection();
+        // OpenRouter states $0.0000123 for 1,000 prompt and 200 completion tokens on Claude.
+        let stated = Usage {
+            reported_cost_usd: Some(0.0000123),
+            ..usage(1_000, 0, 200)
+        };
+        let call = CallSummary {
+            usage: Some(&stated),
+            ..CallSummary::new(
+                MARCH_FIRST,
+                &connection,
+                "claude-sonnet-4.5",
+                "dialogue_emotion",
+            )
+        };
+        let entry = LedgerEntry::priced(&call, &PriceSet::list(), &official());
+        // The stated $0.0000123 exactly (1.23 × 10¹³ grid units), in ¥ at 7.3.
+        assert_eq!(entry.cost_usd_units, 12_300_000_000_000);
+        assert_eq!(entry.cost().cny.units(), 89_790_000_000_000);
+        // Computed: 1,000 × $3 + 200 × $15 per million = $0.006.
+        assert_eq!(entry.computed_usd_units, Some(6_000_000_000_000_000));
+        assert_eq!(
+            entry.stated_difference().unwrap().units(),
+            12_300_000_000_000 - 6_000_000_000_000_000
+        );
+        // An estimated usage (a cut stream) states nothing the provider billed: ours stands.
+        let guessed = Usage {
+            estimated: true,
+            ..stated.clone()
+        };
+        let call = CallSummary {
+            usage: Some(&guessed),
+            ..call
+        };
+        let entry = LedgerEntry::priced(&call, &PriceSet::list(), &official());
+        assert_eq!(entry.computed_usd_units, None);
+        assert_eq!(entry.cost_usd_units, 6_000_000_000_000_000);
+        // A nonsense figure is ignored rather than believed.
+        assert_eq!(stated_usd(-1.0), None);
+        assert_eq!(stated_usd(f64::NAN), None);
     }
 
     #[test]

@@ -574,7 +574,7 @@ impl PriceSet {
         prices.extend(official_clip_prices());
         PriceSet {
             id: "seed".into(),
-            name: "Seed blended prices".into(),
+            name: "The seeds' blended prices (not a price list)".into(),
             prices,
         }
     }
@@ -651,7 +651,7 @@ fn official_clip_prices() -> Vec<ModelPrice> {
             "video-official-anthropic",
             "anthropic",
             "0.42",
-            "Seed 001: official Anthropic video, average per 5-second clip",
+            "Seed 001's own figure: Anthropic has no video API; kept only to reproduce the seed",
         ),
         clip(
             "video-previous-providers",

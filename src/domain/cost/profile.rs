@@ -191,15 +191,20 @@ impl Profile {
     /// Identifier of the default "other relays at ¥7.3" profile.
     pub const RELAY_MARKET: &'static str = "relay-market";
 
-    /// The three shipped profiles: the HolySheep relay (seed prices, ¥1 = $1), official
-    /// endpoints (list prices, ¥7.3) and other relays (seed prices at ¥7.3).
+    /// The three shipped profiles: the HolySheep relay (list prices, ¥1 = $1), official
+    /// endpoints (list prices, ¥7.3) and other relays (list prices at ¥7.3).
+    ///
+    /// All three price on the same basis, input and output apart: a relay sells the official
+    /// dollar prices at its own rate, so a comparison compares like with like. The seeds'
+    /// blended prices (input billed at the output price) are the `seed` set, which the seed
+    /// plans' own profiles name (`tests/fixtures/plans/`).
     pub fn defaults() -> Vec<Profile> {
         vec![
             Profile {
                 id: Profile::RELAY.into(),
                 name: "HolySheep relay".into(),
                 base_url: "https://api.holysheep.ai/v1".into(),
-                price_set: "seed".into(),
+                price_set: "list".into(),
                 exchange_rate: ExchangeRate::RELAY,
                 markup: Percent::ZERO,
             },
@@ -215,7 +220,7 @@ impl Profile {
                 id: Profile::RELAY_MARKET.into(),
                 name: "Relay ¥7.3".into(),
                 base_url: String::new(),
-                price_set: "seed".into(),
+                price_set: "list".into(),
                 exchange_rate: ExchangeRate::MARKET,
                 markup: Percent::ZERO,
             },

@@ -263,6 +263,16 @@ fn EntryRow(
         format_count(entry.cached_tokens),
         format_count(entry.completion_tokens)
     );
+    // A reply that stated its cost: the stated figure is shown, ours and the gap beside it.
+    let stated = entry
+        .computed_usd_units
+        .zip(entry.stated_difference())
+        .map(|(computed, gap)| {
+            (
+                exact_amount(Money::from_units(cost.usd.currency(), computed)),
+                exact_amount(gap),
+            )
+        });
     let outcome_class = if entry.is_ok() {
         "ds-ledger-outcome ds-ledger-outcome--ok"
     } else {
@@ -287,7 +297,17 @@ fn EntryRow(
                 </Show>
             </td>
             <td>{millis(entry.latency_ms)}</td>
-            <td>{exact_amount(cost.usd)}</td>
+            <td>
+                {exact_amount(cost.usd)}
+                {stated.map(|(computed, difference)| view! {
+                    " "<span class="ds-tag" data-testid="ledger-stated-cost"
+                        data-computed=computed.clone() data-difference=difference.clone()
+                        title=move || format!("{} {computed} · {} {difference}",
+                            t("按价格表计算", "computed from the price set")(), t("差额", "difference")())>
+                        {t("服务商报价", "stated by provider")}
+                    </span>
+                })}
+            </td>
             <td>{exact_amount(cost.cny)}</td>
         </tr>
     }
