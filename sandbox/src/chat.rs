@@ -524,6 +524,32 @@ struct WireUsage {
     prompt_cache_hit_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     prompt_cache_miss_tokens: Option<u64>,
+    /// OpenRouter's stated cost in dollars, sent for `vendor/model` ids only (see
+    /// [`openrouter_cost`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<f64>,
+}
+
+/// What OpenRouter states in `usage.cost` for a call to `vendor/model`: the model's list price
+/// per million tokens (uncached input, cached input, output), as OpenRouter passes the
+/// provider's price through. Models without a price here state none.
+fn openrouter_cost(usage: &TokenUsage, model: &str) -> Option<f64> {
+    let (_, name) = model.split_once('/')?;
+    // $ per million tokens: input, cached input, output (the providers' list prices, 2026-12).
+    let (input, cached, output) = match name {
+        "deepseek-v3.2" | "deepseek-chat" => (0.28, 0.028, 0.42),
+        "gemini-2.5-flash" => (0.30, 0.03, 2.50),
+        "gpt-4.1" => (2.0, 0.5, 8.0),
+        "claude-sonnet-4.5" | "claude-sonnet-4-5" => (3.0, 0.3, 15.0),
+        _ => return None,
+    };
+    let uncached = (usage.prompt_tokens - usage.cached_tokens) as f64;
+    Some(
+        (uncached * input
+            + usage.cached_tokens as f64 * cached
+            + usage.completion_tokens as f64 * output)
+            / 1_000_000.0,
+    )
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -551,6 +577,7 @@ impl WireUsage {
             },
             prompt_cache_hit_tokens: deepseek.then_some(usage.cached_tokens),
             prompt_cache_miss_tokens: deepseek.then_some(usage.prompt_tokens - usage.cached_tokens),
+            cost: openrouter_cost(usage, model),
         }
     }
 }

@@ -12,7 +12,8 @@
 //! accept ([`resolve`]); a bare catalog name is then not found, and a
 //! prefixed id is billed (`billed.by_model`) under its catalog name. (Under
 //! `openrouter`, `GET /v1/models/{id}` has no route for an id with a slash,
-//! so it finds nothing, as OpenRouter serves no such route.)
+//! so it finds nothing, as OpenRouter serves no such route.) Chat replies to a
+//! `vendor/model` id state their cost in `usage.cost`, as OpenRouter does.
 
 use std::borrow::Cow;
 

@@ -131,6 +131,16 @@ async fn prefixed_ids_are_served_and_billed_as_their_catalog_model() {
         "the id sent is echoed"
     );
     let usage = body["usage"].clone();
+    // OpenRouter states the cost: uncached input at $0.30/M, cached at $0.03/M, output at
+    // $2.50/M for Gemini 2.5 Flash.
+    let (prompt, cached, completion) = (
+        usage["prompt_tokens"].as_u64().unwrap() as f64,
+        usage["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap() as f64,
+        usage["completion_tokens"].as_u64().unwrap() as f64,
+    );
+    let expected = ((prompt - cached) * 0.30 + cached * 0.03 + completion * 2.50) / 1e6;
+    let stated = usage["cost"].as_f64().expect("usage.cost under openrouter ids");
+    assert!((stated - expected).abs() < 1e-12, "{stated} vs {expected}");
 
     let reply = messages(&app, "anthropic/claude-sonnet-4.5").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());

@@ -218,6 +218,13 @@ test('an OpenRouter-style listing: the proposed vendor/model id, refused before 
     assert.equal(sum('completion_tokens'), stats.billed.completion_tokens);
     assert.equal(sum('cached_tokens'), stats.billed.cached_tokens);
     assert.ok(ledger.every((e) => e.cost_usd_units > 0 && !e.unpriced), 'priced as the catalog model');
+    // Each reply stated its cost (usage.cost, at Gemini 2.5 Flash's $0.30 / $0.03 cached / $2.50
+    // per million): the stated cost is the ledger's, and ours is kept beside it.
+    for (const e of ledger) {
+      const stated = ((e.prompt_tokens - e.cached_tokens) * 0.30 + e.cached_tokens * 0.03 + e.completion_tokens * 2.50) / 1e6;
+      assert.ok(Math.abs(Number(e.cost_usd_units) / 1e18 - stated) <= stated * 1e-9, `${e.cost_usd_units} vs ${stated}`);
+      assert.ok(e.computed_usd_units !== undefined && e.computed_usd_units !== null, 'the computed cost is kept');
+    }
     assert.deepEqual(problems.filter((p) => !p.includes('404')), []);
   } finally {
     await ctx.close();
