@@ -43,14 +43,18 @@ macro_rules! split_view {
 }
 pub(crate) use split_view;
 
+/// A loader's future, boxed so that every loader has one type.
+pub type LoadFuture = std::pin::Pin<Box<dyn Future<Output = Result<AnyView, ChunkLoadError>>>>;
+
+/// A `split_view!` loader behind a box (`|| Box::pin(load_x())`): one type for every loader, so
+/// [`Deferred`] and the sections that hold one are compiled once, not once per loader (each
+/// copy sat in the start-up module).
+pub type Loader = fn() -> LoadFuture;
+
 /// Renders the view of `load` once its code is there: meanwhile a busy placeholder
 /// (`data-deferred="loading"`), and if it cannot be fetched, the reason and a Retry button.
 #[component]
-pub fn Deferred<L, F>(load: L) -> impl IntoView
-where
-    L: Fn() -> F + Copy + Send + Sync + 'static,
-    F: Future<Output = Result<AnyView, ChunkLoadError>> + 'static,
-{
+pub fn Deferred(load: Loader) -> impl IntoView {
     #[derive(Clone, Copy, PartialEq)]
     enum Phase {
         Loading,

@@ -39,7 +39,7 @@ fn mount_deferred() -> (web_sys::HtmlElement, impl Sized) {
     document().body().unwrap().append_child(&host).unwrap();
     let handle = mount_to(host.clone(), || {
         provide_context(UiLang(RwSignal::new(Lang::En)));
-        view! { <Deferred load=flaky_loader/> }
+        view! { <Deferred load=|| Box::pin(flaky_loader())/> }
     });
     (host, handle)
 }

@@ -19,10 +19,11 @@ use crate::domain::cost::seed_figures::seed_corrections;
 use crate::domain::cost::spend_chart::{bar_lengths, spend_by_profile, spend_by_stage, ChartSlice};
 use crate::domain::i18n::Lang;
 use crate::ui::estimate::catalog_editor::CatalogEditor;
+use crate::ui::estimate::episode_media::EpisodeMediaEditor;
 use crate::ui::estimate::profiles_editor::ProfilesEditor;
 use crate::ui::estimate::routes_editor::RoutesEditor;
 use crate::ui::i18n::{t, use_lang};
-use crate::ui::lazy::{split_view, ChunkLoadError, Deferred};
+use crate::ui::lazy::{split_view, Deferred, Loader};
 use crate::ui::state::{persist, use_app_state};
 use crate::web::idb::KV;
 use crate::web::{dom, files};
@@ -94,17 +95,19 @@ pub fn EstimatePage() -> impl IntoView {
                         </div>
                     })}
                     {move || shown.get().map(|e| view! { <Results estimate=e plan=plan fragment=fragment/> })}
-                    <FoldedSection testid="section-price-matrix" load=load_price_matrix
+                    <FoldedSection testid="section-price-matrix" load=|| Box::pin(load_price_matrix())
                         summary=t("价格矩阵（每百万 tokens）", "Price matrix (per million tokens)")/>
                 </div>
             </div>
-            <FoldedSection testid="section-profiles" load=load_profiles_editor
+            <FoldedSection testid="section-profiles" load=|| Box::pin(load_profiles_editor())
                 summary=t("服务商配置与汇率", "Profiles and exchange rates")/>
-            <FoldedSection testid="section-catalog" load=load_catalog_editor
+            <FoldedSection testid="section-catalog" load=|| Box::pin(load_catalog_editor())
                 summary=t("价格表（可编辑，支持 LiteLLM 导入导出）", "Price catalog (editable; LiteLLM import and export)")/>
-            <FoldedSection testid="section-routes" load=load_routes_editor
+            <FoldedSection testid="section-routes" load=|| Box::pin(load_routes_editor())
                 summary=t("任务路由（模型、温度、最大 tokens、备用模型）", "Task routes (model, temperature, max tokens, fallbacks)")/>
-            <FoldedSection testid="seed-corrections" load=load_seed_corrections
+            <FoldedSection testid="section-episode-media" load=|| Box::pin(load_episode_media())
+                summary=t("一集的媒体费用：关键帧、视频、配音，每成片分钟", "An episode's media: keyframes, clips, dubbing, per finished minute")/>
+            <FoldedSection testid="seed-corrections" load=|| Box::pin(load_seed_corrections())
                 summary=t("种子文章中的计算错误与更正", "Where the seed articles' arithmetic is wrong")/>
         </section>
     }
@@ -134,6 +137,11 @@ split_view!(
 );
 split_view!(load_price_matrix, estimate_tables, view! { <PriceMatrix/> });
 split_view!(
+    load_episode_media,
+    estimate_media,
+    view! { <EpisodeMediaEditor/> }
+);
+split_view!(
     load_seed_corrections,
     estimate_tables,
     view! { <SeedCorrections/> }
@@ -142,15 +150,11 @@ split_view!(
 /// A folded section whose content is built (and, in a split build, downloaded) when it is first
 /// opened; closing it again keeps the content as it is.
 #[component]
-fn FoldedSection<L, F>(
+fn FoldedSection(
     testid: &'static str,
     summary: impl IntoView + 'static,
-    load: L,
-) -> impl IntoView
-where
-    L: Fn() -> F + Copy + Send + Sync + 'static,
-    F: std::future::Future<Output = Result<AnyView, ChunkLoadError>> + 'static,
-{
+    load: Loader,
+) -> impl IntoView {
     let opened = RwSignal::new(false);
     view! {
         <details class="ds-card" data-testid=testid
