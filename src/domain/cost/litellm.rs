@@ -16,6 +16,16 @@
 //! Export writes the same format. Video prices that LiteLLM cannot express (per clip, or
 //! different per resolution) travel in an extra `duanju_video` field that LiteLLM ignores and
 //! import reads back, together with `duanju_aliases` and `duanju_as_of`.
+//!
+//! [`import_litellm_catalog`] and [`export_litellm_catalog`] do the same for the catalog's full
+//! billing shapes (tiers, batch, reasoning, per-second video, images, speech); see `catalog`.
+
+mod catalog;
+
+pub use catalog::{
+    export_litellm_catalog, import_litellm_catalog, LiteLlmCatalogImport, SkippedEntry,
+    UnmappedField, ANY_LABEL, BILLING_FIELD,
+};
 
 use serde_json::{Map, Value};
 
@@ -59,6 +69,8 @@ pub enum ImportProblem {
         /// The cap, in the field's unit as LiteLLM writes it.
         max: String,
     },
+    /// The `duanju_billing` extension is not a billing shape; the parser's explanation follows.
+    NotABillingShape(String),
     /// A price had more digits than kept (a millionth of a dollar per million tokens, or per
     /// second/request); it was rounded and the entry imported.
     Rounded,
@@ -92,6 +104,12 @@ impl ImportDiagnostic {
             (ImportProblem::Negative, _) => lang.pick("是负数", "is negative").into(),
             (ImportProblem::TooLarge { max }, Lang::ZhCn) => format!("超过上限 {max}"),
             (ImportProblem::TooLarge { max }, Lang::En) => format!("exceeds the cap of {max}"),
+            (ImportProblem::NotABillingShape(detail), Lang::ZhCn) => {
+                format!("不是有效的计费方式（{detail}）")
+            }
+            (ImportProblem::NotABillingShape(detail), Lang::En) => {
+                format!("is not a billing shape ({detail})")
+            }
             (ImportProblem::Rounded, _) => lang
                 .pick(
                     "精度过高，已四舍五入（条目已导入）",
