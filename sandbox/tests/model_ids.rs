@@ -135,11 +135,15 @@ async fn prefixed_ids_are_served_and_billed_as_their_catalog_model() {
     // $2.50/M for Gemini 2.5 Flash.
     let (prompt, cached, completion) = (
         usage["prompt_tokens"].as_u64().unwrap() as f64,
-        usage["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap() as f64,
+        usage["prompt_tokens_details"]["cached_tokens"]
+            .as_u64()
+            .unwrap() as f64,
         usage["completion_tokens"].as_u64().unwrap() as f64,
     );
     let expected = ((prompt - cached) * 0.30 + cached * 0.03 + completion * 2.50) / 1e6;
-    let stated = usage["cost"].as_f64().expect("usage.cost under openrouter ids");
+    let stated = usage["cost"]
+        .as_f64()
+        .expect("usage.cost under openrouter ids");
     assert!((stated - expected).abs() < 1e-12, "{stated} vs {expected}");
 
     let reply = messages(&app, "anthropic/claude-sonnet-4.5").await;

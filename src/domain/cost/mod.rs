@@ -4,6 +4,8 @@
 //! and the ledger of what was actually spent, call by call.
 
 pub mod billing;
+pub mod catalog;
+pub mod episode_media;
 pub mod estimate;
 pub mod estimate_csv;
 pub mod ledger;
