@@ -137,6 +137,12 @@ fn model_select(
     value: Signal<String>,
     set: Callback<String>,
 ) -> impl IntoView {
+    let label = match kind {
+        MediaKind::Image => t("图像模型", "Image model"),
+        MediaKind::Video => t("视频模型", "Video model"),
+        MediaKind::Speech => t("语音模型", "Speech model"),
+        MediaKind::Llm => t("语言模型", "Language model"),
+    };
     let options = catalog.with_value(|c| {
         c.iter()
             .filter(|entry| entry.billing.media() == kind)
@@ -150,7 +156,8 @@ fn model_select(
             .collect::<Vec<_>>()
     });
     view! {
-        <select id=id.clone() data-testid=id on:change=move |ev| set.run(event_target_value(&ev))>
+        <select id=id.clone() data-testid=id aria-label=label
+            on:change=move |ev| set.run(event_target_value(&ev))>
             {options.into_iter().map(|(model, label, shape)| {
                 let selected = model == value.get_untracked();
                 view! { <option value=model data-shape=shape selected=selected>{label}</option> }
