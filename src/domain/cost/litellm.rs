@@ -252,17 +252,7 @@ fn import_entry(
     };
     Some(ModelPrice {
         model: name.into(),
-        aliases: fields
-            .get("duanju_aliases")
-            .and_then(Value::as_array)
-            .map(|aliases| {
-                aliases
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        aliases: aliases_of(fields),
         provider: text("litellm_provider").unwrap_or_default(),
         currency: Currency::Usd,
         input_per_mtok: input,
@@ -488,6 +478,21 @@ fn number(value: i128, decimals: u32) -> Value {
     serde_json::Number::from_f64(decimal_to_json_number(value, decimals))
         .map(Value::Number)
         .unwrap_or(Value::Null)
+}
+
+/// The `duanju_aliases` an exported entry carries (none when absent or not a list of strings).
+fn aliases_of(fields: &Map<String, Value>) -> Vec<String> {
+    fields
+        .get("duanju_aliases")
+        .and_then(Value::as_array)
+        .map(|aliases| {
+            aliases
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

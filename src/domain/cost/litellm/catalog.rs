@@ -223,17 +223,7 @@ fn entry_of(name: &str, fields: &Map<String, Value>, billing: BillingShape) -> C
     });
     CatalogEntry {
         model: name.into(),
-        aliases: fields
-            .get("duanju_aliases")
-            .and_then(Value::as_array)
-            .map(|aliases| {
-                aliases
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        aliases: super::aliases_of(fields),
         provider: text(fields, "litellm_provider").unwrap_or_default(),
         billing,
         source: text(fields, "source").unwrap_or_else(|| DEFAULT_SOURCE.into()),
